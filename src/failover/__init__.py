@@ -1,0 +1,76 @@
+"""failover: keep LLM-powered applications answering when a provider goes down.
+
+>>> import failover
+>>> client = failover.Failover.from_env()   # FAILOVER_CHAIN=openai/gpt-4o-mini,anthropic/...
+>>> client.chat.completions.create(messages=[{"role": "user", "content": "Hello"}])
+
+Names are imported lazily so that ``import failover`` stays cheap: the vendor SDKs,
+httpx2, tenacity and pybreaker load when a client is first built or used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._exceptions import (
+    AllTargetsFailed,
+    ConfigError,
+    ContentFiltered,
+    DeadlineExceeded,
+    FailoverError,
+    RequestRejected,
+    StreamInterrupted,
+    UnsupportedParameter,
+)
+
+if TYPE_CHECKING:
+    from ._attempts import Attempt, Outcome, Report
+    from ._client import AsyncFailover, Failover
+    from ._config import Policy, Target
+    from ._decisions import ErrorKind
+    from ._stream import AsyncChatStream, ChatStream
+
+__version__ = "0.1.0"
+__all__ = [
+    "AllTargetsFailed",
+    "AsyncChatStream",
+    "AsyncFailover",
+    "Attempt",
+    "ChatStream",
+    "ConfigError",
+    "ContentFiltered",
+    "DeadlineExceeded",
+    "ErrorKind",
+    "Failover",
+    "FailoverError",
+    "Outcome",
+    "Policy",
+    "Report",
+    "RequestRejected",
+    "StreamInterrupted",
+    "Target",
+    "UnsupportedParameter",
+]
+
+_LAZY = {
+    "Attempt": "._attempts",
+    "Outcome": "._attempts",
+    "Report": "._attempts",
+    "Failover": "._client",
+    "AsyncFailover": "._client",
+    "Policy": "._config",
+    "Target": "._config",
+    "ErrorKind": "._decisions",
+    "ChatStream": "._stream",
+    "AsyncChatStream": "._stream",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'failover' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value

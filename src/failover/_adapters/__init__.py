@@ -1,0 +1,53 @@
+"""Vendor adapters: one per wire protocol, all exposing the same small surface.
+
+Each adapter builds its SDK clients lazily (so ``import failover`` stays cheap and a
+sync-only app never builds async clients), always with ``max_retries=0`` because
+failover owns every retry, and translates requests, answers and errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Generator
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import httpx2
+    from openai.types.chat import ChatCompletion, ChatCompletionChunk
+
+    from .._config import Policy, Target
+    from .._decisions import Failure
+
+__all__ = ["Adapter", "make_adapter"]
+
+
+class Adapter(Protocol):
+    """What the router needs from a provider: calls, streams and error mapping."""
+
+    def create(self, params: dict[str, Any], timeout: httpx2.Timeout) -> ChatCompletion: ...
+
+    async def acreate(self, params: dict[str, Any], timeout: httpx2.Timeout) -> ChatCompletion: ...
+
+    def stream(
+        self, params: dict[str, Any], timeout: httpx2.Timeout
+    ) -> Generator[ChatCompletionChunk, None, None]: ...
+
+    def astream(
+        self, params: dict[str, Any], timeout: httpx2.Timeout
+    ) -> AsyncGenerator[ChatCompletionChunk, None]: ...
+
+    def failure(self, exc: BaseException) -> Failure | None: ...
+
+    def close(self) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
+def make_adapter(target: Target, policy: Policy) -> Adapter:
+    """The adapter for ``target``'s wire protocol (imports that vendor SDK now)."""
+    if target.api == "anthropic":
+        from ._anthropic import AnthropicAdapter
+
+        return AnthropicAdapter(target, policy)
+    from ._openai import OpenAIAdapter
+
+    return OpenAIAdapter(target, policy)

@@ -1,0 +1,97 @@
+"""Anthropic's Messages API behind the OpenAI chat-completions shape."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Generator
+from functools import cached_property
+from typing import Any
+
+import anthropic
+import httpx2
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
+
+from .._config import Policy, Target
+from .._decisions import Failure
+from ._anthropic_convert import (
+    AnthropicChunkConverter,
+    from_anthropic_message,
+    to_anthropic_request,
+)
+from ._errors import failure_from
+
+# Per-call options that are not part of the request body and pass straight through.
+_PASSTHROUGH = ("extra_headers", "extra_query", "extra_body")
+
+
+class AnthropicAdapter:
+    """Translates the request, calls ``messages.create``, translates the answer back."""
+
+    def __init__(self, target: Target, policy: Policy) -> None:
+        self.target = target
+        self._default_max_tokens = policy.default_max_tokens
+        self._timeout = httpx2.Timeout(policy.attempt_timeout, connect=policy.connect_timeout)
+
+    def _client_kwargs(self) -> dict[str, Any]:
+        return {
+            "api_key": self.target.api_key,
+            "base_url": self.target.base_url,
+            "max_retries": 0,
+            "timeout": self._timeout,
+        }
+
+    @cached_property
+    def _sync(self) -> anthropic.Anthropic:
+        return anthropic.Anthropic(**self._client_kwargs())
+
+    @cached_property
+    def _async(self) -> anthropic.AsyncAnthropic:
+        return anthropic.AsyncAnthropic(**self._client_kwargs())
+
+    def _request(self, params: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        body = {k: v for k, v in params.items() if k not in _PASSTHROUGH}
+        options = body.pop("stream_options", None) or {}
+        request = to_anthropic_request(
+            body, model=self.target.model, default_max_tokens=self._default_max_tokens
+        )
+        request.update({k: params[k] for k in _PASSTHROUGH if k in params})
+        return request, bool(options.get("include_usage"))
+
+    def create(self, params: dict[str, Any], timeout: httpx2.Timeout) -> ChatCompletion:
+        request, _ = self._request(params)
+        return from_anthropic_message(self._sync.messages.create(**request, timeout=timeout))
+
+    async def acreate(self, params: dict[str, Any], timeout: httpx2.Timeout) -> ChatCompletion:
+        request, _ = self._request(params)
+        message = await self._async.messages.create(**request, timeout=timeout)
+        return from_anthropic_message(message)
+
+    def stream(
+        self, params: dict[str, Any], timeout: httpx2.Timeout
+    ) -> Generator[ChatCompletionChunk, None, None]:
+        request, include_usage = self._request(params)
+        converter = AnthropicChunkConverter(include_usage=include_usage)
+        with self._sync.messages.create(**request, stream=True, timeout=timeout) as events:
+            for event in events:
+                yield from converter.feed(event)
+
+    async def astream(
+        self, params: dict[str, Any], timeout: httpx2.Timeout
+    ) -> AsyncGenerator[ChatCompletionChunk, None]:
+        request, include_usage = self._request(params)
+        converter = AnthropicChunkConverter(include_usage=include_usage)
+        events = await self._async.messages.create(**request, stream=True, timeout=timeout)
+        async with events:
+            async for event in events:
+                for chunk in converter.feed(event):
+                    yield chunk
+
+    def failure(self, exc: BaseException) -> Failure | None:
+        return failure_from(exc, anthropic, self.target.api_key)
+
+    def close(self) -> None:
+        if "_sync" in self.__dict__:
+            self._sync.close()
+
+    async def aclose(self) -> None:
+        if "_async" in self.__dict__:
+            await self._async.close()

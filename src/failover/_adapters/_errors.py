@@ -1,0 +1,111 @@
+"""Map the vendor SDKs' exceptions onto :class:`failover._decisions.Failure`, in one place.
+
+openai and anthropic share one exception design (``APIStatusError`` with
+``status_code``/``body``/``response``, ``APITimeoutError`` < ``APIConnectionError``),
+so one function serves both, given the SDK module. Transport errors that escape the
+SDKs unwrapped (anthropic mid-stream: raw ``httpx2.RemoteProtocolError`` and
+``httpx2.ReadTimeout``, see FACTS.md) are mapped here too.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
+from types import ModuleType
+from typing import Any
+
+import httpx2
+
+from .._decisions import ErrorKind, Failure
+from .._redact import redact
+
+__all__ = ["ProviderFault", "failure_from", "parse_retry_after"]
+
+
+class ProviderFault(Exception):
+    """Raised by failover itself for a fault the SDK does not notice (empty choices,
+    a stream that ends without content, a first-token timeout)."""
+
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.message)
+        self.failure = failure
+
+
+def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """Seconds the provider asked us to wait: ``retry-after-ms``, then ``retry-after``
+    as seconds or an HTTP date. None when absent or unreadable; never negative."""
+    raw_ms = headers.get("retry-after-ms")
+    if raw_ms:
+        try:
+            return max(float(raw_ms) / 1000.0, 0.0)
+        except ValueError:
+            pass
+    raw = headers.get("retry-after")
+    if not raw:
+        return None
+    try:
+        return max(float(raw), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(raw)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(when.timestamp() - (time.time() if now is None else now), 0.0)
+
+
+def _error_code(body: object) -> str | None:
+    """The most specific code in an error body: details.error_code, code, then type."""
+    if isinstance(body, list) and body:  # Gemini's compat endpoint sends a list
+        body = body[0]
+    if not isinstance(body, dict):
+        return None
+    inner: Any = body.get("error", body)
+    if not isinstance(inner, dict):
+        return None
+    details = inner.get("details")
+    if isinstance(details, dict) and isinstance(details.get("error_code"), str):
+        return str(details["error_code"])
+    for key in ("code", "type"):
+        value = inner.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def failure_from(exc: BaseException, sdk: ModuleType, key: str | None = None) -> Failure | None:
+    """Describe ``exc`` as a :class:`Failure`, or None if it is not a provider failure
+    (a bug or a cancellation, which must propagate unchanged)."""
+    if isinstance(exc, ProviderFault):
+        return exc.failure
+    message = redact(str(exc), key)[:300]
+    if isinstance(exc, TimeoutError | httpx2.TimeoutException | sdk.APITimeoutError):
+        return Failure(transport="timeout", message=message)
+    if isinstance(exc, httpx2.TransportError | sdk.APIConnectionError):
+        return Failure(transport="connection", message=message)
+    if isinstance(
+        exc, sdk.APIResponseValidationError | json.JSONDecodeError | httpx2.DecodingError
+    ):
+        return Failure(transport="malformed", message=message)
+    if isinstance(exc, sdk.APIStatusError):
+        status: int | None = exc.status_code
+        if status == 200:  # anthropic's in-band `event: error` mid-stream
+            status = None
+        return Failure(
+            status=status,
+            code=_error_code(exc.body),
+            message=message,
+            retry_after=parse_retry_after(exc.response.headers),
+        )
+    if isinstance(exc, sdk.APIError):  # openai's in-band `data: {"error": ...}`
+        return Failure(code=_error_code(exc.body) or "server_error", message=message)
+    return None
+
+
+def empty_answer(what: str) -> ProviderFault:
+    """A 200 that carries no answer: counted like a malformed body."""
+    return ProviderFault(Failure(kind=ErrorKind.MALFORMED, message=what))

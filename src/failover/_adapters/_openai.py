@@ -1,0 +1,95 @@
+"""OpenAI and every OpenAI-compatible endpoint (Azure, Ollama, vLLM, Groq, ...)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Generator
+from functools import cached_property
+from typing import Any
+
+import httpx2
+import openai
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
+
+from .._config import Policy, Target
+from .._decisions import Failure
+from ._errors import empty_answer, failure_from
+
+# Local servers (Ollama, vLLM) take no key, but the SDK refuses to start without one.
+_NO_KEY = "no-key-needed"
+
+
+class OpenAIAdapter:
+    """Calls ``chat.completions.create`` on the target; answers need no translation."""
+
+    def __init__(self, target: Target, policy: Policy) -> None:
+        self.target = target
+        self._timeout = httpx2.Timeout(policy.attempt_timeout, connect=policy.connect_timeout)
+
+    def _client_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "api_key": self.target.api_key or _NO_KEY,
+            "max_retries": 0,
+            "timeout": self._timeout,
+        }
+        if self.target.azure:
+            kwargs["azure_endpoint"] = self.target.base_url
+            kwargs["api_version"] = self.target.api_version
+        else:
+            kwargs["base_url"] = self.target.base_url
+        return kwargs
+
+    @cached_property
+    def _sync(self) -> openai.OpenAI:
+        cls = openai.AzureOpenAI if self.target.azure else openai.OpenAI
+        return cls(**self._client_kwargs())
+
+    @cached_property
+    def _async(self) -> openai.AsyncOpenAI:
+        cls = openai.AsyncAzureOpenAI if self.target.azure else openai.AsyncOpenAI
+        return cls(**self._client_kwargs())
+
+    def _checked(self, completion: ChatCompletion) -> ChatCompletion:
+        if not completion.choices:
+            raise empty_answer("the provider answered with no choices")
+        return completion
+
+    def create(self, params: dict[str, Any], timeout: httpx2.Timeout) -> ChatCompletion:
+        answer = self._sync.chat.completions.create(
+            model=self.target.model, **params, timeout=timeout
+        )
+        return self._checked(answer)
+
+    async def acreate(self, params: dict[str, Any], timeout: httpx2.Timeout) -> ChatCompletion:
+        answer = await self._async.chat.completions.create(
+            model=self.target.model, **params, timeout=timeout
+        )
+        return self._checked(answer)
+
+    def stream(
+        self, params: dict[str, Any], timeout: httpx2.Timeout
+    ) -> Generator[ChatCompletionChunk, None, None]:
+        with self._sync.chat.completions.create(
+            model=self.target.model, **params, stream=True, timeout=timeout
+        ) as events:
+            yield from events
+
+    async def astream(
+        self, params: dict[str, Any], timeout: httpx2.Timeout
+    ) -> AsyncGenerator[ChatCompletionChunk, None]:
+        events = await self._async.chat.completions.create(
+            model=self.target.model, **params, stream=True, timeout=timeout
+        )
+        async with events:
+            async for chunk in events:
+                yield chunk
+
+    def failure(self, exc: BaseException) -> Failure | None:
+        return failure_from(exc, openai, self.target.api_key)
+
+    def close(self) -> None:
+        if "_sync" in self.__dict__:
+            self._sync.close()
+
+    async def aclose(self) -> None:
+        if "_async" in self.__dict__:
+            await self._async.close()

@@ -1,0 +1,69 @@
+"""The attempt log: one :class:`Attempt` per try, skip or switch, kept for every call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Generic, TypeVar
+
+from ._decisions import ErrorKind
+
+__all__ = ["Attempt", "Outcome", "Report"]
+
+T = TypeVar("T")
+
+
+class Outcome(StrEnum):
+    """How one attempt ended."""
+
+    OK = "ok"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # not sent: breaker open, cooling down, or not eligible
+    CANCELLED = "cancelled"  # the caller gave up; never counted against the target
+    RESUMED = "resumed"  # a stream broke and the next target continued it
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One entry of the attempt log.
+
+    ``target`` is the target's label (``openai/gpt-4o-mini``), ``error`` the kind of
+    failure (None on success), ``status`` the HTTP status if there was one,
+    ``duration`` the seconds the attempt took and ``slept`` the backoff slept before it.
+    ``detail`` is a short, key-free explanation.
+    """
+
+    target: str
+    outcome: Outcome
+    error: ErrorKind | None = None
+    status: int | None = None
+    duration: float = 0.0
+    slept: float = 0.0
+    detail: str = ""
+
+    def describe(self) -> str:
+        """One human-readable line, as used in exception messages."""
+        parts = [f"{self.target}: {self.outcome.value}"]
+        if self.error is not None:
+            parts.append(self.error.value)
+        if self.status is not None:
+            parts.append(f"HTTP {self.status}")
+        parts.append(f"{self.duration * 1000:.0f} ms")
+        if self.slept:
+            parts.append(f"after {self.slept * 1000:.0f} ms backoff")
+        text = ", ".join(parts)
+        return f"{text} ({self.detail})" if self.detail else text
+
+
+@dataclass(frozen=True, slots=True)
+class Report(Generic[T]):
+    """An answer together with how it was obtained.
+
+    Returned by ``client.chat.completions.with_report.create(...)``: ``response`` is
+    the ``openai`` object, ``target`` the label of the target that answered and
+    ``attempts`` the full log.
+    """
+
+    response: T
+    target: str
+    attempts: tuple[Attempt, ...]

@@ -1,0 +1,140 @@
+"""Per-target health: a pybreaker circuit breaker plus a rate-limit cool-down.
+
+pybreaker keeps the counts, the state machine, listeners and (optionally) shared
+storage. It falls short in three ways (FACTS.md), which this module covers, and only
+these:
+
+* its call API holds a threading lock for the whole call and never awaits
+  coroutines, so we never run the request inside it: we *admit* a call, run it
+  ourselves (sync or async), then *report* the outcome through ``calling()`` with a
+  no-op body, which takes the lock only for an instant;
+* in half-open state it lets every concurrent caller through; we let exactly one
+  probe through and treat the others as still open;
+* its open-state error does not say when to come back; ``Verdict.retry_at`` does.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+import pybreaker
+
+__all__ = ["Admission", "TargetHealth"]
+
+
+class _Counted(Exception):
+    """Stands in for a real failure when reporting it to pybreaker."""
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """Whether a call may go to the target now.
+
+    ``allowed`` False means skip it; ``retry_at`` (``time.time()`` seconds) says when
+    it may be tried again and ``reason`` is ``breaker_open`` or ``cooling_down``.
+    ``probe`` is True for the single half-open trial call.
+    """
+
+    allowed: bool
+    probe: bool = False
+    reason: str = ""
+    retry_at: float = 0.0
+
+
+_ADMITTED = Admission(allowed=True)
+
+
+class TargetHealth:
+    """Breaker and cool-down state of one target; safe from threads and event loops."""
+
+    def __init__(self, name: str, *, fail_max: int, reset_timeout: float) -> None:
+        self.breaker = pybreaker.CircuitBreaker(
+            fail_max=fail_max,
+            reset_timeout=reset_timeout,
+            name=name,
+            throw_new_error_on_trip=False,
+        )
+        self._lock = threading.Lock()
+        self._probing = False
+        self._cool_until = 0.0
+
+    @property
+    def state(self) -> str:
+        """``closed``, ``open`` or ``half-open``, as pybreaker reports it."""
+        return str(self.breaker.current_state)
+
+    def _opened_until(self) -> float:
+        opened_at: datetime | None = self.breaker._state_storage.opened_at
+        opened = opened_at.timestamp() if opened_at else 0.0
+        return opened + float(self.breaker.reset_timeout)
+
+    def admit(self) -> Admission:
+        """Decide whether one call may be sent now; a probe must be reported or released."""
+        now = time.time()
+        with self._lock:
+            if now < self._cool_until:
+                return Admission(False, reason="cooling_down", retry_at=self._cool_until)
+            state = self.breaker.current_state
+            if state == pybreaker.STATE_CLOSED:
+                return _ADMITTED
+            if state == pybreaker.STATE_OPEN and now < self._opened_until():
+                return Admission(False, reason="breaker_open", retry_at=self._opened_until())
+            # Open with its reset time passed, or half-open: exactly one probe at a time.
+            if self._probing:
+                return Admission(False, reason="breaker_open", retry_at=now + 1.0)
+            if state == pybreaker.STATE_OPEN:
+                self.breaker.half_open()
+            self._probing = True
+            return Admission(True, probe=True)
+
+    def release(self, admission: Admission) -> None:
+        """Forget an admission whose call ended without a verdict (e.g. cancelled)."""
+        if admission.probe:
+            with self._lock:
+                self._probing = False
+
+    def record_success(self, admission: Admission) -> None:
+        """Report a success (resets the count; closes a half-open breaker)."""
+        self._report(admission, failed=False)
+
+    def record_failure(self, admission: Admission) -> None:
+        """Report a failure that counts (5xx, timeouts, connection errors)."""
+        self._report(admission, failed=True)
+
+    def cool_down(self, seconds: float) -> None:
+        """Skip this target for ``seconds`` without counting a breaker failure (429)."""
+        with self._lock:
+            self._cool_until = max(self._cool_until, time.time() + seconds)
+
+    def _report(self, admission: Admission, *, failed: bool) -> None:
+        with self._lock:
+            if admission.probe:
+                self._probing = False
+            # A call admitted while closed may finish after another call opened the
+            # breaker; pybreaker would reject the report. That outcome is moot anyway.
+            if self.breaker.current_state == pybreaker.STATE_OPEN:
+                return
+            try:
+                with self.breaker.calling():
+                    if failed:
+                        raise _Counted
+            except (_Counted, pybreaker.CircuitBreakerError):
+                pass
+
+    def retry_at(self) -> float:
+        """When the target may be tried again (``time.time()`` seconds; 0 if now)."""
+        admission = self.peek()
+        return 0.0 if admission.allowed else admission.retry_at
+
+    def peek(self) -> Admission:
+        """Like :meth:`admit` but without taking the probe slot (for dashboards)."""
+        now = time.time()
+        with self._lock:
+            if now < self._cool_until:
+                return Admission(False, reason="cooling_down", retry_at=self._cool_until)
+            if self.breaker.current_state == pybreaker.STATE_OPEN and now < self._opened_until():
+                return Admission(False, reason="breaker_open", retry_at=self._opened_until())
+            return _ADMITTED

@@ -1,0 +1,237 @@
+"""The routing clients: one OpenAI-shaped interface over the whole chain."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, overload
+
+from ._attempts import Report
+from ._config import Policy, Target, config_from_env, policy_from_env, targets_from
+from ._exceptions import UnsupportedParameter
+from ._router import AttemptHook, Call, Router, run_async, run_sync
+
+if TYPE_CHECKING:
+    from openai.types.chat import ChatCompletion
+
+    from ._stream import AsyncChatStream, ChatStream
+
+__all__ = ["AsyncFailover", "Failover"]
+
+
+def _prepare(params: dict[str, Any]) -> dict[str, Any]:
+    if "model" in params:
+        raise UnsupportedParameter(
+            "parameter 'model' is not accepted: each target in the chain names its own model"
+        )
+    if "messages" not in params:
+        raise UnsupportedParameter("parameter 'messages' is required")
+    return params
+
+
+class _ClientBase:
+    def __init__(
+        self,
+        chain: Sequence[Target | str],
+        *,
+        policy: Policy | None = None,
+        on_attempt: AttemptHook | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        """Route over ``chain`` (Targets or ``provider/model`` strings, read with ``env``).
+
+        ``policy`` defaults to the ``FAILOVER_*`` variables in ``env`` (or the process
+        environment). ``on_attempt`` is called with every :class:`Attempt` as it is logged.
+        """
+        targets = targets_from(chain, env)
+        self._router = Router(targets, policy or policy_from_env(_env(env)), on_attempt)
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, on_attempt: AttemptHook | None = None
+    ) -> Any:
+        """Build from ``FAILOVER_CHAIN`` and the other variables; see the README."""
+        targets, policy = config_from_env(env)
+        return cls(targets, policy=policy, on_attempt=on_attempt)
+
+    @property
+    def targets(self) -> tuple[Target, ...]:
+        return self._router.targets
+
+    @property
+    def policy(self) -> Policy:
+        return self._router.policy
+
+    def breaker_state(self, target: Target | str) -> str:
+        """``closed``, ``open`` or ``half-open`` for a target (or its label)."""
+        found = next(
+            t for t in self.targets if target in (t, getattr(t, "label", None) and t.label)
+        )
+        return self._router.health[found.key].state
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({[t.label for t in self.targets]!r})"
+
+
+def _env(env: Mapping[str, str] | None) -> Mapping[str, str]:
+    return os.environ if env is None else env
+
+
+class Failover(_ClientBase):
+    """Blocking client. ``client.chat.completions.create(...)`` returns openai types.
+
+    >>> client = Failover(["openai/gpt-4o-mini", "anthropic/claude-haiku-4-5"])
+    >>> answer = client.chat.completions.create(messages=[{"role": "user", "content": "Hi"}])
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.chat = _Chat(_Completions(self._router))
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, on_attempt: AttemptHook | None = None
+    ) -> Failover:
+        client: Failover = super().from_env(env, on_attempt=on_attempt)
+        return client
+
+    def close(self) -> None:
+        """Close the vendor clients' connection pools."""
+        self._router.close()
+
+    def __enter__(self) -> Failover:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncFailover(_ClientBase):
+    """The asyncio client: the same surface as :class:`Failover`, awaited."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.chat = _AsyncChat(_AsyncCompletions(self._router))
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, on_attempt: AttemptHook | None = None
+    ) -> AsyncFailover:
+        client: AsyncFailover = super().from_env(env, on_attempt=on_attempt)
+        return client
+
+    async def aclose(self) -> None:
+        """Close the vendor clients' connection pools."""
+        await self._router.aclose()
+
+    async def __aenter__(self) -> AsyncFailover:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+class _Completions:
+    def __init__(self, router: Router) -> None:
+        self._router = router
+        self.with_report = _WithReport(self)
+
+    @overload
+    def create(
+        self, *, stream: Literal[True], timeout: float | None = ..., **params: Any
+    ) -> ChatStream: ...
+    @overload
+    def create(
+        self, *, stream: Literal[False] = ..., timeout: float | None = ..., **params: Any
+    ) -> ChatCompletion: ...
+    def create(self, *, stream: bool = False, timeout: float | None = None, **params: Any) -> Any:
+        """Like ``openai``'s ``create`` without ``model``; ``timeout`` overrides
+        ``FAILOVER_TIMEOUT`` for this call. With ``stream=True`` returns a ChatStream."""
+        return (
+            self._create(stream, timeout, params).response
+            if not stream
+            else (self._stream(timeout, params))
+        )
+
+    def _stream(self, timeout: float | None, params: dict[str, Any]) -> ChatStream:
+        from ._stream import ChatStream
+
+        return ChatStream(self._router, Call(self._router, timeout), _prepare(params))
+
+    def _create(
+        self, stream: bool, timeout: float | None, params: dict[str, Any]
+    ) -> Report[ChatCompletion]:
+        params = _prepare(params)
+        call = Call(self._router, timeout)
+        answer, target = run_sync(
+            call,
+            lambda t, adapter: adapter.create(params, call.http_timeout(call.attempt_seconds())),
+        )
+        return Report(answer, target.label, tuple(call.attempts))
+
+
+class _AsyncCompletions:
+    def __init__(self, router: Router) -> None:
+        self._router = router
+        self.with_report = _AsyncWithReport(self)
+
+    @overload
+    async def create(
+        self, *, stream: Literal[True], timeout: float | None = ..., **params: Any
+    ) -> AsyncChatStream: ...
+    @overload
+    async def create(
+        self, *, stream: Literal[False] = ..., timeout: float | None = ..., **params: Any
+    ) -> ChatCompletion: ...
+    async def create(
+        self, *, stream: bool = False, timeout: float | None = None, **params: Any
+    ) -> Any:
+        """Like ``openai``'s async ``create`` without ``model``; see :class:`Failover`."""
+        if stream:
+            from ._stream import AsyncChatStream
+
+            return await AsyncChatStream(
+                self._router, Call(self._router, timeout), _prepare(params)
+            )._start()
+        return (await self._create(timeout, params)).response
+
+    async def _create(
+        self, timeout: float | None, params: dict[str, Any]
+    ) -> Report[ChatCompletion]:
+        params = _prepare(params)
+        call = Call(self._router, timeout)
+        answer, target = await run_async(
+            call,
+            lambda t, adapter: adapter.acreate(params, call.http_timeout(call.attempt_seconds())),
+        )
+        return Report(answer, target.label, tuple(call.attempts))
+
+
+class _WithReport:
+    """``completions.with_report.create(...)`` returns a :class:`Report` (answer + log)."""
+
+    def __init__(self, completions: _Completions) -> None:
+        self._completions = completions
+
+    def create(self, *, timeout: float | None = None, **params: Any) -> Report[ChatCompletion]:
+        return self._completions._create(False, timeout, params)
+
+
+class _AsyncWithReport:
+    def __init__(self, completions: _AsyncCompletions) -> None:
+        self._completions = completions
+
+    async def create(
+        self, *, timeout: float | None = None, **params: Any
+    ) -> Report[ChatCompletion]:
+        return await self._completions._create(timeout, params)
+
+
+class _Chat:
+    def __init__(self, completions: _Completions) -> None:
+        self.completions = completions
+
+
+class _AsyncChat:
+    def __init__(self, completions: _AsyncCompletions) -> None:
+        self.completions = completions

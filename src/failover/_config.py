@@ -1,0 +1,274 @@
+"""Targets, policy, and reading both from the environment.
+
+A :class:`Target` is one provider + model (+ base URL and key). A :class:`Policy`
+holds the retry, deadline and breaker knobs. :func:`config_from_env` builds both from
+``FAILOVER_*`` and the vendors' standard variables, and raises :class:`ConfigError`
+naming the variable for anything it cannot use, before any request is sent.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Literal
+
+from ._exceptions import ConfigError
+
+__all__ = ["PRESETS", "Policy", "Preset", "Target", "config_from_env", "resolve_target"]
+
+Api = Literal["openai", "anthropic"]
+
+
+@dataclass(frozen=True, slots=True)
+class Preset:
+    """How a named provider is reached: its wire protocol, key variable and URL."""
+
+    api: Api
+    key_env: str | None
+    base_url: str | None = None  # None: the vendor SDK's own default
+    base_url_env: str | None = None
+    needs_key: bool = True
+    azure: bool = False
+
+
+PRESETS: Mapping[str, Preset] = {
+    "openai": Preset("openai", "OPENAI_API_KEY", base_url_env="OPENAI_BASE_URL"),
+    "anthropic": Preset("anthropic", "ANTHROPIC_API_KEY", base_url_env="ANTHROPIC_BASE_URL"),
+    "azure": Preset(
+        "openai", "AZURE_OPENAI_API_KEY", base_url_env="AZURE_OPENAI_ENDPOINT", azure=True
+    ),
+    "ollama": Preset("openai", None, "http://localhost:11434/v1", needs_key=False),
+    "vllm": Preset("openai", "VLLM_API_KEY", "http://localhost:8000/v1", needs_key=False),
+    "groq": Preset("openai", "GROQ_API_KEY", "https://api.groq.com/openai/v1"),
+    "together": Preset("openai", "TOGETHER_API_KEY", "https://api.together.xyz/v1"),
+    "deepseek": Preset("openai", "DEEPSEEK_API_KEY", "https://api.deepseek.com/v1"),
+    "mistral": Preset("openai", "MISTRAL_API_KEY", "https://api.mistral.ai/v1"),
+    "openrouter": Preset("openai", "OPENROUTER_API_KEY", "https://openrouter.ai/api/v1"),
+    "gemini": Preset(
+        "openai", "GEMINI_API_KEY", "https://generativelanguage.googleapis.com/v1beta/openai/"
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One place an answer can come from: ``provider/model`` at a base URL.
+
+    >>> Target("anthropic", "claude-sonnet-4-5", api="anthropic", api_key="...")
+    Target('anthropic/claude-sonnet-4-5', api='anthropic', base_url=None)
+
+    The key never appears in the repr. ``api_version`` is only used by Azure.
+    """
+
+    provider: str
+    model: str
+    api: Api = "openai"
+    base_url: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    api_version: str | None = None
+    azure: bool = False
+
+    def __post_init__(self) -> None:
+        if self.api not in ("openai", "anthropic"):
+            raise ConfigError(f"Target.api must be 'openai' or 'anthropic', got {self.api!r}")
+        if not self.provider or not self.model:
+            raise ConfigError("Target needs a non-empty provider and model")
+
+    @property
+    def label(self) -> str:
+        """``provider/model``, the name used in attempt logs."""
+        return f"{self.provider}/{self.model}"
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """Identity for breakers and cool-downs: provider, base URL and model."""
+        return (self.provider, self.base_url or "", self.model)
+
+    def __repr__(self) -> str:
+        return f"Target({self.label!r}, api={self.api!r}, base_url={self.base_url!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """Retry, deadline and breaker settings; each has a ``FAILOVER_*`` variable.
+
+    Defaults follow the vendor SDKs and the reference designs in FACTS.md: 2 retries
+    per target, full-jitter backoff from 0.5 s capped at 8 s (the SDKs' own), a breaker
+    that opens after 5 consecutive failures for 30 s (Envoy's outlier detection).
+    """
+
+    max_retries: int = 2
+    backoff_base: float = 0.5
+    backoff_max: float = 8.0
+    timeout: float = 120.0
+    attempt_timeout: float = 60.0
+    connect_timeout: float = 5.0
+    breaker_fail_max: int = 5
+    breaker_reset: float = 30.0
+    first_token_timeout: float = 20.0
+    stream_idle_timeout: float = 30.0
+    stream_resume: bool = False
+    default_max_tokens: int = 4096
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool):
+                continue
+            env = ENV_NAMES.get(f.name, f.name)
+            if not isinstance(value, int | float) or math.isnan(value) or value < 0:
+                raise ConfigError(f"{env} must be a number >= 0, got {value!r}")
+        if self.breaker_fail_max < 1:
+            raise ConfigError(
+                f"FAILOVER_BREAKER_FAIL_MAX must be >= 1, got {self.breaker_fail_max}"
+            )
+        for name in (
+            "timeout",
+            "attempt_timeout",
+            "connect_timeout",
+            "first_token_timeout",
+            "stream_idle_timeout",
+        ):
+            if getattr(self, name) == 0:
+                raise ConfigError(f"{ENV_NAMES[name]} must be > 0 seconds")
+
+
+ENV_NAMES: Mapping[str, str] = {
+    "max_retries": "FAILOVER_MAX_RETRIES",
+    "backoff_base": "FAILOVER_BACKOFF_BASE",
+    "backoff_max": "FAILOVER_BACKOFF_MAX",
+    "timeout": "FAILOVER_TIMEOUT",
+    "attempt_timeout": "FAILOVER_ATTEMPT_TIMEOUT",
+    "connect_timeout": "FAILOVER_CONNECT_TIMEOUT",
+    "breaker_fail_max": "FAILOVER_BREAKER_FAIL_MAX",
+    "breaker_reset": "FAILOVER_BREAKER_RESET",
+    "first_token_timeout": "FAILOVER_FIRST_TOKEN_TIMEOUT",
+    "stream_idle_timeout": "FAILOVER_STREAM_IDLE_TIMEOUT",
+    "stream_resume": "FAILOVER_STREAM_RESUME",
+    "default_max_tokens": "FAILOVER_DEFAULT_MAX_TOKENS",
+}
+_INT_FIELDS = frozenset({"max_retries", "breaker_fail_max", "default_max_tokens"})
+
+
+def _parse_number(var: str, raw: str, integer: bool) -> float | int:
+    form = "a whole number >= 0" if integer else "a number of seconds >= 0"
+    try:
+        value: float | int = int(raw) if integer else float(raw)
+    except ValueError:
+        raise ConfigError(f"{var} must be {form}, got {raw!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise ConfigError(f"{var} must be {form}, got {raw!r}")
+    return value
+
+
+def _parse_bool(var: str, raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{var} must be 1/0, true/false, yes/no or on/off, got {raw!r}")
+
+
+def policy_from_env(env: Mapping[str, str], base: Policy | None = None) -> Policy:
+    """A :class:`Policy` with every ``FAILOVER_*`` knob that is set in ``env``."""
+    values: dict[str, object] = {}
+    for name, var in ENV_NAMES.items():
+        raw = env.get(var)
+        if raw is None or raw.strip() == "":
+            continue
+        if name == "stream_resume":
+            values[name] = _parse_bool(var, raw)
+        else:
+            values[name] = _parse_number(var, raw.strip(), name in _INT_FIELDS)
+    start = base or Policy()
+    merged = {f.name: values.get(f.name, getattr(start, f.name)) for f in fields(Policy)}
+    return Policy(**merged)  # type: ignore[arg-type]
+
+
+def resolve_target(
+    spec: str, env: Mapping[str, str] | None = None, *, var: str = "chain"
+) -> Target:
+    """Turn ``provider/model`` into a :class:`Target`, reading keys and URLs from ``env``.
+
+    The split is on the first ``/`` so ``openrouter/meta-llama/llama-3-70b`` works.
+    A provider that is not built in is defined by ``FAILOVER_PROVIDER_<NAME>_API``,
+    ``_BASE_URL`` and ``_API_KEY``; those variables also override a built-in's.
+    """
+    env = os.environ if env is None else env
+    provider, sep, model = spec.strip().partition("/")
+    if not sep or not provider or not model:
+        raise ConfigError(
+            f"{var}: item {spec!r} must have the form provider/model, e.g. openai/gpt-4o-mini"
+        )
+    provider = provider.lower()
+    prefix = f"FAILOVER_PROVIDER_{provider.upper().replace('-', '_')}_"
+    preset = PRESETS.get(provider)
+    api_raw = env.get(prefix + "API")
+    if api_raw is not None:
+        if api_raw not in ("openai", "anthropic"):
+            raise ConfigError(f"{prefix}API must be 'openai' or 'anthropic', got {api_raw!r}")
+        api: Api = api_raw  # type: ignore[assignment]
+    elif preset is not None:
+        api = preset.api
+    else:
+        known = ", ".join(sorted(PRESETS))
+        raise ConfigError(
+            f"{var}: unknown provider {provider!r} in {spec!r}; use one of {known}, "
+            f"or define it with {prefix}API=openai|anthropic and {prefix}BASE_URL"
+        )
+    base_url = (
+        env.get(prefix + "BASE_URL")
+        or (preset and ((preset.base_url_env and env.get(preset.base_url_env)) or preset.base_url))
+        or None
+    )
+    key_var = prefix + "API_KEY" if env.get(prefix + "API_KEY") else (preset and preset.key_env)
+    api_key = env.get(key_var) if key_var else None
+    needs_key = preset.needs_key if preset is not None else False
+    if needs_key and not api_key:
+        raise ConfigError(
+            f"provider {provider!r} needs an API key: set {preset.key_env if preset else ''} "
+            f"(or {prefix}API_KEY)"
+        )
+    if preset is None and not base_url:
+        raise ConfigError(f"provider {provider!r} needs {prefix}BASE_URL (an http(s) URL)")
+    if base_url and not base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"base URL for provider {provider!r} must start with http:// or https://")
+    azure = bool(preset and preset.azure)
+    api_version = env.get("OPENAI_API_VERSION") if azure else None
+    if azure and not (base_url and api_version):
+        raise ConfigError("provider 'azure' needs AZURE_OPENAI_ENDPOINT and OPENAI_API_VERSION")
+    return Target(
+        provider,
+        model,
+        api=api,
+        base_url=base_url,
+        api_key=api_key,
+        api_version=api_version,
+        azure=azure,
+    )
+
+
+def config_from_env(env: Mapping[str, str] | None = None) -> tuple[list[Target], Policy]:
+    """Read ``FAILOVER_CHAIN`` and every policy knob; raise :class:`ConfigError` early."""
+    env = os.environ if env is None else env
+    chain = env.get("FAILOVER_CHAIN", "")
+    items = [item for item in (part.strip() for part in chain.split(",")) if item]
+    if not items:
+        raise ConfigError(
+            "FAILOVER_CHAIN is empty: set it to a comma-separated list of provider/model, "
+            "e.g. FAILOVER_CHAIN=openai/gpt-4o-mini,anthropic/claude-haiku-4-5"
+        )
+    targets = [resolve_target(item, env, var="FAILOVER_CHAIN") for item in items]
+    return targets, policy_from_env(env)
+
+
+def targets_from(
+    chain: Sequence[Target | str], env: Mapping[str, str] | None = None
+) -> list[Target]:
+    """Accept Target objects and ``provider/model`` strings alike, in order."""
+    if not chain:
+        raise ConfigError("chain must contain at least one target")
+    return [t if isinstance(t, Target) else resolve_target(t, env, var="chain") for t in chain]

@@ -1,0 +1,324 @@
+"""Routing one call over the chain: deadline, retries, breakers and fallback.
+
+:class:`Call` holds every decision of one call; the two drivers (:func:`run_sync`,
+:func:`run_async`) only perform I/O in the order it dictates, so the logic exists
+once. Per-target retries are tenacity's, with a fresh ``Retrying`` per target per
+call (a shared one corrupts attempt counts under concurrency, FACTS.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from typing import Any, NoReturn, TypeVar
+
+import httpx2
+import tenacity
+
+from ._adapters import Adapter, make_adapter
+from ._attempts import Attempt, Outcome
+from ._breaker import Admission, TargetHealth
+from ._config import Policy, Target
+from ._decisions import ErrorKind, Failure, Rule, classify, rule_for
+from ._exceptions import (
+    AllTargetsFailed,
+    ContentFiltered,
+    DeadlineExceeded,
+    RequestRejected,
+)
+
+__all__ = ["Call", "Router", "run_async", "run_sync"]
+
+logger = logging.getLogger("failover")
+T = TypeVar("T")
+AttemptHook = Callable[[Attempt], None]
+
+
+class Router:
+    """The chain, its policy, and per-target adapters and health; shared by all calls."""
+
+    def __init__(
+        self, targets: Sequence[Target], policy: Policy, on_attempt: AttemptHook | None = None
+    ) -> None:
+        self.targets = tuple(targets)
+        self.policy = policy
+        self.on_attempt = on_attempt
+        self._adapters: dict[tuple[str, str, str], Adapter] = {}
+        self.health = {
+            t.key: TargetHealth(
+                t.label, fail_max=policy.breaker_fail_max, reset_timeout=policy.breaker_reset
+            )
+            for t in self.targets
+        }
+
+    def adapter(self, target: Target) -> Adapter:
+        """The adapter for ``target``, built (and its SDK imported) on first use."""
+        adapter = self._adapters.get(target.key)
+        if adapter is None:
+            adapter = self._adapters[target.key] = make_adapter(target, self.policy)
+        return adapter
+
+    def close(self) -> None:
+        for adapter in self._adapters.values():
+            adapter.close()
+
+    async def aclose(self) -> None:
+        for adapter in self._adapters.values():
+            await adapter.aclose()
+
+
+class _TargetDone(Exception):
+    """Ends one target's turn: it failed for good, or was skipped."""
+
+    def __init__(self, kind: ErrorKind | None, rule: Rule | None, failure: Failure | None) -> None:
+        super().__init__(kind)
+        self.kind = kind
+        self.rule = rule
+        self.failure = failure
+
+
+_CANCELLATION = (asyncio.CancelledError, KeyboardInterrupt, GeneratorExit, SystemExit)
+
+
+class Call:
+    """The state and decisions of one call: deadline, attempt log, what to do next."""
+
+    def __init__(self, router: Router, timeout: float | None = None) -> None:
+        self.router = router
+        self.policy = router.policy
+        self.deadline = time.monotonic() + (timeout if timeout is not None else self.policy.timeout)
+        self.attempts: list[Attempt] = []
+        self.last_error: BaseException | None = None
+        self._slept = 0.0
+
+    # -- time -------------------------------------------------------------------
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def attempt_seconds(self, cap: float | None = None) -> float:
+        """This attempt's time: min(attempt timeout, ``cap``, time left in the call)."""
+        seconds = min(self.policy.attempt_timeout, self.remaining())
+        return min(seconds, cap) if cap is not None else seconds
+
+    def http_timeout(self, seconds: float) -> httpx2.Timeout:
+        return httpx2.Timeout(seconds, connect=min(self.policy.connect_timeout, seconds))
+
+    # -- the attempt log --------------------------------------------------------
+    def log(self, attempt: Attempt) -> None:
+        self.attempts.append(attempt)
+        logger.debug("failover attempt: %s", attempt.describe())
+        if self.router.on_attempt is not None:
+            self.router.on_attempt(attempt)
+
+    def _take_slept(self) -> float:
+        slept, self._slept = self._slept, 0.0
+        return slept
+
+    # -- retries (tenacity) -----------------------------------------------------
+    def retrying_options(self, sleep: Callable[[float], Any]) -> dict[str, Any]:
+        """Options for a fresh tenacity ``Retrying``/``AsyncRetrying`` for one target."""
+        jitter = tenacity.wait_random_exponential(
+            multiplier=self.policy.backoff_base, max=self.policy.backoff_max
+        )
+
+        def wait(state: tenacity.RetryCallState) -> float:
+            # Retry-After is a floor on the wait, never a replacement for jitter.
+            floor = _done_of(state).failure
+            after = floor.retry_after if floor is not None else None
+            return max(after or 0.0, jitter(state))
+
+        def note_sleep(state: tenacity.RetryCallState) -> None:
+            self._slept = state.upcoming_sleep or 0.0
+
+        return {
+            "stop": tenacity.stop_after_attempt(self.policy.max_retries + 1) | _PastDeadline(self),
+            "wait": wait,
+            "retry": tenacity.retry_if_exception(_retryable),
+            "before_sleep": note_sleep,
+            "sleep": sleep,
+            "reraise": True,
+        }
+
+    # -- one attempt ------------------------------------------------------------
+    def admit(self, target: Target) -> Admission:
+        """Check the deadline and the target's health before sending anything."""
+        if self.remaining() <= 0:
+            self.give_up()
+        admission = self.router.health[target.key].admit()
+        if not admission.allowed:
+            wait = max(admission.retry_at - time.time(), 0.0)
+            self.log(
+                Attempt(
+                    target.label,
+                    Outcome.SKIPPED,
+                    slept=self._take_slept(),
+                    detail=f"{admission.reason}, retry in {wait:.1f} s",
+                )
+            )
+            raise _TargetDone(None, None, None)
+        return admission
+
+    def failed(
+        self, target: Target, admission: Admission, exc: BaseException, started: float
+    ) -> NoReturn:
+        """Record a failed attempt, update the target's health, and raise the verdict."""
+        health = self.router.health[target.key]
+        duration = time.monotonic() - started
+        failure = (
+            None if isinstance(exc, _CANCELLATION) else self.router.adapter(target).failure(exc)
+        )
+        if failure is None:
+            health.release(admission)
+            if isinstance(exc, _CANCELLATION):
+                self.log(
+                    Attempt(
+                        target.label, Outcome.CANCELLED, duration=duration, slept=self._take_slept()
+                    )
+                )
+                raise exc
+            # Not a provider failure: the SDK refused our arguments before sending.
+            raise RequestRejected(
+                f"{target.label} could not send the request: {type(exc).__name__}: {exc}",
+                attempts=self.attempts,
+            ) from exc
+        kind = classify(failure)
+        rule = rule_for(kind)
+        self.last_error = exc
+        self.log(
+            Attempt(
+                target.label,
+                Outcome.FAILED,
+                error=kind,
+                status=failure.status,
+                duration=duration,
+                slept=self._take_slept(),
+                detail=failure.message[:160],
+            )
+        )
+        self.judge(target, admission, kind, failure)
+        raise _TargetDone(kind, rule, failure) from exc
+
+    def judge(
+        self, target: Target, admission: Admission, kind: ErrorKind, failure: Failure
+    ) -> None:
+        """Apply a failure to the target's breaker and cool-down."""
+        health = self.router.health[target.key]
+        rule = rule_for(kind)
+        if rule.breaker:
+            health.record_failure(admission)
+        else:
+            health.release(admission)
+        if kind is ErrorKind.RATE_LIMIT and failure.retry_after:
+            health.cool_down(failure.retry_after)
+        elif rule.cool_down:
+            health.cool_down(self.policy.breaker_reset)
+
+    def succeeded(
+        self, target: Target, admission: Admission, started: float, detail: str = ""
+    ) -> None:
+        self.router.health[target.key].record_success(admission)
+        self.log(
+            Attempt(
+                target.label,
+                Outcome.OK,
+                duration=time.monotonic() - started,
+                slept=self._take_slept(),
+                detail=detail,
+            )
+        )
+
+    def move_on(self, done: _TargetDone) -> None:
+        """After a target's last attempt: continue down the chain, or raise now."""
+        self._slept = 0.0
+        if done.rule is None or done.rule.fail_over:
+            return
+        cause = self.last_error
+        message = done.failure.message if done.failure else ""
+        error = ContentFiltered if done.kind is ErrorKind.CONTENT_FILTER else RequestRejected
+        raise error(f"request rejected ({done.kind}): {message}", attempts=self.attempts) from cause
+
+    def give_up(self) -> NoReturn:
+        error = DeadlineExceeded if self.remaining() <= 0 else AllTargetsFailed
+        what = "deadline exceeded" if error is DeadlineExceeded else "all targets failed"
+        raise error(f"{what} after {len(self.attempts)} attempts", attempts=self.attempts) from (
+            self.last_error
+        )
+
+    def targets(self, after: Target | None = None) -> Iterator[Target]:
+        """The chain in order; after a broken stream, the others starting past it."""
+        chain = self.router.targets
+        if after is None:
+            yield from chain
+            return
+        start = chain.index(after) + 1
+        yield from chain[start:] + chain[: start - 1]
+
+
+class _PastDeadline(tenacity.stop.stop_base):
+    """Stop if the coming wait would eat the rest of the deadline: fail over now instead."""
+
+    def __init__(self, call: Call) -> None:
+        self._call = call
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
+        return (retry_state.upcoming_sleep or 0.0) >= self._call.remaining()
+
+
+def _done_of(state: tenacity.RetryCallState) -> _TargetDone:
+    exc = state.outcome.exception() if state.outcome else None
+    return exc if isinstance(exc, _TargetDone) else _TargetDone(None, None, None)
+
+
+def _retryable(exc: BaseException) -> bool:
+    return isinstance(exc, _TargetDone) and exc.rule is not None and exc.rule.retry
+
+
+def run_sync(
+    call: Call,
+    invoke: Callable[[Target, Adapter], T],
+    *,
+    after: Target | None = None,
+) -> tuple[T, Target]:
+    """Drive ``call`` with blocking I/O; ``invoke`` makes one attempt at one target."""
+    for target in call.targets(after):
+        try:
+            for attempt in tenacity.Retrying(**call.retrying_options(time.sleep)):
+                with attempt:
+                    admission = call.admit(target)
+                    started = time.monotonic()
+                    try:
+                        result = invoke(target, call.router.adapter(target))
+                    except BaseException as exc:
+                        call.failed(target, admission, exc, started)
+                    call.succeeded(target, admission, started)
+                    return result, target
+        except _TargetDone as done:
+            call.move_on(done)
+    call.give_up()
+
+
+async def run_async(
+    call: Call,
+    invoke: Callable[[Target, Adapter], Awaitable[T]],
+    *,
+    after: Target | None = None,
+) -> tuple[T, Target]:
+    """The asyncio twin of :func:`run_sync`; the attempt also obeys a hard wall clock."""
+    for target in call.targets(after):
+        try:
+            async for attempt in tenacity.AsyncRetrying(**call.retrying_options(asyncio.sleep)):
+                with attempt:
+                    admission = call.admit(target)
+                    started = time.monotonic()
+                    try:
+                        async with asyncio.timeout(call.attempt_seconds()):
+                            result = await invoke(target, call.router.adapter(target))
+                    except BaseException as exc:
+                        call.failed(target, admission, exc, started)
+                    call.succeeded(target, admission, started)
+                    return result, target
+        except _TargetDone as done:
+            call.move_on(done)
+    call.give_up()

@@ -1,0 +1,402 @@
+"""Streams that fail over honestly.
+
+Before the first content (text or a tool-call delta) a stream is just another
+attempt: errors, in-band errors, content-less endings and a missed first-token
+deadline are retried and failed over like any call. Once content has reached the
+caller the stream is committed: any later failure raises :class:`StreamInterrupted`
+(with what was received), or, with resume on, the next target continues the text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import AsyncGenerator, Generator
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from openai.types.chat import ChatCompletionChunk
+
+from ._adapters import Adapter
+from ._adapters._anthropic_convert import is_content_chunk
+from ._adapters._errors import ProviderFault
+from ._attempts import Attempt, Outcome
+from ._breaker import Admission
+from ._config import Target
+from ._decisions import ErrorKind, Failure
+from ._exceptions import FailoverError, StreamInterrupted
+from ._router import Call, Router, run_async, run_sync
+
+__all__ = ["AsyncChatStream", "ChatStream"]
+
+ChunkIter = TypeVar(
+    "ChunkIter",
+    Generator[ChatCompletionChunk, None, None],
+    AsyncGenerator[ChatCompletionChunk, None],
+)
+
+CONTINUE_INSTRUCTION = (
+    "Continue your previous answer exactly where it stopped. Do not repeat any of it "
+    "and do not add any preamble."
+)
+
+
+@dataclass
+class _Opened(Generic[ChunkIter]):
+    """A stream that produced its first content (or ended cleanly with none)."""
+
+    chunks: list[ChatCompletionChunk]
+    rest: ChunkIter
+
+
+def _no_content(finished: bool) -> ProviderFault | None:
+    if finished:
+        return None
+    return ProviderFault(
+        Failure(kind=ErrorKind.MALFORMED, message="stream ended before any content")
+    )
+
+
+def _first_token_missed(window: float) -> ProviderFault:
+    return ProviderFault(
+        Failure(kind=ErrorKind.TIMEOUT, message=f"no first token within {window:.1f} s")
+    )
+
+
+def _params_for(target: Target, params: dict[str, Any], partial: str) -> dict[str, Any]:
+    """The request for ``target``; after an interruption, asks it to continue ``partial``."""
+    if not partial:
+        return params
+    messages = [*params["messages"], {"role": "assistant", "content": partial}]
+    if target.api == "openai":
+        # OpenAI-compatible servers do not continue a trailing assistant message.
+        messages.append({"role": "user", "content": CONTINUE_INSTRUCTION})
+    return {**params, "messages": messages}
+
+
+@dataclass
+class _Tally:
+    """What the caller has received so far, and the de-duplication of a resumed answer."""
+
+    text: str = ""
+    tool_calls: dict[int, dict[str, Any]] = field(default_factory=dict)
+    usage: Any = None
+    finish_reason: str | None = None
+    stream_id: str | None = None
+    # While resuming: continuation text held back until we know it does not restart.
+    held: str | None = None
+
+    def admit(self, chunk: ChatCompletionChunk) -> ChatCompletionChunk | None:
+        """Record ``chunk`` and return what the caller should see (None: nothing)."""
+        self.stream_id = self.stream_id or chunk.id
+        if chunk.id != self.stream_id:
+            chunk = chunk.model_copy(update={"id": self.stream_id})
+        if chunk.usage is not None:
+            self.usage = chunk.usage
+        for choice in chunk.choices:
+            self.finish_reason = choice.finish_reason or self.finish_reason
+            delta = choice.delta
+            for call in delta.tool_calls or ():
+                entry = self.tool_calls.setdefault(
+                    call.index, {"index": call.index, "id": None, "name": "", "arguments": ""}
+                )
+                entry["id"] = call.id or entry["id"]
+                if call.function is not None:
+                    entry["name"] += call.function.name or ""
+                    entry["arguments"] += call.function.arguments or ""
+            if delta.content and self.held is not None:
+                shown = self._dedupe(delta.content)
+                if shown is None:
+                    return None
+                chunk = chunk.model_copy(deep=True)
+                chunk.choices[0].delta.content = shown
+                delta = chunk.choices[0].delta
+            self.text += delta.content or ""
+        return chunk
+
+    def _dedupe(self, text: str) -> str | None:
+        # A continuing model sometimes starts over; drop the part already delivered.
+        assert self.held is not None
+        self.held += text
+        if self.text.startswith(self.held):
+            return None  # so far only a repeat of what was delivered
+        shown = self.held[len(self.text) :] if self.held.startswith(self.text) else self.held
+        self.held = None
+        return shown or None
+
+
+class _StreamBase:
+    """The decisions shared by the sync and async streams."""
+
+    def __init__(self, router: Router, call: Call, params: dict[str, Any]) -> None:
+        self._router = router
+        self._call = call
+        self._params = params
+        self._tally = _Tally()
+        self.target: Target | None = None
+
+    @property
+    def attempts(self) -> tuple[Attempt, ...]:
+        """The attempt log so far (complete once the stream has ended)."""
+        return tuple(self._call.attempts)
+
+    def _visible(self, chunk: ChatCompletionChunk, resumed: bool) -> ChatCompletionChunk | None:
+        preamble = not chunk.usage and not any(c.finish_reason for c in chunk.choices)
+        if resumed and preamble and not is_content_chunk(chunk):
+            return None  # the continuation's role-only opening chunk
+        return self._tally.admit(chunk)
+
+    def _broken(self, target: Target, exc: BaseException | None) -> Failure:
+        """Log and count a failure after commit; raise unless we may resume."""
+        if exc is None:
+            failure = Failure(kind=ErrorKind.MALFORMED, message="stream ended with no terminator")
+        else:
+            found = self._router.adapter(target).failure(exc)
+            if found is None:
+                raise exc
+            failure = found
+        self._call.log(
+            Attempt(
+                target.label,
+                Outcome.FAILED,
+                error=ErrorKind.STREAM_CUT,
+                status=failure.status,
+                detail=f"after {len(self._tally.text)} chars: "
+                f"{failure.kind or failure.transport or failure.code or ''} "
+                f"{failure.message[:120]}".strip(),
+            )
+        )
+        self._call.judge(target, Admission(True), ErrorKind.STREAM_CUT, failure)
+        if not self._router.policy.stream_resume or self._tally.tool_calls:
+            why = (
+                "a partial tool call cannot be resumed"
+                if self._tally.tool_calls
+                else failure.message
+            )
+            self._raise(f"stream from {target.label} broke after content was delivered: {why}", exc)
+        return failure
+
+    def _raise(self, message: str, cause: BaseException | None) -> None:
+        raise StreamInterrupted(
+            message,
+            attempts=self._call.attempts,
+            partial_text=self._tally.text,
+            partial_tool_calls=[dict(v) for _, v in sorted(self._tally.tool_calls.items())],
+            usage=self._tally.usage,
+        ) from cause
+
+    def _resume_call(self) -> Call:
+        call = Call(self._router)
+        call.attempts = self._call.attempts  # one log for the whole stream
+        self._tally.held = ""
+        return call
+
+    def _resumed(self, target: Target) -> None:
+        self._call.log(
+            Attempt(
+                target.label,
+                Outcome.RESUMED,
+                detail=f"continued after {len(self._tally.text)} chars",
+            )
+        )
+
+
+class ChatStream(_StreamBase):
+    """A blocking stream of ``ChatCompletionChunk``; iterate it, close it when done.
+
+    >>> with client.chat.completions.create(messages=msgs, stream=True) as stream:
+    ...     for chunk in stream:
+    ...         print(chunk.choices[0].delta.content or "", end="")
+    """
+
+    def __init__(self, router: Router, call: Call, params: dict[str, Any]) -> None:
+        super().__init__(router, call, params)
+        opened, self.target = run_sync(call, self._opener(call, ""))
+        self._gen = self._run(opened)
+
+    def _opener(self, call: Call, partial: str) -> Any:
+        policy = self._router.policy
+
+        def open_one(
+            target: Target, adapter: Adapter
+        ) -> _Opened[Generator[ChatCompletionChunk, None, None]]:
+            window = call.attempt_seconds(cap=policy.first_token_timeout)
+            # A blocking read cannot be interrupted, so one HTTP read timeout serves
+            # as both the first-token window and (once committed) the idle limit.
+            timeout = call.http_timeout(min(window, policy.stream_idle_timeout))
+            limit = time.monotonic() + window
+            events = adapter.stream(_params_for(target, self._params, partial), timeout)
+            buffered: list[ChatCompletionChunk] = []
+            try:
+                for chunk in events:
+                    buffered.append(chunk)
+                    if is_content_chunk(chunk):
+                        return _Opened(buffered, events)
+                    if time.monotonic() > limit:
+                        raise _first_token_missed(window)
+                fault = _no_content(any(c.finish_reason for ch in buffered for c in ch.choices))
+                if fault is not None:
+                    raise fault
+                return _Opened(buffered, events)
+            except BaseException:
+                events.close()
+                raise
+
+        return open_one
+
+    def _run(
+        self, opened: _Opened[Generator[ChatCompletionChunk, None, None]]
+    ) -> Generator[ChatCompletionChunk, None, None]:
+        resumed = False
+        while True:
+            assert self.target is not None
+            try:
+                for chunk in itertools.chain(opened.chunks, opened.rest):
+                    shown = self._visible(chunk, resumed)
+                    if shown is not None:
+                        yield shown
+                error: BaseException | None = None
+            except GeneratorExit:
+                raise
+            except Exception as exc:
+                error = exc
+            finally:
+                opened.rest.close()
+            if error is None and self._tally.finish_reason is not None:
+                return
+            self._broken(self.target, error)
+            call = self._resume_call()
+            try:
+                opened, target = run_sync(
+                    call, self._opener(call, self._tally.text), after=self.target
+                )
+            except FailoverError as exc:
+                self._raise(f"stream could not be resumed after {self.target.label} broke", exc)
+                return
+            self.target, resumed = target, True
+            self._resumed(target)
+
+    def __iter__(self) -> Generator[ChatCompletionChunk, None, None]:
+        return self._gen
+
+    def __next__(self) -> ChatCompletionChunk:
+        return next(self._gen)
+
+    def close(self) -> None:
+        """Stop reading and release the connection."""
+        self._gen.close()
+
+    def __enter__(self) -> ChatStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncChatStream(_StreamBase):
+    """The asyncio twin of :class:`ChatStream`; it also enforces timeouts by wall clock."""
+
+    def __init__(self, router: Router, call: Call, params: dict[str, Any]) -> None:
+        super().__init__(router, call, params)
+        self._gen: AsyncGenerator[ChatCompletionChunk, None] | None = None
+
+    async def _start(self) -> AsyncChatStream:
+        opened, self.target = await run_async(self._call, self._opener(self._call, ""))
+        self._gen = self._run(opened)
+        return self
+
+    def _opener(self, call: Call, partial: str) -> Any:
+        policy = self._router.policy
+
+        async def open_one(
+            target: Target, adapter: Adapter
+        ) -> _Opened[AsyncGenerator[ChatCompletionChunk, None]]:
+            window = call.attempt_seconds(cap=policy.first_token_timeout)
+            timeout = call.http_timeout(max(window, policy.stream_idle_timeout))
+            events = adapter.astream(_params_for(target, self._params, partial), timeout)
+            buffered: list[ChatCompletionChunk] = []
+            try:
+                async with asyncio.timeout(window):
+                    async for chunk in events:
+                        buffered.append(chunk)
+                        if is_content_chunk(chunk):
+                            return _Opened(buffered, events)
+            except TimeoutError:
+                await events.aclose()
+                raise _first_token_missed(window) from None
+            except BaseException:
+                await events.aclose()
+                raise
+            fault = _no_content(any(c.finish_reason for ch in buffered for c in ch.choices))
+            if fault is not None:
+                raise fault
+            return _Opened(buffered, events)
+
+        return open_one
+
+    async def _run(
+        self, opened: _Opened[AsyncGenerator[ChatCompletionChunk, None]]
+    ) -> AsyncGenerator[ChatCompletionChunk, None]:
+        idle = self._router.policy.stream_idle_timeout
+        resumed = False
+        while True:
+            assert self.target is not None
+            error: BaseException | None = None
+            try:
+                for chunk in opened.chunks:
+                    shown = self._visible(chunk, resumed)
+                    if shown is not None:
+                        yield shown
+                while True:
+                    try:
+                        async with asyncio.timeout(idle):
+                            chunk = await anext(opened.rest)
+                    except StopAsyncIteration:
+                        break
+                    except TimeoutError:
+                        fault = Failure(
+                            kind=ErrorKind.TIMEOUT, message=f"no chunk for {idle:.1f} s"
+                        )
+                        raise ProviderFault(fault) from None
+                    shown = self._visible(chunk, resumed)
+                    if shown is not None:
+                        yield shown
+            except GeneratorExit:
+                raise
+            except Exception as exc:
+                error = exc
+            finally:
+                await opened.rest.aclose()
+            if error is None and self._tally.finish_reason is not None:
+                return
+            self._broken(self.target, error)
+            call = self._resume_call()
+            try:
+                opened, target = await run_async(
+                    call, self._opener(call, self._tally.text), after=self.target
+                )
+            except FailoverError as exc:
+                self._raise(f"stream could not be resumed after {self.target.label} broke", exc)
+                return
+            self.target, resumed = target, True
+            self._resumed(target)
+
+    def __aiter__(self) -> AsyncGenerator[ChatCompletionChunk, None]:
+        assert self._gen is not None
+        return self._gen
+
+    async def __anext__(self) -> ChatCompletionChunk:
+        assert self._gen is not None
+        return await anext(self._gen)
+
+    async def aclose(self) -> None:
+        """Stop reading and release the connection."""
+        if self._gen is not None:
+            await self._gen.aclose()
+
+    async def __aenter__(self) -> AsyncChatStream:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
