@@ -1,0 +1,166 @@
+"""Configuration from the environment: every bad setting is named before any request."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from failover import ConfigError, Failover, Policy, Target
+from failover._config import ENV_NAMES, config_from_env, policy_from_env, resolve_target
+
+KEYS = {"OPENAI_API_KEY": "sk-test-openai-0000", "ANTHROPIC_API_KEY": "sk-ant-test-0000"}
+
+
+def env(**extra: str) -> dict[str, str]:
+    return {**KEYS, "FAILOVER_CHAIN": "openai/gpt-4o-mini", **extra}
+
+
+def test_chain_and_builtin_providers() -> None:
+    targets, policy = config_from_env(
+        env(
+            FAILOVER_CHAIN=" openai/gpt-4o-mini , anthropic/claude-haiku-4-5,"
+            "openrouter/meta-llama/llama-3-70b, ollama/llama3.2",
+            OPENROUTER_API_KEY="sk-or-test-0000",
+        )
+    )
+    assert [t.label for t in targets] == [
+        "openai/gpt-4o-mini",
+        "anthropic/claude-haiku-4-5",
+        "openrouter/meta-llama/llama-3-70b",
+        "ollama/llama3.2",
+    ]
+    assert [t.api for t in targets] == ["openai", "anthropic", "openai", "openai"]
+    assert targets[2].model == "meta-llama/llama-3-70b"
+    assert targets[2].base_url == "https://openrouter.ai/api/v1"
+    assert targets[3].base_url == "http://localhost:11434/v1" and targets[3].api_key is None
+    assert policy == Policy()
+
+
+def test_vendor_base_url_variables() -> None:
+    targets, _ = config_from_env(
+        env(
+            FAILOVER_CHAIN="openai/m,anthropic/m",
+            OPENAI_BASE_URL="http://127.0.0.1:1/v1",
+            ANTHROPIC_BASE_URL="http://127.0.0.1:2",
+        )
+    )
+    assert [t.base_url for t in targets] == ["http://127.0.0.1:1/v1", "http://127.0.0.1:2"]
+
+
+def test_custom_provider() -> None:
+    target = resolve_target(
+        "corp/llama",
+        {
+            "FAILOVER_PROVIDER_CORP_API": "anthropic",
+            "FAILOVER_PROVIDER_CORP_BASE_URL": "https://llm.corp.example",
+            "FAILOVER_PROVIDER_CORP_API_KEY": "corp-secret-123",
+        },
+    )
+    assert (target.api, target.base_url, target.api_key) == (
+        "anthropic",
+        "https://llm.corp.example",
+        "corp-secret-123",
+    )
+
+
+def test_azure_needs_endpoint_and_version() -> None:
+    with pytest.raises(ConfigError, match="AZURE_OPENAI_ENDPOINT and OPENAI_API_VERSION"):
+        resolve_target("azure/my-deployment", {"AZURE_OPENAI_API_KEY": "k" * 10})
+    target = resolve_target(
+        "azure/my-deployment",
+        {
+            "AZURE_OPENAI_API_KEY": "k" * 10,
+            "AZURE_OPENAI_ENDPOINT": "https://x.openai.azure.com",
+            "OPENAI_API_VERSION": "2024-10-21",
+        },
+    )
+    assert target.azure and target.api_version == "2024-10-21"
+
+
+def test_policy_knobs() -> None:
+    policy = policy_from_env(
+        {
+            "FAILOVER_MAX_RETRIES": "4",
+            "FAILOVER_BACKOFF_BASE": "0.01",
+            "FAILOVER_BACKOFF_MAX": "0.5",
+            "FAILOVER_TIMEOUT": "9",
+            "FAILOVER_ATTEMPT_TIMEOUT": "3",
+            "FAILOVER_CONNECT_TIMEOUT": "1",
+            "FAILOVER_BREAKER_FAIL_MAX": "2",
+            "FAILOVER_BREAKER_RESET": "7.5",
+            "FAILOVER_FIRST_TOKEN_TIMEOUT": "2",
+            "FAILOVER_STREAM_IDLE_TIMEOUT": "4",
+            "FAILOVER_STREAM_RESUME": "1",
+        }
+    )
+    assert policy == Policy(4, 0.01, 0.5, 9, 3, 1, 2, 7.5, 2, 4, True)
+
+
+BAD = [
+    (env(FAILOVER_CHAIN=""), "FAILOVER_CHAIN"),
+    (env(FAILOVER_CHAIN="gpt-4o"), "FAILOVER_CHAIN"),
+    (env(FAILOVER_CHAIN="nosuch/model"), "FAILOVER_PROVIDER_NOSUCH_API"),
+    (env(FAILOVER_CHAIN="groq/llama"), "GROQ_API_KEY"),
+    (env(FAILOVER_CHAIN="x/m", FAILOVER_PROVIDER_X_API="grpc"), "FAILOVER_PROVIDER_X_API"),
+    (env(FAILOVER_CHAIN="x/m", FAILOVER_PROVIDER_X_API="openai"), "FAILOVER_PROVIDER_X_BASE_URL"),
+    ({"FAILOVER_CHAIN": "openai/m"}, "OPENAI_API_KEY"),
+    ({"FAILOVER_CHAIN": "anthropic/m"}, "ANTHROPIC_API_KEY"),
+    (env(FAILOVER_STREAM_RESUME="maybe"), "FAILOVER_STREAM_RESUME"),
+    (env(FAILOVER_BREAKER_FAIL_MAX="0"), "FAILOVER_BREAKER_FAIL_MAX"),
+    (env(FAILOVER_TIMEOUT="0"), "FAILOVER_TIMEOUT"),
+] + [
+    (env(**{var: value}), var)
+    for var in ENV_NAMES.values()
+    if var != "FAILOVER_STREAM_RESUME"
+    for value in ("abc", "-1", "nan", "inf")
+]
+
+
+@pytest.mark.parametrize(("environ", "named"), BAD)
+def test_bad_settings_name_the_variable(environ: dict[str, str], named: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        Failover.from_env(environ)
+    assert named in str(info.value)
+    assert isinstance(info.value, ValueError)
+    for secret in KEYS.values():
+        assert secret not in str(info.value)
+
+
+def test_code_configuration_errors_name_the_field() -> None:
+    with pytest.raises(ConfigError, match="FAILOVER_MAX_RETRIES"):
+        Policy(max_retries=-1)
+    with pytest.raises(ConfigError, match="Target.api"):
+        Target("x", "m", api="grpc")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="at least one target"):
+        Failover([])
+
+
+def test_target_repr_has_no_key() -> None:
+    target = Target("openai", "m", api_key="sk-supersecret-000000")
+    assert "supersecret" not in repr(target) and "supersecret" not in str(target)
+
+
+@given(
+    provider=st.sampled_from(["openai", "anthropic", "ollama", "vllm"]),
+    model=st.text(st.characters(blacklist_characters=",", blacklist_categories=["Cs", "Zs", "Cc"]),
+                  min_size=1, max_size=40),
+)
+def test_chain_item_split_on_first_slash(provider: str, model: str) -> None:
+    target = resolve_target(f"{provider}/{model}", KEYS)
+    assert target.provider == provider and target.model == model.strip()
+
+
+@given(st.floats(min_value=0, max_value=1e9, allow_nan=False, allow_infinity=False))
+def test_numeric_knobs_roundtrip(value: float) -> None:
+    assert policy_from_env({"FAILOVER_BACKOFF_MAX": repr(value)}).backoff_max == value
+
+
+@given(st.text(max_size=10))
+def test_numeric_knob_garbage_is_rejected_or_parsed(raw: str) -> None:
+    try:
+        policy = policy_from_env({"FAILOVER_ATTEMPT_TIMEOUT": raw})
+    except ConfigError as exc:
+        assert "FAILOVER_ATTEMPT_TIMEOUT" in str(exc)
+    else:
+        assert policy.attempt_timeout > 0
