@@ -156,7 +156,9 @@ class _Completions:
     def _stream(self, timeout: float | None, params: dict[str, Any]) -> ChatStream:
         from ._stream import ChatStream
 
-        return ChatStream(self._router, Call(self._router, timeout), _prepare(params))
+        return ChatStream(
+            self._router, Call(self._router, timeout, defer_verdict=True), _prepare(params)
+        )
 
     def _create(
         self, stream: bool, timeout: float | None, params: dict[str, Any]
@@ -191,7 +193,7 @@ class _AsyncCompletions:
             from ._stream import AsyncChatStream
 
             return await AsyncChatStream(
-                self._router, Call(self._router, timeout), _prepare(params)
+                self._router, Call(self._router, timeout, defer_verdict=True), _prepare(params)
             )._start()
         return (await self._create(timeout, params)).response
 

@@ -27,6 +27,7 @@ from ._exceptions import (
     ContentFiltered,
     DeadlineExceeded,
     RequestRejected,
+    UnsupportedParameter,
 )
 
 __all__ = ["Call", "Router", "run_async", "run_sync"]
@@ -85,8 +86,14 @@ _CANCELLATION = (asyncio.CancelledError, KeyboardInterrupt, GeneratorExit, Syste
 class Call:
     """The state and decisions of one call: deadline, attempt log, what to do next."""
 
-    def __init__(self, router: Router, timeout: float | None = None) -> None:
+    def __init__(
+        self, router: Router, timeout: float | None = None, *, defer_verdict: bool = False
+    ) -> None:
         self.router = router
+        # A stream's success is only known when it ends: keep the admission until then.
+        self.defer_verdict = defer_verdict
+        self.admission: Admission | None = None
+        self.unsupported: UnsupportedParameter | None = None
         self.policy = router.policy
         self.deadline = time.monotonic() + (timeout if timeout is not None else self.policy.timeout)
         self.attempts: list[Attempt] = []
@@ -178,6 +185,11 @@ class Call:
                     )
                 )
                 raise exc
+            if isinstance(exc, UnsupportedParameter):
+                # This target's API cannot express the request; another one may.
+                self.unsupported = exc
+                self.log(Attempt(target.label, Outcome.SKIPPED, detail=str(exc)))
+                raise _TargetDone(None, None, None) from exc
             # Not a provider failure: the SDK refused our arguments before sending.
             raise RequestRejected(
                 f"{target.label} could not send the request: {type(exc).__name__}: {exc}",
@@ -218,7 +230,10 @@ class Call:
     def succeeded(
         self, target: Target, admission: Admission, started: float, detail: str = ""
     ) -> None:
-        self.router.health[target.key].record_success(admission)
+        if self.defer_verdict:
+            self.admission = admission
+        else:
+            self.router.health[target.key].record_success(admission)
         self.log(
             Attempt(
                 target.label,
@@ -240,6 +255,8 @@ class Call:
         raise error(f"request rejected ({done.kind}): {message}", attempts=self.attempts) from cause
 
     def give_up(self) -> NoReturn:
+        if self.last_error is None and self.unsupported is not None:
+            raise UnsupportedParameter(str(self.unsupported), attempts=self.attempts)
         error = DeadlineExceeded if self.remaining() <= 0 else AllTargetsFailed
         what = "deadline exceeded" if error is DeadlineExceeded else "all targets failed"
         raise error(f"{what} after {len(self.attempts)} attempts", attempts=self.attempts) from (

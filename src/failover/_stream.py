@@ -68,10 +68,17 @@ def _params_for(target: Target, params: dict[str, Any], partial: str) -> dict[st
     """The request for ``target``; after an interruption, asks it to continue ``partial``."""
     if not partial:
         return params
-    messages = [*params["messages"], {"role": "assistant", "content": partial}]
-    if target.api == "openai":
+    messages = list(params["messages"])
+    if target.api == "anthropic":
+        # Anthropic continues a trailing assistant message (a prefill), which must not
+        # end in whitespace; _Tally drops the space the continuation then repeats.
+        messages.append({"role": "assistant", "content": partial.rstrip()})
+    else:
         # OpenAI-compatible servers do not continue a trailing assistant message.
-        messages.append({"role": "user", "content": CONTINUE_INSTRUCTION})
+        messages += [
+            {"role": "assistant", "content": partial},
+            {"role": "user", "content": CONTINUE_INSTRUCTION},
+        ]
     return {**params, "messages": messages}
 
 
@@ -147,35 +154,45 @@ class _StreamBase:
             return None  # the continuation's role-only opening chunk
         return self._tally.admit(chunk)
 
-    def _broken(self, target: Target, exc: BaseException | None) -> Failure:
-        """Log and count a failure after commit; raise unless we may resume."""
-        if exc is None:
-            failure = Failure(kind=ErrorKind.MALFORMED, message="stream ended with no terminator")
-        else:
-            found = self._router.adapter(target).failure(exc)
-            if found is None:
-                raise exc
-            failure = found
+    def _finished(self, error: BaseException | None) -> bool:
+        """Settle the target's verdict at the end of its stream; True if the answer is whole.
+
+        A failure after commit is logged and counted, then raises unless we may resume.
+        """
+        assert self.target is not None
+        target, health = self.target, self._router.health[self.target.key]
+        admission = self._call.admission or Admission(True)
+        if error is None and self._tally.finish_reason is not None:
+            health.record_success(admission)
+            return True
+        found = self._router.adapter(target).failure(error) if error is not None else None
+        if error is not None and found is None:
+            health.release(admission)
+            raise error
+        failure = found or Failure(kind=ErrorKind.MALFORMED, message="ended with no terminator")
+        what = failure.kind or failure.transport or failure.code or ""
         self._call.log(
             Attempt(
                 target.label,
                 Outcome.FAILED,
                 error=ErrorKind.STREAM_CUT,
                 status=failure.status,
-                detail=f"after {len(self._tally.text)} chars: "
-                f"{failure.kind or failure.transport or failure.code or ''} "
-                f"{failure.message[:120]}".strip(),
+                detail=f"after {len(self._tally.text)} chars: {what} {failure.message[:120]}",
             )
         )
-        self._call.judge(target, Admission(True), ErrorKind.STREAM_CUT, failure)
-        if not self._router.policy.stream_resume or self._tally.tool_calls:
-            why = (
-                "a partial tool call cannot be resumed"
-                if self._tally.tool_calls
-                else failure.message
+        self._call.judge(target, admission, ErrorKind.STREAM_CUT, failure)
+        if self._tally.tool_calls:
+            self._raise(
+                f"stream from {target.label} broke; a partial tool call cannot be resumed", error
             )
-            self._raise(f"stream from {target.label} broke after content was delivered: {why}", exc)
-        return failure
+        if not self._router.policy.stream_resume:
+            self._raise(f"stream from {target.label} broke after content: {failure.message}", error)
+        return False
+
+    def _abandoned(self) -> None:
+        """The caller stopped reading: no verdict on the target, free a probe slot."""
+        if self.target is not None and self._call.admission is not None:
+            self._router.health[self.target.key].release(self._call.admission)
 
     def _raise(self, message: str, cause: BaseException | None) -> None:
         raise StreamInterrupted(
@@ -187,12 +204,14 @@ class _StreamBase:
         ) from cause
 
     def _resume_call(self) -> Call:
-        call = Call(self._router)
+        call = Call(self._router, defer_verdict=True)
         call.attempts = self._call.attempts  # one log for the whole stream
+        self._call = call
         self._tally.held = ""
         return call
 
-    def _resumed(self, target: Target) -> None:
+    def _switched(self, target: Target) -> None:
+        self.target = target
         self._call.log(
             Attempt(
                 target.label,
@@ -256,16 +275,16 @@ class ChatStream(_StreamBase):
                     shown = self._visible(chunk, resumed)
                     if shown is not None:
                         yield shown
-                error: BaseException | None = None
-            except GeneratorExit:
-                raise
+                error: Exception | None = None
             except Exception as exc:
                 error = exc
+            except BaseException:  # closed early or cancelled: no verdict on the target
+                self._abandoned()
+                raise
             finally:
                 opened.rest.close()
-            if error is None and self._tally.finish_reason is not None:
+            if self._finished(error):
                 return
-            self._broken(self.target, error)
             call = self._resume_call()
             try:
                 opened, target = run_sync(
@@ -274,8 +293,8 @@ class ChatStream(_StreamBase):
             except FailoverError as exc:
                 self._raise(f"stream could not be resumed after {self.target.label} broke", exc)
                 return
-            self.target, resumed = target, True
-            self._resumed(target)
+            self._switched(target)
+            resumed = True
 
     def __iter__(self) -> Generator[ChatCompletionChunk, None, None]:
         return self._gen
@@ -342,7 +361,7 @@ class AsyncChatStream(_StreamBase):
         resumed = False
         while True:
             assert self.target is not None
-            error: BaseException | None = None
+            error: Exception | None = None
             try:
                 for chunk in opened.chunks:
                     shown = self._visible(chunk, resumed)
@@ -362,15 +381,15 @@ class AsyncChatStream(_StreamBase):
                     shown = self._visible(chunk, resumed)
                     if shown is not None:
                         yield shown
-            except GeneratorExit:
-                raise
             except Exception as exc:
                 error = exc
+            except BaseException:  # closed early or cancelled: no verdict on the target
+                self._abandoned()
+                raise
             finally:
                 await opened.rest.aclose()
-            if error is None and self._tally.finish_reason is not None:
+            if self._finished(error):
                 return
-            self._broken(self.target, error)
             call = self._resume_call()
             try:
                 opened, target = await run_async(
@@ -379,8 +398,8 @@ class AsyncChatStream(_StreamBase):
             except FailoverError as exc:
                 self._raise(f"stream could not be resumed after {self.target.label} broke", exc)
                 return
-            self.target, resumed = target, True
-            self._resumed(target)
+            self._switched(target)
+            resumed = True
 
     def __aiter__(self) -> AsyncGenerator[ChatCompletionChunk, None]:
         assert self._gen is not None
