@@ -62,6 +62,15 @@ class _ClientBase:
     def policy(self) -> Policy:
         return self._router.policy
 
+    def preload(self) -> None:
+        """Import the vendor SDKs and build their clients now, not on the first call.
+
+        ``import failover`` stays cheap by deferring this; a server that would rather
+        pay it at start-up than in its first request's latency calls this once.
+        """
+        for target in self.targets:
+            self._router.adapter(target).preload()
+
     def breaker_state(self, target: Target | str) -> str:
         """``closed``, ``open`` or ``half-open`` for a target (or its label)."""
         found = next(

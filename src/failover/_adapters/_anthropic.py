@@ -88,6 +88,10 @@ class AnthropicAdapter:
     def failure(self, exc: BaseException) -> Failure | None:
         return failure_from(exc, anthropic, self.target.api_key)
 
+    def preload(self) -> None:
+        """Build both clients (the SDK import already happened with this module)."""
+        _ = self._sync, self._async
+
     def close(self) -> None:
         if "_sync" in self.__dict__:
             self._sync.close()

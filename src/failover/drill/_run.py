@@ -1,0 +1,183 @@
+"""Run the drill: three fakes, the timeline, a steady mixed load through AsyncFailover."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import random
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.live import Live
+
+from .._client import AsyncFailover
+from .._config import Policy, Target
+from ..testing import Phase, Reply, Schedule
+from ..testing._provider import FakeProvider
+from ._stats import Stats
+from ._timeline import DOWN, Step, scaled
+from ._view import live_view, summary_table
+
+__all__ = ["run_drill"]
+
+_MESSAGES = [{"role": "user", "content": "Summarise the status page in one sentence."}]
+_ANSWER = "All systems operational; the incident is resolved and traffic is flowing normally."
+
+
+def drill_policy(seconds: float) -> Policy:
+    """Timeouts for a compressed timeline: a 1 s attempt, breakers that reset quickly."""
+    return Policy(
+        max_retries=1,
+        backoff_base=0.05,
+        backoff_max=0.5,
+        timeout=20.0,
+        attempt_timeout=1.0,
+        connect_timeout=0.5,
+        breaker_fail_max=3,
+        breaker_reset=max(1.0, seconds / 30),
+        first_token_timeout=1.0,
+        stream_idle_timeout=2.0,
+        stream_resume=True,
+    )
+
+
+@contextlib.contextmanager
+def _fakes() -> Iterator[tuple[FakeProvider, FakeProvider, FakeProvider]]:
+    reply = Reply(_ANSWER, chunk_size=12)
+    with (
+        FakeProvider("openai", reply=reply, name="primary") as primary,
+        FakeProvider("anthropic", reply=reply, name="secondary") as secondary,
+        FakeProvider("openai", reply=reply, name="local") as local,
+    ):
+        yield primary, secondary, local
+
+
+def _chain(primary: FakeProvider, secondary: FakeProvider, local: FakeProvider) -> list[Target]:
+    key = "drill-key-not-secret"
+    return [
+        Target("openai", "gpt-4o-mini", base_url=primary.base_url, api_key=key),
+        Target(
+            "anthropic",
+            "claude-haiku-4-5",
+            api="anthropic",
+            base_url=secondary.base_url,
+            api_key=key,
+        ),
+        Target("local", "llama3.2", base_url=local.base_url),
+    ]
+
+
+def _apply(fake: FakeProvider, fault: Any, rate: float, seconds: float, seed: int) -> None:
+    if fault is None:
+        fake.set_schedule(None)
+        fake.set_mode(None)
+    else:
+        fake.set_schedule(Schedule([Phase(seconds, fault, rate)], seed=seed))
+
+
+async def _timeline(
+    spans: list[tuple[float, float, Step]],
+    stats: Stats,
+    chain: list[Target],
+    primary: FakeProvider,
+    secondary: FakeProvider,
+    say: Any,
+) -> None:
+    started = time.monotonic()
+    for index, (start, end, step) in enumerate(spans):
+        await asyncio.sleep(max(0.0, start - (time.monotonic() - started)))
+        if step.primary == DOWN:
+            await asyncio.to_thread(primary.stop)
+        else:
+            if not primary.running:
+                await asyncio.to_thread(primary.start)
+            _apply(primary, step.primary, step.primary_rate, end - start, seed=index)
+        _apply(secondary, step.secondary, step.secondary_rate, end - start, seed=100 + index)
+        dead = {chain[0].label} if step.primary_dead else set()
+        if step.secondary_dead:
+            dead.add(chain[1].label)
+        stats.phase, stats.dead = step.name, frozenset(dead)
+        say(f"[{start:5.1f} s] {step.name}")
+
+
+async def _worker(client: AsyncFailover, stats: Stats, until: float, seed: int) -> None:
+    rng = random.Random(seed)
+    while time.monotonic() < until:
+        phase, started = stats.phase, time.monotonic()
+        try:
+            if rng.random() < 0.5:
+                stream = await client.chat.completions.create(messages=_MESSAGES, stream=True)
+                async with stream:
+                    text = "".join(
+                        [c.choices[0].delta.content or "" async for c in stream if c.choices]
+                    )
+                label = stream.target.label if stream.target else "?"
+            else:
+                report = await client.chat.completions.with_report.create(messages=_MESSAGES)
+                text, label = report.response.choices[0].message.content or "", report.target
+            if text != _ANSWER:
+                raise AssertionError(f"answer was altered: {text!r}")
+            stats.answered(label, time.monotonic() - started, phase)
+        except Exception as error:  # every failure is counted, none may be hidden
+            stats.failure(error, phase)
+        await asyncio.sleep(rng.uniform(0.0, 0.04))
+
+
+@contextlib.asynccontextmanager
+async def _display(console: Console, render: Any) -> AsyncIterator[None]:
+    if not console.is_terminal:
+        yield
+        return
+    with Live(render(), console=console, refresh_per_second=4, transient=False) as live:
+
+        async def refresh() -> None:
+            while True:
+                await asyncio.sleep(0.25)
+                live.update(render())
+
+        task = asyncio.create_task(refresh())
+        try:
+            yield
+        finally:
+            task.cancel()
+            live.update(render())
+
+
+async def drill(
+    seconds: float = 60.0, *, workers: int = 8, console: Console | None = None
+) -> dict[str, Any]:
+    """Run the drill and return its summary (see :meth:`Stats.summary`)."""
+    console = console or Console()
+    spans = scaled(seconds)
+    stats = Stats(phase=spans[0][2].name)
+    with _fakes() as (primary, secondary, local):
+        chain = _chain(primary, secondary, local)
+        client = AsyncFailover(chain, policy=drill_policy(seconds), on_attempt=stats.on_attempt)
+        client.preload()
+        started = time.monotonic()
+
+        def render() -> Any:
+            return live_view(stats, client, time.monotonic() - started, seconds)
+
+        say = console.print if not console.is_terminal else (lambda _: None)
+        async with client, _display(console, render):
+            until = started + seconds
+            await asyncio.gather(
+                _timeline(spans, stats, chain, primary, secondary, say),
+                *(_worker(client, stats, until, seed) for seed in range(workers)),
+            )
+    summary = stats.summary(seconds, [s.name for _, _, s in spans])
+    console.print(summary_table(summary))
+    return summary
+
+
+def run_drill(seconds: float = 60.0, json_path: str | None = None, workers: int = 8) -> int:
+    """Blocking entry point for ``failover drill``; exit status 0 only if nothing failed."""
+    summary = asyncio.run(drill(seconds, workers=workers))
+    if json_path:
+        Path(json_path).write_text(json.dumps(summary, indent=2) + "\n")
+    return 0 if summary["failed"] == 0 else 1

@@ -1,0 +1,76 @@
+"""The outage timeline, modelled on OpenAI's December 2024 incidents, as data."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..testing import Fault
+
+__all__ = ["DOWN", "TIMELINE", "Step", "scaled"]
+
+DOWN = "down"  # the primary's port is closed: connection refused
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One stretch of the drill: ``share`` of its length, and what each fake does.
+
+    ``primary`` is a fault, None (healthy) or :data:`DOWN`; ``*_rate`` is the share of
+    requests that get the fault. ``primary_dead``/``secondary_dead`` mark the target as
+    out of service, for counting the calls still sent to it.
+    """
+
+    name: str
+    share: float
+    primary: Fault | str | None = None
+    primary_rate: float = 1.0
+    secondary: Fault | None = None
+    secondary_rate: float = 1.0
+    primary_dead: bool = False
+    secondary_dead: bool = False
+
+
+_RATE_LIMITED = Fault.rate_limit(retry_after=0.5)
+
+TIMELINE: Sequence[Step] = (
+    Step("1 healthy", 0.10),
+    Step("2 primary down: 5xx", 0.10, Fault.status(503), primary_dead=True),
+    Step(
+        "2 primary down: HTML 502 pages",
+        0.10,
+        Fault.html(502),
+        secondary=_RATE_LIMITED,
+        secondary_rate=0.2,
+        primary_dead=True,
+    ),
+    Step(
+        "3 primary hangs (prompts never processed)",
+        0.10,
+        Fault.hang(),
+        secondary=_RATE_LIMITED,
+        secondary_rate=0.2,
+        primary_dead=True,
+    ),
+    Step(
+        "3 primary hangs + secondary 529 burst",
+        0.05,
+        Fault.hang(),
+        secondary=Fault.overloaded(),
+        primary_dead=True,
+        secondary_dead=True,
+    ),
+    Step("4 primary connection refused", 0.15, DOWN, primary_dead=True),
+    Step("5 flapping partial recovery", 0.20, Fault.status(503), primary_rate=0.4),
+    Step("6 healthy", 0.20),
+)
+
+
+def scaled(total_seconds: float) -> list[tuple[float, float, Step]]:
+    """``(start, end, step)`` in seconds for a drill of ``total_seconds``."""
+    spans, start = [], 0.0
+    for step in TIMELINE:
+        end = start + step.share * total_seconds
+        spans.append((start, end, step))
+        start = end
+    return spans
