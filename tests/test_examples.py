@@ -1,0 +1,60 @@
+"""Every example runs, in fake mode, as a user would run it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+SCRIPTS = sorted(p.name for p in EXAMPLES.glob("*.py") if not p.name.startswith(("_", "test_")))
+EXPECTED = {
+    "quickstart.py": "answered by openai/gpt-4o-mini",
+    "fallback_to_local.py": "Hello from the (fake) local Ollama model.",
+    "streaming.py": "(streamed by ollama/llama3.2)",
+    "async_batch.py": "20 answers",
+    "outage_drill.py": " 0 failed",
+}
+
+
+def _fake_env() -> dict[str, str]:
+    return {
+        k: v for k, v in os.environ.items() if k != "FAILOVER_CHAIN" and not k.endswith("_API_KEY")
+    }
+
+
+def test_every_example_is_checked() -> None:
+    assert set(SCRIPTS) == set(EXPECTED)
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_example_runs_on_fakes(script: str) -> None:
+    done = subprocess.run(
+        [sys.executable, script],
+        cwd=EXAMPLES,
+        env=_fake_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "running on local fake providers" in done.stdout or script == "outage_drill.py"
+    assert EXPECTED[script] in done.stdout
+
+
+def test_the_example_test_file_passes() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_your_app.py"],
+        cwd=EXAMPLES,
+        env=_fake_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 passed" in done.stdout
