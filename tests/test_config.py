@@ -143,8 +143,11 @@ def test_target_repr_has_no_key() -> None:
 
 @given(
     provider=st.sampled_from(["openai", "anthropic", "ollama", "vllm"]),
-    model=st.text(st.characters(blacklist_characters=",", blacklist_categories=["Cs", "Zs", "Cc"]),
-                  min_size=1, max_size=40),
+    model=st.text(
+        st.characters(blacklist_characters=",", blacklist_categories=["Cs", "Zs", "Cc"]),
+        min_size=1,
+        max_size=40,
+    ),
 )
 def test_chain_item_split_on_first_slash(provider: str, model: str) -> None:
     target = resolve_target(f"{provider}/{model}", KEYS)

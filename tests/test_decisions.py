@@ -90,7 +90,13 @@ def test_classify(failure: Failure, kind: ErrorKind) -> None:
 def test_classify_is_total(status: int | None, code: str | None, message: str) -> None:
     kind = classify(Failure(status=status, code=code, message=message))
     assert kind in RULES
-    if status is not None and status >= 500 and status != 529 and not code and "quota" not in message:
+    if (
+        status is not None
+        and status >= 500
+        and status != 529
+        and not code
+        and "quota" not in message
+    ):
         # A server error is always retried and failed over, whatever its message says.
         assert rule_for(kind).retry and rule_for(kind).fail_over
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, overload
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
 from ._attempts import Report
 from ._config import Policy, Target, config_from_env, policy_from_env, targets_from
@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from ._stream import AsyncChatStream, ChatStream
 
 __all__ = ["AsyncFailover", "Failover"]
+
+R = TypeVar("R")
 
 
 def _prepare(params: dict[str, Any]) -> dict[str, Any]:
@@ -73,10 +75,10 @@ class _ClientBase:
 
     def breaker_state(self, target: Target | str) -> str:
         """``closed``, ``open`` or ``half-open`` for a target (or its label)."""
-        found = next(
-            t for t in self.targets if target in (t, getattr(t, "label", None) and t.label)
-        )
-        return self._router.health[found.key].state
+        for candidate in self.targets:
+            if target in (candidate, candidate.label):
+                return self._router.health[candidate.key].state
+        raise KeyError(f"no target {target!r} in this client's chain")
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({[t.label for t in self.targets]!r})"
@@ -140,10 +142,17 @@ class AsyncFailover(_ClientBase):
         await self.aclose()
 
 
+class _WithReport(Generic[R]):
+    """``completions.with_report.create(...)``: the answer together with its attempt log."""
+
+    def __init__(self, create: Callable[..., R]) -> None:
+        self.create = create
+
+
 class _Completions:
     def __init__(self, router: Router) -> None:
         self._router = router
-        self.with_report = _WithReport(self)
+        self.with_report: _WithReport[Report[ChatCompletion]] = _WithReport(self._report)
 
     @overload
     def create(
@@ -156,22 +165,14 @@ class _Completions:
     def create(self, *, stream: bool = False, timeout: float | None = None, **params: Any) -> Any:
         """Like ``openai``'s ``create`` without ``model``; ``timeout`` overrides
         ``FAILOVER_TIMEOUT`` for this call. With ``stream=True`` returns a ChatStream."""
-        return (
-            self._create(stream, timeout, params).response
-            if not stream
-            else (self._stream(timeout, params))
-        )
+        if stream:
+            from ._stream import ChatStream
 
-    def _stream(self, timeout: float | None, params: dict[str, Any]) -> ChatStream:
-        from ._stream import ChatStream
+            call = Call(self._router, timeout, defer_verdict=True)
+            return ChatStream(self._router, call, _prepare(params))
+        return self._report(timeout=timeout, **params).response
 
-        return ChatStream(
-            self._router, Call(self._router, timeout, defer_verdict=True), _prepare(params)
-        )
-
-    def _create(
-        self, stream: bool, timeout: float | None, params: dict[str, Any]
-    ) -> Report[ChatCompletion]:
+    def _report(self, *, timeout: float | None = None, **params: Any) -> Report[ChatCompletion]:
         params = _prepare(params)
         call = Call(self._router, timeout)
         answer, target = run_sync(
@@ -184,7 +185,7 @@ class _Completions:
 class _AsyncCompletions:
     def __init__(self, router: Router) -> None:
         self._router = router
-        self.with_report = _AsyncWithReport(self)
+        self.with_report: _WithReport[Awaitable[Report[ChatCompletion]]] = _WithReport(self._report)
 
     @overload
     async def create(
@@ -201,13 +202,12 @@ class _AsyncCompletions:
         if stream:
             from ._stream import AsyncChatStream
 
-            return await AsyncChatStream(
-                self._router, Call(self._router, timeout, defer_verdict=True), _prepare(params)
-            )._start()
-        return (await self._create(timeout, params)).response
+            call = Call(self._router, timeout, defer_verdict=True)
+            return await AsyncChatStream(self._router, call, _prepare(params))._start()
+        return (await self._report(timeout=timeout, **params)).response
 
-    async def _create(
-        self, timeout: float | None, params: dict[str, Any]
+    async def _report(
+        self, *, timeout: float | None = None, **params: Any
     ) -> Report[ChatCompletion]:
         params = _prepare(params)
         call = Call(self._router, timeout)
@@ -216,26 +216,6 @@ class _AsyncCompletions:
             lambda t, adapter: adapter.acreate(params, call.http_timeout(call.attempt_seconds())),
         )
         return Report(answer, target.label, tuple(call.attempts))
-
-
-class _WithReport:
-    """``completions.with_report.create(...)`` returns a :class:`Report` (answer + log)."""
-
-    def __init__(self, completions: _Completions) -> None:
-        self._completions = completions
-
-    def create(self, *, timeout: float | None = None, **params: Any) -> Report[ChatCompletion]:
-        return self._completions._create(False, timeout, params)
-
-
-class _AsyncWithReport:
-    def __init__(self, completions: _AsyncCompletions) -> None:
-        self._completions = completions
-
-    async def create(
-        self, *, timeout: float | None = None, **params: Any
-    ) -> Report[ChatCompletion]:
-        return await self._completions._create(timeout, params)
 
 
 class _Chat:
