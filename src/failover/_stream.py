@@ -162,7 +162,8 @@ class _StreamBase:
         assert self.target is not None
         target, health = self.target, self._router.health[self.target.key]
         admission = self._call.admission or Admission(True)
-        if error is None and self._tally.finish_reason is not None:
+        if self._tally.finish_reason is not None:
+            # The answer is whole; a connection lost before [DONE] costs only the usage.
             health.record_success(admission)
             return True
         found = self._router.adapter(target).failure(error) if error is not None else None
