@@ -1,0 +1,253 @@
+"""FakeProvider: a real OpenAI- or Anthropic-compatible HTTP server you can break on purpose."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from types import TracebackType
+from typing import Any, Literal
+
+from ._faults import Fault
+from ._plan import Action, build_plan, error_plan
+from ._records import RecordedRequest, redact_headers
+from ._reply import DEFAULT_TEXT, Reply
+from ._schedule import Schedule, ScheduleClock
+from ._server import ConnectionTracker, ServerThread, bind_socket
+from ._wire import Call, Wire, parse_body
+from ._wire_anthropic import AnthropicWire
+from ._wire_openai import OpenAIWire
+
+__all__ = ["Api", "FakeProvider"]
+
+Api = Literal["openai", "anthropic"]
+_WIRES: dict[str, Wire] = {"openai": OpenAIWire(), "anthropic": AnthropicWire()}
+
+
+class _Script:
+    """What the provider will answer next, and what it was asked; safe across threads."""
+
+    def __init__(self, reply: Reply) -> None:
+        self._lock = threading.Lock()
+        self._reply = reply
+        self._queue: deque[Fault | Reply] = deque()
+        self._mode: Fault | None = None
+        self._clock: ScheduleClock | None = None
+        self._log: list[RecordedRequest] = []
+        self._seq = 0
+
+    def next(self, now: float) -> tuple[int, Fault | None, Reply]:
+        """Number the request and decide: queued item > schedule > standing mode > healthy."""
+        with self._lock:
+            self._seq += 1
+            fault, reply = self._decide(now)
+            return self._seq, fault, reply
+
+    def _decide(self, now: float) -> tuple[Fault | None, Reply]:
+        if self._queue:
+            item = self._queue.popleft()
+            return (item, self._reply) if isinstance(item, Fault) else (None, item)
+        if self._clock is not None:
+            active, fault = self._clock.decide(now)
+            if active:
+                return fault, self._reply
+        return self._mode, self._reply
+
+    def set_reply(self, reply: Reply) -> None:
+        with self._lock:
+            self._reply = reply
+
+    def enqueue(self, items: Iterable[Fault | Reply]) -> None:
+        with self._lock:
+            self._queue.extend(items)
+
+    def set_mode(self, fault: Fault | None) -> None:
+        with self._lock:
+            self._mode = fault
+
+    def set_schedule(self, schedule: Schedule | None) -> None:
+        clock = None if schedule is None else ScheduleClock(schedule, time.monotonic())
+        with self._lock:
+            self._clock = clock
+
+    def record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self._log.append(request)
+
+    def requests(self) -> list[RecordedRequest]:
+        with self._lock:
+            return list(self._log)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._queue.clear()
+            self._mode = None
+            self._clock = None
+            self._log.clear()
+
+
+class FakeProvider:
+    """A fake OpenAI or Anthropic API on ``127.0.0.1``, served by uvicorn on a thread.
+
+    Point the real vendor SDK at :attr:`base_url`. By default every request gets the
+    healthy :class:`Reply`; script trouble with :meth:`enqueue` (one item per request),
+    :meth:`set_schedule` (time-based) or :meth:`set_mode` (every request), in that order
+    of precedence. Only healthy answers check the request (required fields, valid JSON).
+
+    ``on_request`` is called on the server thread with each :class:`RecordedRequest`.
+    After :meth:`stop`, :meth:`start` serves again on the same port.
+    """
+
+    def __init__(
+        self,
+        api: Api = "openai",
+        *,
+        reply: Reply | str = DEFAULT_TEXT,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        name: str | None = None,
+        on_request: Callable[[RecordedRequest], None] | None = None,
+    ) -> None:
+        if api not in _WIRES:
+            raise ValueError(f"api must be 'openai' or 'anthropic', got {api!r}")
+        self.api: Api = api
+        self.name = name or f"fake-{api}"
+        self.host = host
+        self._port = port
+        self._wire = _WIRES[api]
+        self._script = _Script(Reply.of(reply))
+        self._tracker = ConnectionTracker()
+        self._server: ServerThread | None = None
+        self._on_request = on_request
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> FakeProvider:
+        """Bind the port and serve; returns once the server accepts requests."""
+        if self._server is None:
+            sock = bind_socket(self.host, self._port)
+            self._port = sock.getsockname()[1]
+            server = ServerThread(self._respond, sock, self._tracker, f"failover-{self.name}")
+            server.start()
+            self._server = server
+        return self
+
+    def stop(self) -> None:
+        """Stop serving: hanging requests are dropped, open connections closed."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    def __enter__(self) -> FakeProvider:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- addresses -----------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        """The port served on (0 until first started when constructed with ``port=0``)."""
+        return self._port
+
+    @property
+    def url(self) -> str:
+        """The server root, ``http://127.0.0.1:PORT``."""
+        if not self._port:
+            raise RuntimeError(f"{self.name} has no port yet; call start() first")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self._port}"
+
+    @property
+    def base_url(self) -> str:
+        """What the vendor SDK's ``base_url`` expects (OpenAI: with ``/v1``)."""
+        return f"{self.url}/v1" if self.api == "openai" else self.url
+
+    # -- scripting -----------------------------------------------------------------------
+
+    def set_reply(self, reply: Reply | str) -> None:
+        """The healthy answer (also the content that faults like ``cut`` truncate)."""
+        self._script.set_reply(Reply.of(reply))
+
+    def enqueue(self, *items: Fault | Reply) -> None:
+        """One item per upcoming request, first in first out, before anything else."""
+        self._script.enqueue(items)
+
+    def set_mode(self, fault: Fault | None) -> None:
+        """A standing fault for every request; None is healthy."""
+        self._script.set_mode(fault)
+
+    def set_schedule(self, schedule: Schedule | None) -> None:
+        """A time-based outage; its t=0 is now. When it is over, the standing mode applies."""
+        self._script.set_schedule(schedule)
+
+    def reset(self) -> None:
+        """Clear the queue, mode, schedule and request log (the reply is kept)."""
+        self._script.reset()
+
+    # -- observation ---------------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """A snapshot of the request log, oldest first."""
+        return self._script.requests()
+
+    @property
+    def active_connections(self) -> int:
+        """TCP connections open right now."""
+        return self._tracker.active
+
+    @property
+    def total_connections(self) -> int:
+        """TCP connections accepted since construction."""
+        return self._tracker.total
+
+    def __repr__(self) -> str:
+        where = self.url if self._port else "not started"
+        return f"FakeProvider({self.api!r}, name={self.name!r}, {where})"
+
+    # -- serving (runs on the server thread) -------------------------------------------
+
+    def _respond(
+        self, method: str, path: str, headers: Iterable[tuple[str, str]], raw: bytes
+    ) -> list[Action]:
+        arrived = time.monotonic()
+        body, is_json = parse_body(raw)
+        if method != "POST" or path != self._wire.path:
+            self._record(method, path, headers, body, arrived, None, stream=False)
+            return error_plan(self._wire, None, self._wire.not_found(method, path), ())
+        seq, fault, reply = self._script.next(arrived)
+        call = Call.from_body(seq, body)
+        self._record(method, path, headers, body, arrived, fault, stream=call.stream)
+        if fault is None and raw and not is_json:
+            return error_plan(self._wire, call, self._wire.bad_json(), ())
+        return build_plan(self._wire, call, fault, reply)
+
+    def _record(
+        self,
+        method: str,
+        path: str,
+        headers: Iterable[tuple[str, str]],
+        body: Any,
+        arrived: float,
+        fault: Fault | None,
+        *,
+        stream: bool,
+    ) -> None:
+        request = RecordedRequest(
+            method, path, redact_headers(headers), body, arrived, fault, stream
+        )
+        self._script.record(request)
+        if self._on_request is not None:
+            self._on_request(request)
