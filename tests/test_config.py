@@ -130,7 +130,7 @@ def test_bad_settings_name_the_variable(environ: dict[str, str], named: str) -> 
 def test_code_configuration_errors_name_the_field() -> None:
     with pytest.raises(ConfigError, match="FAILOVER_MAX_RETRIES"):
         Policy(max_retries=-1)
-    with pytest.raises(ConfigError, match="Target.api"):
+    with pytest.raises(ConfigError, match=r"Target\.api"):
         Target("x", "m", api="grpc")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="at least one target"):
         Failover([])

@@ -205,7 +205,7 @@ def test_retry_after_is_a_floor_on_the_wait(
     mode: str, primary: FakeProvider, fault: Fault, floor: float
 ) -> None:
     # The date form is computed at collection; rebuild it now so it is still ahead.
-    if isinstance(fault.retry_after, str):  # type: ignore[attr-defined]
+    if isinstance(fault.retry_after, str):
         fault = Fault.rate_limit(retry_after=_http_date(2))
     primary.enqueue(fault)
     report = route(mode, [target(primary)])
