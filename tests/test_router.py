@@ -445,3 +445,35 @@ def test_unsupported_parameter_everywhere_is_raised(mode: str, secondary: FakePr
 def test_model_parameter_is_refused(mode: str, primary: FakeProvider) -> None:
     with pytest.raises(failover.UnsupportedParameter, match="model"):
         route(mode, [target(primary)], model="gpt-4o")
+
+
+def test_x_should_retry_false_skips_the_same_target_retry(
+    mode: str, primary: FakeProvider, secondary: FakeProvider
+) -> None:
+    primary.set_mode(Fault.status(503, should_retry=False))
+    report = route(mode, [target(primary), target(secondary)])
+    assert outcomes(report) == [(P, "failed", "server_error"), (S, "ok", None)]
+
+
+def test_x_should_retry_true_retries_a_target_local_failure(
+    mode: str, primary: FakeProvider
+) -> None:
+    primary.enqueue(Fault.status(404, should_retry=True))
+    report = route(mode, [target(primary)])
+    assert outcomes(report) == [(P, "failed", "not_found"), (P, "ok", None)]
+
+
+def test_x_should_retry_never_resends_a_malformed_request(mode: str, primary: FakeProvider) -> None:
+    primary.set_mode(Fault.status(400, should_retry=True))
+    with pytest.raises(RequestRejected):
+        route(mode, [target(primary)])
+    assert len(primary.requests) == 1
+
+
+def test_a_raising_attempt_hook_does_not_break_the_call(primary: FakeProvider) -> None:
+    def broken_hook(attempt: failover.Attempt) -> None:
+        raise RuntimeError("metrics backend down")
+
+    with Failover([target(primary)], policy=FAST, on_attempt=broken_hook) as client:
+        answer = client.chat.completions.create(messages=MESSAGES)
+    assert answer.choices[0].message.content == "primary answer"

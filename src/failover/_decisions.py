@@ -96,6 +96,7 @@ class Failure:
     ``overloaded_error``), ``retry_after`` the provider's requested wait in seconds.
     ``transport`` is set for failures below HTTP: "connection", "timeout",
     "malformed". ``kind`` overrides classification when the adapter knows better.
+    ``should_retry`` is the provider's ``x-should-retry`` header, if it sent one.
     """
 
     status: int | None = None
@@ -104,6 +105,7 @@ class Failure:
     retry_after: float | None = None
     transport: str | None = None
     kind: ErrorKind | None = None
+    should_retry: bool | None = None
 
 
 _QUOTA_CODES = frozenset({"insufficient_quota", "enforced_spend_limit_reached", "billing_error"})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any, NoReturn, TypeVar
@@ -47,6 +48,7 @@ class Router:
         self.policy = policy
         self.on_attempt = on_attempt
         self._adapters: dict[tuple[str, str, str], Adapter] = {}
+        self._lock = threading.Lock()
         self.health = {
             t.key: TargetHealth(
                 t.label, fail_max=policy.breaker_fail_max, reset_timeout=policy.breaker_reset
@@ -58,7 +60,10 @@ class Router:
         """The adapter for ``target``, built (and its SDK imported) on first use."""
         adapter = self._adapters.get(target.key)
         if adapter is None:
-            adapter = self._adapters[target.key] = make_adapter(target, self.policy)
+            with self._lock:  # threads racing here must not build (and leak) two clients
+                adapter = self._adapters.get(target.key)
+                if adapter is None:
+                    adapter = self._adapters[target.key] = make_adapter(target, self.policy)
         return adapter
 
     def close(self) -> None:
@@ -117,7 +122,10 @@ class Call:
         self.attempts.append(attempt)
         logger.debug("failover attempt: %s", attempt.describe())
         if self.router.on_attempt is not None:
-            self.router.on_attempt(attempt)
+            try:
+                self.router.on_attempt(attempt)
+            except Exception:  # a metrics hook must never break the call it observes
+                logger.exception("failover on_attempt hook raised; ignoring it")
 
     def _take_slept(self) -> float:
         slept, self._slept = self._slept, 0.0
@@ -224,7 +232,7 @@ class Call:
             health.release(admission)
         if kind is ErrorKind.RATE_LIMIT and failure.retry_after:
             health.cool_down(failure.retry_after)
-        elif rule.cool_down:
+        elif rule.cool_down and failure.should_retry is not True:
             health.cool_down(self.policy.breaker_reset)
 
     def succeeded(
@@ -289,7 +297,12 @@ def _done_of(state: tenacity.RetryCallState) -> _TargetDone:
 
 
 def _retryable(exc: BaseException) -> bool:
-    return isinstance(exc, _TargetDone) and exc.rule is not None and exc.rule.retry
+    if not isinstance(exc, _TargetDone) or exc.rule is None:
+        return False
+    said = exc.failure.should_retry if exc.failure is not None else None
+    # The provider's x-should-retry header decides, except that a failure which may
+    # not even fail over (a malformed request) is never sent again.
+    return exc.rule.retry if said is None else said and exc.rule.fail_over
 
 
 def run_sync(

@@ -58,6 +58,11 @@ def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> f
     return max(when.timestamp() - (time.time() if now is None else now), 0.0)
 
 
+def _should_retry(headers: Mapping[str, str]) -> bool | None:
+    value = headers.get("x-should-retry", "").strip().lower()
+    return {"true": True, "false": False}.get(value)
+
+
 def _error_code(body: object) -> str | None:
     """The most specific code in an error body: details.error_code, code, then type."""
     if isinstance(body, list) and body:  # Gemini's compat endpoint sends a list
@@ -100,6 +105,7 @@ def failure_from(exc: BaseException, sdk: ModuleType, key: str | None = None) ->
             code=_error_code(exc.body),
             message=message,
             retry_after=parse_retry_after(exc.response.headers),
+            should_retry=_should_retry(exc.response.headers),
         )
     if isinstance(exc, sdk.APIError):  # openai's in-band `data: {"error": ...}`
         return Failure(code=_error_code(exc.body) or "server_error", message=message)
