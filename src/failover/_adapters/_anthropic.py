@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Generator
-from functools import cached_property
 from typing import Any
 
 import anthropic
@@ -11,25 +10,25 @@ import httpx2
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from .._config import Policy, Target
-from .._decisions import Failure
 from ._anthropic_convert import (
     AnthropicChunkConverter,
     from_anthropic_message,
     to_anthropic_request,
 )
-from ._errors import failure_from
+from ._base import SdkAdapter
 
 # Per-call options that are not part of the request body and pass straight through.
 _PASSTHROUGH = ("extra_headers", "extra_query", "extra_body")
 
 
-class AnthropicAdapter:
+class AnthropicAdapter(SdkAdapter[anthropic.Anthropic, anthropic.AsyncAnthropic]):
     """Translates the request, calls ``messages.create``, translates the answer back."""
 
+    sdk = anthropic
+
     def __init__(self, target: Target, policy: Policy) -> None:
-        self.target = target
+        super().__init__(target, policy)
         self._default_max_tokens = policy.default_max_tokens
-        self._timeout = httpx2.Timeout(policy.attempt_timeout, connect=policy.connect_timeout)
 
     def _client_kwargs(self) -> dict[str, Any]:
         return {
@@ -39,12 +38,10 @@ class AnthropicAdapter:
             "timeout": self._timeout,
         }
 
-    @cached_property
-    def _sync(self) -> anthropic.Anthropic:
+    def _make_sync(self) -> anthropic.Anthropic:
         return anthropic.Anthropic(**self._client_kwargs())
 
-    @cached_property
-    def _async(self) -> anthropic.AsyncAnthropic:
+    def _make_async(self) -> anthropic.AsyncAnthropic:
         return anthropic.AsyncAnthropic(**self._client_kwargs())
 
     def _request(self, params: dict[str, Any]) -> tuple[dict[str, Any], bool]:
@@ -84,18 +81,3 @@ class AnthropicAdapter:
             async for event in events:
                 for chunk in converter.feed(event):
                     yield chunk
-
-    def failure(self, exc: BaseException) -> Failure | None:
-        return failure_from(exc, anthropic, self.target.api_key)
-
-    def preload(self) -> None:
-        """Build both clients (the SDK import already happened with this module)."""
-        _ = self._sync, self._async
-
-    def close(self) -> None:
-        if "_sync" in self.__dict__:
-            self._sync.close()
-
-    async def aclose(self) -> None:
-        if "_async" in self.__dict__:
-            await self._async.close()

@@ -3,27 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Generator
-from functools import cached_property
 from typing import Any
 
 import httpx2
 import openai
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
-from .._config import Policy, Target
-from .._decisions import Failure
-from ._errors import empty_answer, failure_from
+from ._base import SdkAdapter
+from ._errors import empty_answer
 
 # Local servers (Ollama, vLLM) take no key, but the SDK refuses to start without one.
 _NO_KEY = "no-key-needed"
 
 
-class OpenAIAdapter:
+class OpenAIAdapter(SdkAdapter[openai.OpenAI, openai.AsyncOpenAI]):
     """Calls ``chat.completions.create`` on the target; answers need no translation."""
 
-    def __init__(self, target: Target, policy: Policy) -> None:
-        self.target = target
-        self._timeout = httpx2.Timeout(policy.attempt_timeout, connect=policy.connect_timeout)
+    sdk = openai
 
     def _client_kwargs(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
@@ -38,13 +34,11 @@ class OpenAIAdapter:
             kwargs["base_url"] = self.target.base_url
         return kwargs
 
-    @cached_property
-    def _sync(self) -> openai.OpenAI:
+    def _make_sync(self) -> openai.OpenAI:
         cls = openai.AzureOpenAI if self.target.azure else openai.OpenAI
         return cls(**self._client_kwargs())
 
-    @cached_property
-    def _async(self) -> openai.AsyncOpenAI:
+    def _make_async(self) -> openai.AsyncOpenAI:
         cls = openai.AsyncAzureOpenAI if self.target.azure else openai.AsyncOpenAI
         return cls(**self._client_kwargs())
 
@@ -82,18 +76,3 @@ class OpenAIAdapter:
         async with events:
             async for chunk in events:
                 yield chunk
-
-    def failure(self, exc: BaseException) -> Failure | None:
-        return failure_from(exc, openai, self.target.api_key)
-
-    def preload(self) -> None:
-        """Build both clients (the SDK import already happened with this module)."""
-        _ = self._sync, self._async
-
-    def close(self) -> None:
-        if "_sync" in self.__dict__:
-            self._sync.close()
-
-    async def aclose(self) -> None:
-        if "_async" in self.__dict__:
-            await self._async.close()
