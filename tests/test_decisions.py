@@ -37,6 +37,9 @@ EXPECTED = {
 def test_every_kind_has_the_tabled_rule(kind: ErrorKind) -> None:
     rule = rule_for(kind)
     assert (rule.retry, rule.fail_over, rule.breaker) == EXPECTED[kind]
+    # Only a hang prefers the next target over a retry (the retry is a last resort).
+    assert rule.fail_over_first is (kind is ErrorKind.TIMEOUT)
+    assert rule.cool_down is (kind in {ErrorKind.QUOTA, ErrorKind.AUTH, ErrorKind.NOT_FOUND})
 
 
 def test_table_covers_every_kind() -> None:

@@ -74,7 +74,6 @@ TRANSIENT = [
     pytest.param(Fault.reset(), "connection", id="reset"),
     pytest.param(Fault.malformed_json(), "malformed_response", id="malformed"),
     pytest.param(Fault.empty_choices(), "malformed_response", id="empty-choices"),
-    pytest.param(Fault.hang(), "timeout", id="hang"),
 ]
 
 
@@ -88,6 +87,35 @@ def test_transient_failures_retry_then_fail_over(
     assert report.response.choices[0].message.content == "secondary answer"
     assert outcomes(report) == [(P, "failed", kind)] * 3 + [(S, "ok", None)]
     assert len(primary.requests) == 3
+
+
+def test_a_hang_fails_over_at_once_and_is_retried_only_as_last_resort(
+    mode: str, primary: FakeProvider, secondary: FakeProvider
+) -> None:
+    primary.set_mode(Fault.hang())
+    policy = dataclasses.replace(FAST, attempt_timeout=0.5)
+    report = route(mode, [target(primary), target(secondary)], policy)
+    assert outcomes(report) == [(P, "failed", "timeout"), (S, "ok", None)]
+    assert len(primary.requests) == 1
+
+    secondary.set_mode(None)
+    secondary.enqueue(Fault.hang())  # alone in the chain, the hung target is retried
+    report = route(mode, [target(secondary)], policy)
+    assert outcomes(report) == [(S, "failed", "timeout"), (S, "ok", None)]
+
+
+def test_no_backoff_is_slept_when_the_breaker_opened_meanwhile(
+    mode: str, primary: FakeProvider, secondary: FakeProvider
+) -> None:
+    primary.set_mode(Fault.status(503))
+    policy = dataclasses.replace(
+        FAST, breaker_fail_max=1, breaker_reset=30, backoff_base=2.0, backoff_max=2.0
+    )
+    started = time.monotonic()
+    report = route(mode, [target(primary), target(secondary)], policy)
+    assert time.monotonic() - started < 1.5
+    assert outcomes(report) == [(P, "failed", "server_error"), (S, "ok", None)]
+    assert all(a.slept == 0 for a in report.attempts)
 
 
 def test_anthropic_overloaded_529_is_retried(mode: str, secondary: FakeProvider) -> None:

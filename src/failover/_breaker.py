@@ -98,6 +98,9 @@ class TargetHealth:
 
     def record_success(self, admission: Admission) -> None:
         """Report a success (resets the count; closes a half-open breaker)."""
+        clean = self.breaker.fail_counter == 0 and self.state == pybreaker.STATE_CLOSED
+        if clean and not admission.probe:
+            return  # nothing to reset; skipping pybreaker keeps the healthy path cheap
         self._report(admission, failed=False)
 
     def record_failure(self, admission: Admission) -> None:

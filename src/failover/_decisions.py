@@ -43,13 +43,15 @@ class Rule:
     the next target. ``breaker``: count it against the target's circuit breaker.
     ``cool_down``: the problem is local to the target and lasting (quota, keys, a
     missing model), so skip the target for the breaker's reset time without counting
-    it as an outage.
+    it as an outage. ``fail_over_first``: while another target remains, move on
+    instead of retrying; retry only as the last resort.
     """
 
     retry: bool
     fail_over: bool
     breaker: bool
     cool_down: bool = False
+    fail_over_first: bool = False
 
 
 _TRANSIENT = Rule(retry=True, fail_over=True, breaker=True)
@@ -62,7 +64,10 @@ RULES: Mapping[ErrorKind, Rule] = MappingProxyType(
         ErrorKind.OVERLOADED: _TRANSIENT,
         ErrorKind.REQUEST_TIMEOUT: _TRANSIENT,
         ErrorKind.CONNECTION: _TRANSIENT,
-        ErrorKind.TIMEOUT: _TRANSIENT,
+        # A hang already cost a whole attempt timeout, and the next try is likely to hang
+        # too (Dec 26, 2024: prompts that were never processed): fail over first, and
+        # retry the same target only when it is the last one left.
+        ErrorKind.TIMEOUT: Rule(retry=True, fail_over=True, breaker=True, fail_over_first=True),
         ErrorKind.MALFORMED: _TRANSIENT,
         # A 429 is retried (Retry-After is a floor on the wait) and puts the target in
         # a cool-down, but is not an outage: it never trips the breaker.

@@ -120,7 +120,8 @@ class Call:
     # -- the attempt log --------------------------------------------------------
     def log(self, attempt: Attempt) -> None:
         self.attempts.append(attempt)
-        logger.debug("failover attempt: %s", attempt.describe())
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("failover attempt: %s", attempt.describe())
         if self.router.on_attempt is not None:
             try:
                 self.router.on_attempt(attempt)
@@ -132,7 +133,9 @@ class Call:
         return slept
 
     # -- retries (tenacity) -----------------------------------------------------
-    def retrying_options(self, sleep: Callable[[float], Any]) -> dict[str, Any]:
+    def retrying_options(
+        self, sleep: Callable[[float], Any], target: Target, last: bool
+    ) -> dict[str, Any]:
         """Options for a fresh tenacity ``Retrying``/``AsyncRetrying`` for one target."""
         jitter = tenacity.wait_random_exponential(
             multiplier=self.policy.backoff_base, max=self.policy.backoff_max
@@ -148,9 +151,10 @@ class Call:
             self._slept = state.upcoming_sleep or 0.0
 
         return {
-            "stop": tenacity.stop_after_attempt(self.policy.max_retries + 1) | _PastDeadline(self),
+            "stop": tenacity.stop_after_attempt(self.policy.max_retries + 1)
+            | _NoPointWaiting(self, target),
             "wait": wait,
-            "retry": tenacity.retry_if_exception(_retryable),
+            "retry": tenacity.retry_if_exception(lambda exc: _retryable(exc, last)),
             "before_sleep": note_sleep,
             "sleep": sleep,
             "reraise": True,
@@ -281,14 +285,21 @@ class Call:
         yield from chain[start:] + chain[: start - 1]
 
 
-class _PastDeadline(tenacity.stop.stop_base):
-    """Stop if the coming wait would eat the rest of the deadline: fail over now instead."""
+class _NoPointWaiting(tenacity.stop.stop_base):
+    """Stop retrying a target when the coming wait would eat the rest of the deadline, or
+    when the target will still be skipped after it (its breaker opened meanwhile): failing
+    over now beats sleeping first and finding out."""
 
-    def __init__(self, call: Call) -> None:
+    def __init__(self, call: Call, target: Target) -> None:
         self._call = call
+        self._health = call.router.health[target.key]
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
-        return (retry_state.upcoming_sleep or 0.0) >= self._call.remaining()
+        sleep = retry_state.upcoming_sleep or 0.0
+        if sleep >= self._call.remaining():
+            return True
+        verdict = self._health.peek()
+        return not verdict.allowed and verdict.retry_at > time.time() + sleep
 
 
 def _done_of(state: tenacity.RetryCallState) -> _TargetDone:
@@ -296,13 +307,58 @@ def _done_of(state: tenacity.RetryCallState) -> _TargetDone:
     return exc if isinstance(exc, _TargetDone) else _TargetDone(None, None, None)
 
 
-def _retryable(exc: BaseException) -> bool:
+def _retryable(exc: BaseException, last: bool) -> bool:
+    """Whether to send the same request to the same target again.
+
+    ``last``: no other target remains to fail over to.
+    """
     if not isinstance(exc, _TargetDone) or exc.rule is None:
         return False
     said = exc.failure.should_retry if exc.failure is not None else None
-    # The provider's x-should-retry header decides, except that a failure which may
-    # not even fail over (a malformed request) is never sent again.
-    return exc.rule.retry if said is None else said and exc.rule.fail_over
+    if said is not None:
+        # The provider's x-should-retry header decides, except that a failure which may
+        # not even fail over (a malformed request) is never sent again.
+        return said and exc.rule.fail_over
+    return exc.rule.retry and (last or not exc.rule.fail_over_first)
+
+
+def _chain(call: Call, after: Target | None) -> Iterator[tuple[Target, bool]]:
+    targets = list(call.targets(after))
+    for position, target in enumerate(targets):
+        yield target, position == len(targets) - 1
+
+
+def _attempt_sync(call: Call, target: Target, invoke: Callable[[Target, Adapter], T]) -> T:
+    admission = call.admit(target)
+    adapter = call.router.adapter(target)  # may import the SDK: not part of the attempt's time
+    started = time.monotonic()
+    try:
+        result = invoke(target, adapter)
+    except BaseException as exc:
+        call.failed(target, admission, exc, started)
+    call.succeeded(target, admission, started)
+    return result
+
+
+async def _attempt_async(
+    call: Call, target: Target, invoke: Callable[[Target, Adapter], Awaitable[T]]
+) -> T:
+    admission = call.admit(target)
+    adapter = call.router.adapter(target)
+    started = time.monotonic()
+    try:
+        async with asyncio.timeout(call.attempt_seconds()):
+            result = await invoke(target, adapter)
+    except BaseException as exc:
+        call.failed(target, admission, exc, started)
+    call.succeeded(target, admission, started)
+    return result
+
+
+# The first attempt at each target is made without tenacity, so that a healthy call
+# builds no retry machinery (it was a third of failover's per-call overhead). After a
+# retryable failure, tenacity takes over: its first "attempt" re-raises that failure,
+# so its attempt count, backoff and stop conditions start from the real first attempt.
 
 
 def run_sync(
@@ -312,18 +368,20 @@ def run_sync(
     after: Target | None = None,
 ) -> tuple[T, Target]:
     """Drive ``call`` with blocking I/O; ``invoke`` makes one attempt at one target."""
-    for target in call.targets(after):
+    for target, last in _chain(call, after):
         try:
-            for attempt in tenacity.Retrying(**call.retrying_options(time.sleep)):
+            try:
+                return _attempt_sync(call, target, invoke), target
+            except _TargetDone as done:
+                if not _retryable(done, last):
+                    raise
+                replay: _TargetDone | None = done
+            for attempt in tenacity.Retrying(**call.retrying_options(time.sleep, target, last)):
                 with attempt:
-                    admission = call.admit(target)
-                    started = time.monotonic()
-                    try:
-                        result = invoke(target, call.router.adapter(target))
-                    except BaseException as exc:
-                        call.failed(target, admission, exc, started)
-                    call.succeeded(target, admission, started)
-                    return result, target
+                    if replay is not None:
+                        first, replay = replay, None
+                        raise first
+                    return _attempt_sync(call, target, invoke), target
         except _TargetDone as done:
             call.move_on(done)
     call.give_up()
@@ -336,19 +394,21 @@ async def run_async(
     after: Target | None = None,
 ) -> tuple[T, Target]:
     """The asyncio twin of :func:`run_sync`; the attempt also obeys a hard wall clock."""
-    for target in call.targets(after):
+    for target, last in _chain(call, after):
         try:
-            async for attempt in tenacity.AsyncRetrying(**call.retrying_options(asyncio.sleep)):
+            try:
+                return await _attempt_async(call, target, invoke), target
+            except _TargetDone as done:
+                if not _retryable(done, last):
+                    raise
+                replay: _TargetDone | None = done
+            options = call.retrying_options(asyncio.sleep, target, last)
+            async for attempt in tenacity.AsyncRetrying(**options):
                 with attempt:
-                    admission = call.admit(target)
-                    started = time.monotonic()
-                    try:
-                        async with asyncio.timeout(call.attempt_seconds()):
-                            result = await invoke(target, call.router.adapter(target))
-                    except BaseException as exc:
-                        call.failed(target, admission, exc, started)
-                    call.succeeded(target, admission, started)
-                    return result, target
+                    if replay is not None:
+                        first, replay = replay, None
+                        raise first
+                    return await _attempt_async(call, target, invoke), target
         except _TargetDone as done:
             call.move_on(done)
     call.give_up()
