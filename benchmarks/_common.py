@@ -1,0 +1,159 @@
+"""Shared helpers: paths, run profiles, statistics and a JSON-lines subprocess pipe."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import queue
+import subprocess
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "benchmarks"
+MODEL = "fake-model"
+MESSAGES: list[dict[str, str]] = [{"role": "user", "content": "Say hello."}]
+LITELLM_VERSION = "1.106.2"  # newest release whose dependencies resolve on this index
+
+# LiteLLM fetches its model price map from the internet at import unless told not to.
+LITELLM_ENV = {"LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_TELEMETRY": "False"}
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How much work one run does; ``quick`` is the ~1 minute smoke run."""
+
+    name: str
+    seq_calls: int  # overhead, per contender, in batches of seq_batch
+    seq_batch: int
+    conc_calls: int  # overhead at ``concurrency``, in batches of conc_batch
+    conc_batch: int
+    concurrency: int
+    warmup: int
+    phase_scale: float  # outage drill: multiplies every phase's duration
+    # Outage drill: calls started per second. LiteLLM spends ~8 ms of CPU per call
+    # and retries up to 3x; at 40/s it saturates a core of a 2-core machine and
+    # collapses, which would measure the machine, not the routing.
+    rate: float
+    import_repeats: int
+
+    @property
+    def results(self) -> Path:
+        base = BENCH / "results"
+        return base if self.name == "full" else base / self.name
+
+
+FULL = Profile(
+    "full",
+    seq_calls=600,
+    seq_batch=1,
+    conc_calls=1280,
+    conc_batch=320,
+    concurrency=64,
+    warmup=30,
+    phase_scale=1.0,
+    rate=10.0,
+    import_repeats=7,
+)
+QUICK = Profile(
+    "quick",
+    seq_calls=100,
+    seq_batch=1,
+    conc_calls=256,
+    conc_batch=256,
+    concurrency=64,
+    warmup=10,
+    phase_scale=0.25,
+    rate=10.0,
+    import_repeats=3,
+)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Linear-interpolated percentile (``q`` in 0..100); NaN for no values."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q / 100.0
+    low = math.floor(pos)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+def latency_stats(seconds: Sequence[float]) -> dict[str, float]:
+    """Count, p50, p99 and mean, in milliseconds."""
+    n = len(seconds)
+    return {
+        "n": n,
+        "p50_ms": round(percentile(seconds, 50) * 1000, 3),
+        "p99_ms": round(percentile(seconds, 99) * 1000, 3),
+        "mean_ms": round(sum(seconds) / n * 1000, 3) if n else math.nan,
+    }
+
+
+def write_json(path: Path, data: Mapping[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+
+class JsonPipe:
+    """A child process spoken to in JSON lines: one request line, one reply line.
+
+    The child's stderr goes to ``log``; every wait is bounded by a timeout.
+    """
+
+    def __init__(
+        self, argv: Sequence[str], *, log: IO[str], env: Mapping[str, str] | None = None
+    ) -> None:
+        self._proc = subprocess.Popen(
+            list(argv),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            cwd=ROOT,
+            env=dict(env) if env is not None else None,
+        )
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self._proc.stdout is not None
+        for line in self._proc.stdout:
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def receive(self, timeout: float) -> dict[str, Any]:
+        try:
+            line = self._lines.get(timeout=timeout)
+        except queue.Empty:
+            raise TimeoutError(f"no reply from {self._proc.args!r} in {timeout} s") from None
+        if line is None:
+            raise RuntimeError(f"{self._proc.args!r} exited with {self._proc.wait(5)}")
+        reply: dict[str, Any] = json.loads(line)
+        if "error" in reply:
+            raise RuntimeError(f"child failed: {reply['error']}")
+        return reply
+
+    def call(self, op: str, wait: float, **fields: Any) -> dict[str, Any]:
+        """Send ``{"op": op, **fields}``; the reply, within ``wait`` seconds."""
+        assert self._proc.stdin is not None
+        self._proc.stdin.write(json.dumps({"op": op, **fields}) + "\n")
+        self._proc.stdin.flush()
+        return self.receive(wait)
+
+    def close(self) -> None:
+        """Ask the child to quit, then terminate it (this process's own child only)."""
+        if self._proc.poll() is None:
+            with contextlib.suppress(OSError, RuntimeError, TimeoutError, ValueError):
+                self.call("quit", 10.0)
+            try:
+                self._proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait(5)

@@ -1,0 +1,104 @@
+"""Load generators shared by every contender (stdlib only: the LiteLLM venv imports it too).
+
+* :func:`sequential` and :func:`concurrent` time calls for the overhead benchmark;
+* :func:`drill` runs a steady open-loop load (a fixed arrival rate) through an outage
+  timeline and returns one record per call: ``[start, latency, ok, sends per port...,
+  error]``, ``start`` in seconds since the timeline's ``t0``.
+
+:data:`SENDS` is the per-call counter that each process's patched HTTP ``send``
+increments (see :func:`count_sends`), so attempts are counted on the wire, the same
+way for every contender, including those the server never sees (connection refused).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+SENDS: contextvars.ContextVar[Counter[int] | None] = contextvars.ContextVar("sends", default=None)
+CALL_LIMIT = 30.0  # seconds; a safety net on any one call
+MAX_CALLS = 10_000  # per drill
+
+
+@contextmanager
+def count_sends(client_class: Any) -> Iterator[None]:
+    """Patch ``client_class.send`` (httpx2 or httpx AsyncClient) to count into SENDS."""
+    original = client_class.send
+
+    async def send(self: Any, request: Any, **kwargs: Any) -> Any:
+        counter = SENDS.get()
+        if counter is not None:
+            counter[request.url.port or 0] += 1
+        return await original(self, request, **kwargs)
+
+    client_class.send = send
+    try:
+        yield
+    finally:
+        client_class.send = original
+
+
+Timed = tuple[list[float], float]
+
+
+def sequential(call: Callable[[], object], n: int) -> Timed:
+    """Latency of ``n`` calls made one after another, and this process's CPU seconds."""
+    out = []
+    cpu = time.process_time()
+    for _ in range(n):
+        start = time.perf_counter()
+        call()
+        out.append(time.perf_counter() - start)
+    return out, time.process_time() - cpu
+
+
+async def concurrent(call: Callable[[], Awaitable[object]], n: int, c: int) -> Timed:
+    """Latency of ``n`` calls made by ``c`` concurrent workers, and CPU seconds."""
+    out: list[float] = []
+    left = iter(range(n))
+    cpu = time.process_time()
+
+    async def worker() -> None:
+        for _ in left:
+            start = time.perf_counter()
+            await call()
+            out.append(time.perf_counter() - start)
+
+    async with asyncio.timeout(300):
+        await asyncio.gather(*(worker() for _ in range(c)))
+    return out, time.process_time() - cpu
+
+
+async def drill(
+    call: Callable[[], Awaitable[object]],
+    t0: float,
+    duration: float,
+    rate: float,
+    ports: list[int],
+) -> list[list[Any]]:
+    """Open-loop load: call ``i`` starts at wall-clock ``t0 + i / rate``, whether or not
+    earlier calls have finished, so every contender gets the same calls in each phase
+    and slow calls cannot hide the worst moments (no coordinated omission)."""
+    records: list[list[Any]] = []
+
+    async def one(began: float) -> None:
+        await asyncio.sleep(max(0.0, t0 + began - time.time()))
+        counter: Counter[int] = Counter()
+        SENDS.set(counter)  # each task has its own context: the counter is this call's
+        start, ok, error = time.perf_counter(), True, ""
+        try:
+            async with asyncio.timeout(CALL_LIMIT):
+                await call()
+        except Exception as exc:
+            ok, error = False, type(exc).__name__
+        latency = time.perf_counter() - start
+        records.append([began, latency, ok, *(counter[p] for p in ports), error])
+
+    count = min(int(duration * rate), MAX_CALLS)
+    await asyncio.gather(*(one(i / rate) for i in range(count)))
+    return records

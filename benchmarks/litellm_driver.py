@@ -1,0 +1,94 @@
+"""The LiteLLM side of the benchmarks. RUNS INSIDE benchmarks/.venv-litellm ONLY.
+
+It imports litellm and httpx, which the main virtualenv does not have (LiteLLM pins
+openai<3 on httpx; failover needs openai>=3.54 on httpx2), hence the ignores on those
+imports. Started as ``python -m benchmarks.litellm_driver`` from the repo root; besides
+litellm it uses only benchmarks._load (stdlib). It speaks JSON lines with the parent
+(benchmarks/_peer.py): one request line, one reply line.
+
+Ops: ``setup`` (build a Router), ``seq`` and ``conc`` (overhead latencies), ``drill``
+(steady load through an outage timeline), ``quit``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.metadata
+import json
+import logging
+import os
+import sys
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx  # type: ignore[import-not-found, unused-ignore]
+import litellm  # type: ignore[import-not-found, unused-ignore]
+
+from benchmarks import _load
+
+MESSAGES = [{"role": "user", "content": "Say hello."}]
+
+
+def make_router(deployments: dict[str, str], timeout: float | None) -> Any:
+    """Model group ``primary`` falls back to ``backup``; LiteLLM's defaults otherwise
+    (num_retries=2, cooldown_time=5 s, failure-rate cooldowns)."""
+    model_list = []
+    for name, url in deployments.items():
+        params: dict[str, Any] = {"model": "openai/fake-model", "api_base": url, "api_key": "x"}
+        if timeout is not None:
+            params["timeout"] = timeout
+        model_list.append({"model_name": name, "litellm_params": params})
+    return litellm.Router(model_list=model_list, fallbacks=[{"primary": ["backup"]}])
+
+
+def handle(request: dict[str, Any], state: dict[str, Any], loop: asyncio.AbstractEventLoop) -> Any:
+    op = request["op"]
+    if op == "setup":
+        state["router"] = make_router(request["deployments"], request.get("timeout"))
+        return {"version": importlib.metadata.version("litellm")}
+    router = state["router"]
+
+    def call() -> Any:
+        return router.completion(model="primary", messages=MESSAGES)
+
+    def acall() -> Any:
+        return router.acompletion(model="primary", messages=MESSAGES)
+
+    if op == "seq":
+        latencies, cpu = _load.sequential(call, request["n"])
+        return {"latencies": latencies, "cpu": cpu}
+    if op == "conc":
+        timed = _load.concurrent(acall, request["n"], request["c"])
+        latencies, cpu = loop.run_until_complete(timed)
+        return {"latencies": latencies, "cpu": cpu}
+    if op == "drill":
+        ports = [urlsplit(u).port or 0 for u in request["urls"]]
+        with _load.count_sends(httpx.AsyncClient):
+            job = _load.drill(acall, request["t0"], request["duration"], request["rate"], ports)
+            return {"records": loop.run_until_complete(job)}
+    return {"error": f"unknown op {op!r}"}
+
+
+def main() -> int:
+    out = os.fdopen(os.dup(1), "w", buffering=1)  # the protocol; LiteLLM's prints -> stderr
+    os.dup2(2, 1)
+    litellm.suppress_debug_info = True
+    logging.disable(logging.WARNING)
+    loop = asyncio.new_event_loop()  # one loop for the process: LiteLLM caches async clients
+    state: dict[str, Any] = {}
+    for line in sys.stdin:
+        request = json.loads(line)
+        if request["op"] == "quit":
+            out.write(json.dumps({"ok": True}) + "\n")
+            break
+        try:
+            reply = handle(request, state, loop)
+        except Exception as exc:
+            reply = {"error": f"{type(exc).__name__}: {exc}"}
+        out.write(json.dumps(reply) + "\n")
+    loop.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

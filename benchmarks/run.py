@@ -1,0 +1,88 @@
+"""The one command: ``python benchmarks/run.py [--quick] [--only NAME ...]``.
+
+Creates LiteLLM's venv if missing, starts the fake providers in their own process,
+runs start-up, overhead and outage benchmarks, writes ``results/*.json`` and renders
+``results/summary.md`` from them (``--quick``: ``results/quick/``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import os
+import platform
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+if not __package__:  # run as a script: make ``benchmarks`` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks import outage, overhead, startup, summary
+from benchmarks._common import FULL, QUICK, Profile, write_json
+from benchmarks._fake import FakeServers
+from benchmarks._peer import LiteLLMPeer, ensure_venv, installed_version
+
+STAGES = ("startup", "overhead", "outage")
+
+
+def meta(profile: Profile) -> dict[str, Any]:
+    versions = {p: importlib.metadata.version(p) for p in ("failover", "openai", "httpx2")}
+    versions["tenacity"] = importlib.metadata.version("tenacity")
+    versions["litellm"] = installed_version() or "?"
+    versions["python"] = platform.python_version()
+    cpus = os.cpu_count()
+    return {
+        "profile": profile.name,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.system()} {platform.machine()}, {cpus} CPUs",
+        "versions": versions,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="~1 minute smoke run")
+    parser.add_argument("--only", nargs="+", choices=STAGES, default=list(STAGES))
+    args = parser.parse_args(argv)
+    profile = QUICK if args.quick else FULL
+    folder = profile.results
+    folder.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    info = meta(profile)
+    log_path = Path(tempfile.gettempdir()) / "failover-benchmarks.log"
+    with log_path.open("w") as log:
+        print(f"profile {profile.name}; child processes log to {log_path}", flush=True)
+        ensure_venv(log)
+        info["versions"]["litellm"] = installed_version() or "?"
+        if "startup" in args.only:
+            print("start-up ...", flush=True)
+            write_json(
+                folder / "startup.json", {"meta": info, **startup.run(profile.import_repeats)}
+            )
+        if {"overhead", "outage"} & set(args.only):
+            fakes, peer = FakeServers(log), LiteLLMPeer(log)
+            try:
+                if "overhead" in args.only:
+                    print("overhead ...", flush=True)
+                    data = overhead.run(profile, fakes, peer)
+                    write_json(folder / "overhead.json", {"meta": info, **data})
+                if "outage" in args.only:
+                    print("outage drill ...", flush=True)
+                    data = outage.run(profile, fakes, peer)
+                    write_json(folder / "outage.json", {"meta": info, **data})
+            finally:
+                peer.close()
+                fakes.close()
+    if all((folder / f"{stage}.json").exists() for stage in STAGES):
+        path = summary.write(folder)
+        print(path.read_text())
+    print(f"done in {time.monotonic() - started:.0f} s; results in {folder}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
