@@ -1,0 +1,28 @@
+"""The README tells the truth: its test command is CI's, its benchmark tables are the results."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).parent.parent
+README = (ROOT / "README.md").read_text()
+
+
+def _between(text: str, name: str) -> str:
+    match = re.search(rf"<!-- {name} -->\n(.*?)\n<!-- /{name} -->", text, re.S)
+    assert match, f"README has no {name} block"
+    return match.group(1).strip()
+
+
+def test_ci_runs_exactly_the_readme_test_command() -> None:
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    command = ci[ci.index("# --- the README's test command, verbatim ---") + 1]
+    assert f"```bash\npython3 -m venv .venv && . .venv/bin/activate && {command}\n```" in README
+
+
+def test_benchmark_tables_match_the_results() -> None:
+    summary = (ROOT / "benchmarks" / "results" / "summary.md").read_text()
+    for block in ("benchmark-targets", "benchmark-overhead"):
+        for line in _between(README, block).splitlines():
+            assert line in summary, f"README line not in benchmarks/results/summary.md: {line}"
