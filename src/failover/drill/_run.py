@@ -151,7 +151,10 @@ async def drill(
     seconds: float = 60.0, *, workers: int = 8, console: Console | None = None
 ) -> dict[str, Any]:
     """Run the drill and return its summary (see :meth:`Stats.summary`)."""
-    console = console or Console()
+    if console is None:
+        console = Console()
+        if not console.is_terminal:  # logs and CI: rich would cut target names at 80 columns
+            console = Console(width=120)
     spans = scaled(seconds)
     stats = Stats(phase=spans[0][2].name)
     with _fakes() as (primary, secondary, local):
