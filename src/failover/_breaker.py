@@ -10,7 +10,7 @@ these:
   no-op body, which takes the lock only for an instant;
 * in half-open state it lets every concurrent caller through; we let exactly one
   probe through and treat the others as still open;
-* its open-state error does not say when to come back; ``Verdict.retry_at`` does.
+* its open-state error does not say when to come back; ``Admission.retry_at`` does.
 """
 
 from __future__ import annotations
@@ -126,11 +126,6 @@ class TargetHealth:
                         raise _Counted
             except (_Counted, pybreaker.CircuitBreakerError):
                 pass
-
-    def retry_at(self) -> float:
-        """When the target may be tried again (``time.time()`` seconds; 0 if now)."""
-        admission = self.peek()
-        return 0.0 if admission.allowed else admission.retry_at
 
     def peek(self) -> Admission:
         """Like :meth:`admit` but without taking the probe slot (for dashboards)."""
