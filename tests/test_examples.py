@@ -30,10 +30,9 @@ def test_every_example_is_checked() -> None:
     assert set(SCRIPTS) == set(EXPECTED)
 
 
-@pytest.mark.parametrize("script", SCRIPTS)
-def test_example_runs_on_fakes(script: str) -> None:
-    done = subprocess.run(
-        [sys.executable, script],
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *args],
         cwd=EXAMPLES,
         env=_fake_env(),
         capture_output=True,
@@ -41,20 +40,17 @@ def test_example_runs_on_fakes(script: str) -> None:
         timeout=120,
         check=False,
     )
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_example_runs_on_fakes(script: str) -> None:
+    done = _run(script)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "running on local fake providers" in done.stdout or script == "outage_drill.py"
     assert EXPECTED[script] in done.stdout
 
 
 def test_the_example_test_file_passes() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_your_app.py"],
-        cwd=EXAMPLES,
-        env=_fake_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = _run("-m", "pytest", "-q", "-p", "no:cacheprovider", "test_your_app.py")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 passed" in done.stdout

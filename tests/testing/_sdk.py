@@ -107,26 +107,14 @@ class Caller:
     def _sync(self, out: Outcome, kwargs: dict[str, Any], timeout: float) -> None:
         with httpx2.Client() as http:
             if self.api == "openai":
-                oai = openai.OpenAI(
-                    api_key=API_KEY,
-                    base_url=self.base_url,
-                    max_retries=0,
-                    timeout=timeout,
-                    http_client=http,
-                )
+                oai = openai.OpenAI(**self._options(http, timeout))
                 if not self.stream:
                     return _openai_message(out, oai.chat.completions.create(**kwargs))
                 with oai.chat.completions.create(**kwargs, stream=True) as chunks:
                     for chunk in chunks:
                         _openai_chunk(out, chunk)
             else:
-                ant = anthropic.Anthropic(
-                    api_key=API_KEY,
-                    base_url=self.base_url,
-                    max_retries=0,
-                    timeout=timeout,
-                    http_client=http,
-                )
+                ant = anthropic.Anthropic(**self._options(http, timeout))
                 if not self.stream:
                     return _anthropic_message(out, ant.messages.create(**kwargs))
                 with ant.messages.create(**kwargs, stream=True) as events:
@@ -136,29 +124,27 @@ class Caller:
 
     # -- async ---------------------------------------------------------------------------
 
+    def _options(self, http: httpx2.Client | httpx2.AsyncClient, timeout: float) -> dict[str, Any]:
+        """SDK client options: no SDK retries, so every fault surfaces as the SDK raises it."""
+        return {
+            "api_key": API_KEY,
+            "base_url": self.base_url,
+            "max_retries": 0,
+            "timeout": timeout,
+            "http_client": http,
+        }
+
     async def _async(self, out: Outcome, kwargs: dict[str, Any], timeout: float) -> None:
         async with httpx2.AsyncClient() as http:
             if self.api == "openai":
-                oai = openai.AsyncOpenAI(
-                    api_key=API_KEY,
-                    base_url=self.base_url,
-                    max_retries=0,
-                    timeout=timeout,
-                    http_client=http,
-                )
+                oai = openai.AsyncOpenAI(**self._options(http, timeout))
                 if not self.stream:
                     return _openai_message(out, await oai.chat.completions.create(**kwargs))
                 async with await oai.chat.completions.create(**kwargs, stream=True) as chunks:
                     async for chunk in chunks:
                         _openai_chunk(out, chunk)
             else:
-                ant = anthropic.AsyncAnthropic(
-                    api_key=API_KEY,
-                    base_url=self.base_url,
-                    max_retries=0,
-                    timeout=timeout,
-                    http_client=http,
-                )
+                ant = anthropic.AsyncAnthropic(**self._options(http, timeout))
                 if not self.stream:
                     return _anthropic_message(out, await ant.messages.create(**kwargs))
                 async with await ant.messages.create(**kwargs, stream=True) as events:
