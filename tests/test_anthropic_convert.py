@@ -17,9 +17,9 @@ from failover._adapters._anthropic_convert import (
     STOP_REASONS,
     AnthropicChunkConverter,
     from_anthropic_message,
-    is_content_chunk,
     to_anthropic_request,
 )
+from failover._chunks import is_content_chunk
 from failover._exceptions import RequestRejected, UnsupportedParameter
 
 EVENTS: TypeAdapter[RawMessageStreamEvent] = TypeAdapter(RawMessageStreamEvent)
@@ -548,18 +548,21 @@ def test_cache_tokens_are_folded_into_prompt_tokens() -> None:
         ("tool_use", "tool_calls"),
         ("refusal", "content_filter"),
         ("pause_turn", "stop"),
-        (None, "stop"),
     ],
 )
-def test_stop_reasons(stop: str | None, finish: str) -> None:
+def test_stop_reasons(stop: str, finish: str) -> None:
     assert (
         from_anthropic_message(message([{"type": "text", "text": "x"}], stop=stop))
         .choices[0]
         .finish_reason
         == finish
     )
-    if stop is not None:
-        assert STOP_REASONS[stop] == finish
+    assert STOP_REASONS[stop] == finish
+
+
+def test_a_message_without_stop_reason_is_truncated() -> None:
+    with pytest.raises(ValueError, match="truncated"):
+        from_anthropic_message(message([{"type": "text", "text": "x"}], stop=None))
 
 
 def test_stop_reasons_is_read_only_data() -> None:

@@ -10,7 +10,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from openai.types.chat import ChatCompletion
@@ -505,3 +505,34 @@ def test_a_raising_attempt_hook_does_not_break_the_call(primary: FakeProvider) -
     with Failover([target(primary)], policy=FAST, on_attempt=broken_hook) as client:
         answer = client.chat.completions.create(messages=MESSAGES)
     assert answer.choices[0].message.content == "primary answer"
+
+
+@pytest.mark.parametrize("api", ["openai", "anthropic"])
+def test_an_html_page_served_with_200_fails_over(
+    mode: str, api: str, secondary: FakeProvider
+) -> None:
+    with FakeProvider(api, reply="never") as odd:
+        odd.set_mode(Fault.html(200))
+        policy = dataclasses.replace(FAST, max_retries=0)
+        report = route(mode, [target(odd, "odd"), target(secondary)], policy)
+    assert outcomes(report) == [("odd/model-x", "failed", "malformed_response"), (S, "ok", None)]
+
+
+def test_an_empty_anthropic_answer_fails_over(
+    mode: str, primary: FakeProvider, secondary: FakeProvider
+) -> None:
+    secondary.set_mode(Fault.empty_choices())  # Anthropic: content [] with end_turn
+    report = route(
+        mode, [target(secondary), target(primary)], dataclasses.replace(FAST, max_retries=0)
+    )
+    assert outcomes(report) == [(S, "failed", "malformed_response"), (P, "ok", None)]
+
+
+def test_a_truncated_answer_is_not_a_success(
+    mode: str, primary: FakeProvider, secondary: FakeProvider
+) -> None:
+    secondary.set_mode(Fault.no_terminator())  # non-streaming: text with no stop reason
+    report = route(
+        mode, [target(secondary), target(primary)], dataclasses.replace(FAST, max_retries=0)
+    )
+    assert outcomes(report) == [(S, "failed", "malformed_response"), (P, "ok", None)]

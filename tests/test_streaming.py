@@ -12,7 +12,16 @@ from typing import Any, Literal
 import pytest
 from openai.types.chat import ChatCompletionChunk
 
-from failover import AsyncFailover, ErrorKind, Failover, Outcome, Policy, StreamInterrupted, Target
+from failover import (
+    AllTargetsFailed,
+    AsyncFailover,
+    ErrorKind,
+    Failover,
+    Outcome,
+    Policy,
+    StreamInterrupted,
+    Target,
+)
 from failover.testing import FakeProvider, Fault, Reply, ToolCall
 
 from .conftest import FAST, MESSAGES, target
@@ -269,3 +278,26 @@ def test_resume_refuses_after_a_partial_tool_call(mode: str) -> None:
             stream(mode, [target(first), target(second)], RESUME)
     assert info.value.partial_tool_calls[0]["name"] == "get_weather"
     assert second.requests == []
+
+
+def test_a_stream_closed_unread_frees_the_half_open_probe(primary: FakeProvider) -> None:
+    policy = dataclasses.replace(FAST, max_retries=0, breaker_fail_max=1, breaker_reset=0.1)
+    primary.set_mode(Fault.status(503))
+    with Failover([target(primary)], policy=policy) as client:
+        with pytest.raises(AllTargetsFailed):
+            client.chat.completions.create(messages=MESSAGES)
+        primary.set_mode(None)
+        time.sleep(0.15)
+        client.chat.completions.create(messages=MESSAGES, stream=True).close()  # the probe
+        answer = client.chat.completions.create(messages=MESSAGES)  # not skipped for good
+        assert answer.choices[0].message.content
+        assert client.breaker_state(target(primary)) == "closed"
+
+
+def test_a_stream_that_ends_empty_fails_over(
+    mode: str, pair: tuple[FakeProvider, FakeProvider]
+) -> None:
+    first, second = pair
+    first.set_mode(Fault.empty_choices())
+    result = stream(mode, [target(first), target(second)], dataclasses.replace(FAST, max_retries=0))
+    assert result.text == "backup answer"

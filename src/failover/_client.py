@@ -169,7 +169,7 @@ class _Completions:
             from ._stream import ChatStream
 
             call = Call(self._router, timeout, defer_verdict=True)
-            return ChatStream(self._router, call, _prepare(params))
+            return ChatStream(self._router, call, _prepare(params), timeout)
         return self._report(timeout=timeout, **params).response
 
     def _report(self, *, timeout: float | None = None, **params: Any) -> Report[ChatCompletion]:
@@ -203,7 +203,7 @@ class _AsyncCompletions:
             from ._stream import AsyncChatStream
 
             call = Call(self._router, timeout, defer_verdict=True)
-            return await AsyncChatStream(self._router, call, _prepare(params))._start()
+            return await AsyncChatStream(self._router, call, _prepare(params), timeout)._start()
         return (await self._report(timeout=timeout, **params)).response
 
     async def _report(

@@ -30,6 +30,7 @@ from ._exceptions import (
     RequestRejected,
     UnsupportedParameter,
 )
+from ._redact import redact
 
 __all__ = ["Call", "Router", "run_async", "run_sync"]
 
@@ -202,10 +203,21 @@ class Call:
                 self.unsupported = exc
                 self.log(Attempt(target.label, Outcome.SKIPPED, detail=str(exc)))
                 raise _TargetDone(None, None, None) from exc
-            # Not a provider failure: the SDK refused our arguments before sending.
+            # Answers are validated in the adapters, so what is left is the SDK refusing
+            # our arguments before sending (an unknown keyword): the caller's mistake.
+            detail = redact(f"{type(exc).__name__}: {exc}", target.api_key)[:200]
+            self.log(
+                Attempt(
+                    target.label,
+                    Outcome.FAILED,
+                    error=ErrorKind.BAD_REQUEST,
+                    duration=duration,
+                    slept=self._take_slept(),
+                    detail=detail,
+                )
+            )
             raise RequestRejected(
-                f"{target.label} could not send the request: {type(exc).__name__}: {exc}",
-                attempts=self.attempts,
+                f"{target.label} could not send the request: {detail}", attempts=self.attempts
             ) from exc
         kind = classify(failure)
         rule = rule_for(kind)

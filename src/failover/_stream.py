@@ -19,10 +19,10 @@ from typing import Any, Generic, TypeVar
 from openai.types.chat import ChatCompletionChunk
 
 from ._adapters import Adapter
-from ._adapters._anthropic_convert import is_content_chunk
 from ._adapters._errors import ProviderFault
 from ._attempts import Attempt, Outcome
 from ._breaker import Admission
+from ._chunks import is_content_chunk
 from ._config import Target
 from ._decisions import ErrorKind, Failure
 from ._exceptions import FailoverError, StreamInterrupted
@@ -50,8 +50,15 @@ class _Opened(Generic[ChunkIter]):
     rest: ChunkIter
 
 
-def _no_content(finished: bool) -> ProviderFault | None:
-    if finished:
+# A stream may end without content when the answer is deliberately empty: a refusal,
+# a token limit reached before any text, or a turn that only calls tools.
+_EMPTY_ANSWER_REASONS = frozenset({"content_filter", "length", "tool_calls"})
+
+
+def _no_content(chunks: list[ChatCompletionChunk]) -> ProviderFault | None:
+    """The fault of a stream that ended before any content, or None if that was its answer."""
+    reasons = {c.finish_reason for chunk in chunks for c in chunk.choices if c.finish_reason}
+    if reasons & _EMPTY_ANSWER_REASONS:
         return None
     return ProviderFault(
         Failure(kind=ErrorKind.MALFORMED, message="stream ended before any content")
@@ -114,7 +121,7 @@ class _Tally:
                     entry["arguments"] += call.function.arguments or ""
             if delta.content and self.held is not None:
                 shown = self._dedupe(delta.content)
-                if shown is None:
+                if shown is None and not (choice.finish_reason or chunk.usage):
                     return None
                 chunk = chunk.model_copy(deep=True)
                 chunk.choices[0].delta.content = shown
@@ -123,12 +130,20 @@ class _Tally:
         return chunk
 
     def _dedupe(self, text: str) -> str | None:
-        # A continuing model sometimes starts over; drop the part already delivered.
+        """Hold back a continuation's text until it is clear what is new in it.
+
+        A continuing model sometimes starts over (drop what was delivered), and after an
+        Anthropic prefill, which cannot end in whitespace, it repeats the space the
+        delivered text ends with (drop that space).
+        """
         assert self.held is not None
         self.held += text
         if self.text.startswith(self.held):
             return None  # so far only a repeat of what was delivered
-        shown = self.held[len(self.text) :] if self.held.startswith(self.text) else self.held
+        restarted = self.held.startswith(self.text)
+        shown = self.held[len(self.text) :] if restarted else self.held
+        if not restarted and self.text[-1:].isspace():
+            shown = shown.lstrip()
         self.held = None
         return shown or None
 
@@ -136,9 +151,12 @@ class _Tally:
 class _StreamBase:
     """The decisions shared by the sync and async streams."""
 
-    def __init__(self, router: Router, call: Call, params: dict[str, Any]) -> None:
+    def __init__(
+        self, router: Router, call: Call, params: dict[str, Any], timeout: float | None = None
+    ) -> None:
         self._router = router
         self._call = call
+        self._timeout = timeout  # the caller's per-call deadline, also for a resumed call
         self._params = params
         self._tally = _Tally()
         self.target: Target | None = None
@@ -162,6 +180,7 @@ class _StreamBase:
         assert self.target is not None
         target, health = self.target, self._router.health[self.target.key]
         admission = self._call.admission or Admission(True)
+        self._call.admission = None  # the verdict is given below, exactly once
         if self._tally.finish_reason is not None:
             # The answer is whole; a connection lost before [DONE] costs only the usage.
             health.record_success(admission)
@@ -191,9 +210,14 @@ class _StreamBase:
         return False
 
     def _abandoned(self) -> None:
-        """The caller stopped reading: no verdict on the target, free a probe slot."""
-        if self.target is not None and self._call.admission is not None:
-            self._router.health[self.target.key].release(self._call.admission)
+        """The caller stopped reading (or dropped the stream): no verdict on the target,
+        but a half-open probe slot must be freed or the target would be skipped for good."""
+        admission, self._call.admission = self._call.admission, None
+        if self.target is not None and admission is not None:
+            self._router.health[self.target.key].release(admission)
+
+    def __del__(self) -> None:
+        self._abandoned()
 
     def _raise(self, message: str, cause: BaseException | None) -> None:
         raise StreamInterrupted(
@@ -205,7 +229,7 @@ class _StreamBase:
         ) from cause
 
     def _resume_call(self) -> Call:
-        call = Call(self._router, defer_verdict=True)
+        call = Call(self._router, self._timeout, defer_verdict=True)
         call.attempts = self._call.attempts  # one log for the whole stream
         self._call = call
         self._tally.held = ""
@@ -230,8 +254,10 @@ class ChatStream(_StreamBase):
     ...         print(chunk.choices[0].delta.content or "", end="")
     """
 
-    def __init__(self, router: Router, call: Call, params: dict[str, Any]) -> None:
-        super().__init__(router, call, params)
+    def __init__(
+        self, router: Router, call: Call, params: dict[str, Any], timeout: float | None = None
+    ) -> None:
+        super().__init__(router, call, params, timeout)
         opened, self.target = run_sync(call, self._opener(call, ""))
         self._gen = self._run(opened)
 
@@ -255,7 +281,7 @@ class ChatStream(_StreamBase):
                         return _Opened(buffered, events)
                     if time.monotonic() > limit:
                         raise _first_token_missed(window)
-                fault = _no_content(any(c.finish_reason for ch in buffered for c in ch.choices))
+                fault = _no_content(buffered)
                 if fault is not None:
                     raise fault
                 return _Opened(buffered, events)
@@ -306,6 +332,7 @@ class ChatStream(_StreamBase):
     def close(self) -> None:
         """Stop reading and release the connection."""
         self._gen.close()
+        self._abandoned()
 
     def __enter__(self) -> ChatStream:
         return self
@@ -317,8 +344,10 @@ class ChatStream(_StreamBase):
 class AsyncChatStream(_StreamBase):
     """The asyncio twin of :class:`ChatStream`; it also enforces timeouts by wall clock."""
 
-    def __init__(self, router: Router, call: Call, params: dict[str, Any]) -> None:
-        super().__init__(router, call, params)
+    def __init__(
+        self, router: Router, call: Call, params: dict[str, Any], timeout: float | None = None
+    ) -> None:
+        super().__init__(router, call, params, timeout)
         self._gen: AsyncGenerator[ChatCompletionChunk, None] | None = None
 
     async def _start(self) -> AsyncChatStream:
@@ -348,7 +377,7 @@ class AsyncChatStream(_StreamBase):
             except BaseException:
                 await events.aclose()
                 raise
-            fault = _no_content(any(c.finish_reason for ch in buffered for c in ch.choices))
+            fault = _no_content(buffered)
             if fault is not None:
                 raise fault
             return _Opened(buffered, events)
@@ -414,6 +443,7 @@ class AsyncChatStream(_StreamBase):
         """Stop reading and release the connection."""
         if self._gen is not None:
             await self._gen.aclose()
+        self._abandoned()
 
     async def __aenter__(self) -> AsyncChatStream:
         return self

@@ -9,6 +9,7 @@ import anthropic
 import httpx2
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
+from .._chunks import checked_completion
 from .._config import Policy, Target
 from ._anthropic_convert import (
     AnthropicChunkConverter,
@@ -16,6 +17,7 @@ from ._anthropic_convert import (
     to_anthropic_request,
 )
 from ._base import SdkAdapter
+from ._errors import reading_answer
 
 # Per-call options that are not part of the request body and pass straight through.
 _PASSTHROUGH = ("extra_headers", "extra_query", "extra_body")
@@ -55,12 +57,15 @@ class AnthropicAdapter(SdkAdapter[anthropic.Anthropic, anthropic.AsyncAnthropic]
 
     def create(self, params: dict[str, Any], timeout: httpx2.Timeout) -> ChatCompletion:
         request, _ = self._request(params)
-        return from_anthropic_message(self._sync.messages.create(**request, timeout=timeout))
+        message = self._sync.messages.create(**request, timeout=timeout)
+        with reading_answer():
+            return checked_completion(from_anthropic_message(message))
 
     async def acreate(self, params: dict[str, Any], timeout: httpx2.Timeout) -> ChatCompletion:
         request, _ = self._request(params)
         message = await self._async.messages.create(**request, timeout=timeout)
-        return from_anthropic_message(message)
+        with reading_answer():
+            return checked_completion(from_anthropic_message(message))
 
     def stream(
         self, params: dict[str, Any], timeout: httpx2.Timeout
@@ -69,7 +74,9 @@ class AnthropicAdapter(SdkAdapter[anthropic.Anthropic, anthropic.AsyncAnthropic]
         converter = AnthropicChunkConverter(include_usage=include_usage)
         with self._sync.messages.create(**request, stream=True, timeout=timeout) as events:
             for event in events:
-                yield from converter.feed(event)
+                with reading_answer():
+                    chunks = converter.feed(event)
+                yield from chunks
 
     async def astream(
         self, params: dict[str, Any], timeout: httpx2.Timeout
@@ -79,5 +86,7 @@ class AnthropicAdapter(SdkAdapter[anthropic.Anthropic, anthropic.AsyncAnthropic]
         events = await self._async.messages.create(**request, stream=True, timeout=timeout)
         async with events:
             async for event in events:
-                for chunk in converter.feed(event):
+                with reading_answer():
+                    chunks = converter.feed(event)
+                for chunk in chunks:
                     yield chunk

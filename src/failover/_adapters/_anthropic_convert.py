@@ -39,7 +39,6 @@ __all__ = [
     "STOP_REASONS",
     "AnthropicChunkConverter",
     "from_anthropic_message",
-    "is_content_chunk",
     "to_anthropic_request",
 ]
 
@@ -284,7 +283,10 @@ def from_anthropic_message(message: Message) -> ChatCompletion:
     reply: dict[str, Any] = {"role": "assistant", "content": text or (None if calls else "")}
     if calls:
         reply["tool_calls"] = calls
-    finish = STOP_REASONS.get(message.stop_reason or "", "stop")
+    if message.stop_reason is None:
+        # A whole message always says why it stopped; without it the answer is cut.
+        raise ValueError("the message has no stop_reason: the answer is truncated")
+    finish = STOP_REASONS.get(message.stop_reason, "stop")
     return ChatCompletion.model_validate(
         {
             "id": message.id,
@@ -367,18 +369,3 @@ class AnthropicChunkConverter:
         if usage is not None:
             data["usage"] = usage
         return ChatCompletionChunk.model_validate(data)
-
-
-def is_content_chunk(chunk: ChatCompletionChunk) -> bool:
-    """True iff the chunk delivers something the caller sees: text, refusal or tool-call data.
-
-    A stream "commits" at its first content chunk; until then it can still be retried.
-    """
-    for choice in chunk.choices:
-        delta = choice.delta
-        if delta.content or delta.refusal:
-            return True
-        for call in delta.tool_calls or ():
-            if call.function is not None and (call.function.name or call.function.arguments):
-                return True
-    return False

@@ -9,9 +9,10 @@ SDKs unwrapped (anthropic mid-stream: raw ``httpx2.RemoteProtocolError`` and
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from email.utils import parsedate_to_datetime
 from types import ModuleType
 from typing import Any
@@ -112,6 +113,19 @@ def failure_from(exc: BaseException, sdk: ModuleType, key: str | None = None) ->
     return None
 
 
-def empty_answer(what: str) -> ProviderFault:
-    """A 200 that carries no answer: counted like a malformed body."""
+def malformed_answer(what: str) -> ProviderFault:
+    """A 200 that carries no usable answer: retried and failed over like a malformed body."""
     return ProviderFault(Failure(kind=ErrorKind.MALFORMED, message=what))
+
+
+@contextlib.contextmanager
+def reading_answer() -> Iterator[None]:
+    """Errors raised while reading a provider's answer mean the answer was malformed.
+
+    The request was sent, so this is the provider's fault (an HTML page served with 200,
+    an error body where a message should be), never the caller's.
+    """
+    try:
+        yield
+    except (TypeError, AttributeError, KeyError, IndexError, ValueError) as exc:
+        raise malformed_answer(f"unreadable answer: {type(exc).__name__}: {exc}"[:200]) from exc

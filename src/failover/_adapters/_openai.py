@@ -9,8 +9,8 @@ import httpx2
 import openai
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
+from .._chunks import checked_chunk, checked_completion
 from ._base import SdkAdapter
-from ._errors import empty_answer
 
 # Local servers (Ollama, vLLM) take no key, but the SDK refuses to start without one.
 _NO_KEY = "no-key-needed"
@@ -42,22 +42,17 @@ class OpenAIAdapter(SdkAdapter[openai.OpenAI, openai.AsyncOpenAI]):
         cls = openai.AsyncAzureOpenAI if self.target.azure else openai.AsyncOpenAI
         return cls(**self._client_kwargs())
 
-    def _checked(self, completion: ChatCompletion) -> ChatCompletion:
-        if not completion.choices:
-            raise empty_answer("the provider answered with no choices")
-        return completion
-
     def create(self, params: dict[str, Any], timeout: httpx2.Timeout) -> ChatCompletion:
         answer = self._sync.chat.completions.create(
             model=self.target.model, **params, timeout=timeout
         )
-        return self._checked(answer)
+        return checked_completion(answer)
 
     async def acreate(self, params: dict[str, Any], timeout: httpx2.Timeout) -> ChatCompletion:
         answer = await self._async.chat.completions.create(
             model=self.target.model, **params, timeout=timeout
         )
-        return self._checked(answer)
+        return checked_completion(answer)
 
     def stream(
         self, params: dict[str, Any], timeout: httpx2.Timeout
@@ -65,7 +60,8 @@ class OpenAIAdapter(SdkAdapter[openai.OpenAI, openai.AsyncOpenAI]):
         with self._sync.chat.completions.create(
             model=self.target.model, **params, stream=True, timeout=timeout
         ) as events:
-            yield from events
+            for chunk in events:
+                yield checked_chunk(chunk)
 
     async def astream(
         self, params: dict[str, Any], timeout: httpx2.Timeout
@@ -75,4 +71,4 @@ class OpenAIAdapter(SdkAdapter[openai.OpenAI, openai.AsyncOpenAI]):
         )
         async with events:
             async for chunk in events:
-                yield chunk
+                yield checked_chunk(chunk)
