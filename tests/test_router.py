@@ -10,7 +10,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from typing import Any, Literal
+from typing import Any
 
 import pytest
 from openai.types.chat import ChatCompletion
@@ -509,7 +509,7 @@ def test_a_raising_attempt_hook_does_not_break_the_call(primary: FakeProvider) -
 
 @pytest.mark.parametrize("api", ["openai", "anthropic"])
 def test_an_html_page_served_with_200_fails_over(
-    mode: str, api: str, secondary: FakeProvider
+    mode: str, api: Literal["openai", "anthropic"], secondary: FakeProvider
 ) -> None:
     with FakeProvider(api, reply="never") as odd:
         odd.set_mode(Fault.html(200))
