@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from failover._adapters._errors import parse_retry_after
+from failover._adapters._errors import MAX_RETRY_AFTER, parse_retry_after
 from failover._decisions import RULES, ErrorKind, Failure, classify, rule_for
 
 # The table, written out independently of the implementation's RULES.
@@ -122,8 +122,12 @@ def test_retry_after_forms() -> None:
     assert parse_retry_after({}) is None
     assert parse_retry_after({"retry-after": "soon"}) is None
     assert parse_retry_after({"retry-after": "-5"}) == 0.0
+    for odd in ("nan", "inf", "-inf"):  # would break sleep() or disable a target forever
+        assert parse_retry_after({"retry-after": odd}) is None
+        assert parse_retry_after({"retry-after-ms": odd}) is None
+    assert parse_retry_after({"retry-after": "1e12"}) == MAX_RETRY_AFTER
 
 
-@given(st.floats(min_value=0, max_value=1e6, allow_nan=False))
+@given(st.floats(min_value=0, max_value=MAX_RETRY_AFTER, allow_nan=False))
 def test_retry_after_seconds_roundtrip(seconds: float) -> None:
     assert parse_retry_after({"retry-after": repr(seconds)}) == pytest.approx(seconds)

@@ -7,6 +7,7 @@ import dataclasses
 import json
 import logging
 import time
+import traceback
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -446,6 +447,7 @@ def test_no_key_material_anywhere(
     with pytest.raises(RequestRejected) as info:
         route(mode, chain)
     texts = [caplog.text, str(info.value), repr(info.value), repr(chain), repr(Failover(chain))]
+    texts.append("".join(traceback.format_exception(info.value)))  # includes __cause__
     texts += [repr(a) for a in info.value.attempts]
     for text in texts:
         assert SECRET not in text and "SECRETKEY" not in text
@@ -536,3 +538,15 @@ def test_a_truncated_answer_is_not_a_success(
         mode, [target(secondary), target(primary)], dataclasses.replace(FAST, max_retries=0)
     )
     assert outcomes(report) == [(S, "failed", "malformed_response"), (P, "ok", None)]
+
+
+def test_two_keys_for_one_model_are_two_targets(mode: str, primary: FakeProvider) -> None:
+    org_a = Target(
+        "openai", "model-x", base_url=primary.base_url, api_key="key-a-0000", name="org-a"
+    )
+    org_b = Target(
+        "openai", "model-x", base_url=primary.base_url, api_key="key-b-0000", name="org-b"
+    )
+    primary.enqueue(Fault.quota())  # org A is out of quota; org B is not
+    report = route(mode, [org_a, org_b])
+    assert outcomes(report) == [("org-a", "failed", "quota"), ("org-b", "ok", None)]

@@ -71,7 +71,7 @@ class _ClientBase:
         pay it at start-up than in its first request's latency calls this once.
         """
         for target in self.targets:
-            self._router.adapter(target).preload()
+            self._router.adapter(target).preload(asynchronous=isinstance(self, AsyncFailover))
 
     def breaker_state(self, target: Target | str) -> str:
         """``closed``, ``open`` or ``half-open`` for a target (or its label)."""

@@ -8,6 +8,7 @@ naming the variable for anything it cannot use, before any request is sent.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -59,7 +60,8 @@ class Target:
     >>> Target("anthropic", "claude-sonnet-4-5", api="anthropic", api_key="...")
     Target('anthropic/claude-sonnet-4-5', api='anthropic', base_url=None)
 
-    The key never appears in the repr. ``api_version`` is only used by Azure.
+    The key never appears in the repr. ``api_version`` is only used by Azure. ``name``
+    labels the target in attempt logs (default ``provider/model``).
     """
 
     provider: str
@@ -69,6 +71,7 @@ class Target:
     api_key: str | None = field(default=None, repr=False)
     api_version: str | None = None
     azure: bool = False
+    name: str | None = None
 
     def __post_init__(self) -> None:
         if self.api not in ("openai", "anthropic"):
@@ -78,13 +81,16 @@ class Target:
 
     @property
     def label(self) -> str:
-        """``provider/model``, the name used in attempt logs."""
-        return f"{self.provider}/{self.model}"
+        """``name`` if given, else ``provider/model``: the name used in attempt logs."""
+        return self.name or f"{self.provider}/{self.model}"
 
     @property
-    def key(self) -> tuple[str, str, str]:
-        """Identity for breakers and cool-downs: provider, base URL and model."""
-        return (self.provider, self.base_url or "", self.model)
+    def key(self) -> tuple[str, str, str, str]:
+        """Identity for clients, breakers and cool-downs: provider, base URL, model, and a
+        fingerprint of the key, so that two keys for one model (say, two organisations'
+        quotas) are two targets. The fingerprint is a hash; the key itself never leaves."""
+        fingerprint = hashlib.sha256(self.api_key.encode()).hexdigest()[:16] if self.api_key else ""
+        return (self.provider, self.base_url or "", self.model, fingerprint)
 
     def __repr__(self) -> str:
         return f"Target({self.label!r}, api={self.api!r}, base_url={self.base_url!r})"

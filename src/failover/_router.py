@@ -48,7 +48,7 @@ class Router:
         self.targets = tuple(targets)
         self.policy = policy
         self.on_attempt = on_attempt
-        self._adapters: dict[tuple[str, str, str], Adapter] = {}
+        self._adapters: dict[tuple[str, str, str, str], Adapter] = {}
         self._lock = threading.Lock()
         self.health = {
             t.key: TargetHealth(

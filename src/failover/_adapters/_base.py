@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cached_property
+import threading
 from types import ModuleType
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -33,6 +33,9 @@ class SdkAdapter(Generic[S, A]):
         self.target = target
         # The call passes its own per-attempt timeout; this only backs it up.
         self._timeout = httpx2.Timeout(policy.attempt_timeout, connect=policy.connect_timeout)
+        self._lock = threading.Lock()
+        self._sync_client: S | None = None
+        self._async_client: A | None = None
 
     def _make_sync(self) -> S:
         raise NotImplementedError
@@ -40,25 +43,34 @@ class SdkAdapter(Generic[S, A]):
     def _make_async(self) -> A:
         raise NotImplementedError
 
-    @cached_property
+    @property
     def _sync(self) -> S:
-        return self._make_sync()
+        if self._sync_client is None:
+            with self._lock:  # two threads must not build (and leak) two clients
+                if self._sync_client is None:
+                    self._sync_client = self._make_sync()
+        return self._sync_client
 
-    @cached_property
+    @property
     def _async(self) -> A:
-        return self._make_async()
+        if self._async_client is None:
+            with self._lock:
+                if self._async_client is None:
+                    self._async_client = self._make_async()
+        return self._async_client
 
     def failure(self, exc: BaseException) -> Failure | None:
         return failure_from(exc, self.sdk, self.target.api_key)
 
-    def preload(self) -> None:
-        """Build both clients now (the SDK was imported with the adapter's module)."""
-        _ = self._sync, self._async
+    def preload(self, *, asynchronous: bool) -> None:
+        """Build the client now (the SDK was imported with the adapter's module)."""
+        _ = self._async if asynchronous else self._sync
 
     def close(self) -> None:
-        if "_sync" in self.__dict__:
-            self._sync.close()
+        if self._sync_client is not None:
+            self._sync_client.close()
 
     async def aclose(self) -> None:
-        if "_async" in self.__dict__:
-            await self._async.close()
+        self.close()  # an async app may have used a sync client too
+        if self._async_client is not None:
+            await self._async_client.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import time
 from collections.abc import Iterator, Mapping
 from email.utils import parsedate_to_datetime
@@ -34,29 +35,54 @@ class ProviderFault(Exception):
         self.failure = failure
 
 
+# A longer Retry-After is still honoured by failing over, but a target is not put
+# out of service for longer than this on one header's word.
+MAX_RETRY_AFTER = 3600.0
+
+
+def _seconds(raw: str, scale: float = 1.0) -> float | None:
+    try:
+        value = float(raw) / scale
+    except ValueError:
+        return None
+    return min(max(value, 0.0), MAX_RETRY_AFTER) if math.isfinite(value) else None
+
+
 def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
     """Seconds the provider asked us to wait: ``retry-after-ms``, then ``retry-after``
-    as seconds or an HTTP date. None when absent or unreadable; never negative."""
+    as seconds or an HTTP date. None when absent or unreadable (``nan``, ``inf``);
+    never negative, at most :data:`MAX_RETRY_AFTER`."""
     raw_ms = headers.get("retry-after-ms")
-    if raw_ms:
-        try:
-            return max(float(raw_ms) / 1000.0, 0.0)
-        except ValueError:
-            pass
+    if raw_ms and (value := _seconds(raw_ms, 1000.0)) is not None:
+        return value
     raw = headers.get("retry-after")
     if not raw:
         return None
-    try:
-        return max(float(raw), 0.0)
-    except ValueError:
-        pass
+    if (value := _seconds(raw)) is not None:
+        return value
     try:
         when = parsedate_to_datetime(raw)
     except (TypeError, ValueError, IndexError):
         return None
     if when.tzinfo is None:
         return None
-    return max(when.timestamp() - (time.time() if now is None else now), 0.0)
+    return min(max(when.timestamp() - (time.time() if now is None else now), 0.0), MAX_RETRY_AFTER)
+
+
+def _scrub(exc: BaseException, key: str | None) -> None:
+    """Mask keys inside the vendor exception itself: it is chained as ``__cause__``, so a
+    logged traceback would otherwise show a key that a provider echoed back."""
+    exc.args = tuple(redact(a, key) if isinstance(a, str) else a for a in exc.args)
+    for name in ("message", "body"):
+        value = getattr(exc, name, None)
+        if isinstance(value, str):
+            setattr(exc, name, redact(value, key))
+        elif isinstance(value, dict | list):
+            text = redact(json.dumps(value), key)
+            try:
+                setattr(exc, name, json.loads(text))
+            except ValueError:
+                setattr(exc, name, text)
 
 
 def _should_retry(headers: Mapping[str, str]) -> bool | None:
@@ -88,7 +114,8 @@ def failure_from(exc: BaseException, sdk: ModuleType, key: str | None = None) ->
     (a bug or a cancellation, which must propagate unchanged)."""
     if isinstance(exc, ProviderFault):
         return exc.failure
-    message = redact(str(exc), key)[:300]
+    _scrub(exc, key)
+    message = str(exc)[:300]
     if isinstance(exc, TimeoutError | httpx2.TimeoutException | sdk.APITimeoutError):
         return Failure(transport="timeout", message=message)
     if isinstance(exc, httpx2.TransportError | sdk.APIConnectionError):
