@@ -301,3 +301,16 @@ def test_a_stream_that_ends_empty_fails_over(
     first.set_mode(Fault.empty_choices())
     result = stream(mode, [target(first), target(second)], dataclasses.replace(FAST, max_retries=0))
     assert result.text == "backup answer"
+
+
+def test_keepalives_do_not_stretch_the_first_token_window(
+    mode: str, pair: tuple[FakeProvider, FakeProvider]
+) -> None:
+    first, second = pair
+    first.set_mode(Fault.keepalive(5.0))  # beats every 0.1 s reset any HTTP read timeout
+    policy = dataclasses.replace(FAST, max_retries=0, first_token_timeout=0.5)
+    started = time.monotonic()
+    result = stream(mode, [target(first), target(second)], policy)
+    assert result.text == "backup answer"
+    assert result.attempts[0].error is ErrorKind.TIMEOUT
+    assert time.monotonic() - started < 3.0

@@ -10,12 +10,16 @@ caller the stream is committed: any later failure raises :class:`StreamInterrupt
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
+import socket
+import threading
 import time
 from collections.abc import AsyncGenerator, Generator
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+import httpx2
 from openai.types.chat import ChatCompletionChunk
 
 from ._adapters import Adapter
@@ -148,6 +152,40 @@ class _Tally:
         return shown or None
 
 
+class _Watchdog:
+    """Ends a blocking stream read that outlives the first-token window.
+
+    Why a thread: a blocking read cannot be interrupted, and keep-alive bytes (Anthropic
+    ``ping`` events, SSE comments) reset the HTTP read timeout without giving the SDK a
+    chunk, so nothing else bounds a sync stream that never starts. Shutting the socket
+    down makes the blocked read fail at once; the asyncio path uses ``asyncio.timeout``.
+    """
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit  # time.monotonic() seconds
+        self._timer: threading.Timer | None = None
+        self.fired = False
+
+    def watch(self, response: httpx2.Response) -> None:
+        stream = response.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if isinstance(sock, socket.socket):
+            self._timer = threading.Timer(
+                max(self.limit - time.monotonic(), 0.0), self._fire, (sock,)
+            )
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _fire(self, sock: socket.socket) -> None:
+        self.fired = True
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+
 class _StreamBase:
     """The decisions shared by the sync and async streams."""
 
@@ -268,26 +306,37 @@ class ChatStream(_StreamBase):
             target: Target, adapter: Adapter
         ) -> _Opened[Generator[ChatCompletionChunk, None, None]]:
             window = call.attempt_seconds(cap=policy.first_token_timeout)
-            # A blocking read cannot be interrupted, so one HTTP read timeout serves
-            # as both the first-token window and (once committed) the idle limit.
+            # Until the headers arrive the HTTP read timeout bounds the wait; after them
+            # a watchdog does, because keep-alive bytes reset a read timeout forever.
+            # Once committed, the same read timeout is the idle limit.
             timeout = call.http_timeout(min(window, policy.stream_idle_timeout))
-            limit = time.monotonic() + window
-            events = adapter.stream(_params_for(target, self._params, partial), timeout)
+            watchdog = _Watchdog(time.monotonic() + window)
+            events = adapter.stream(
+                _params_for(target, self._params, partial), timeout, on_open=watchdog.watch
+            )
             buffered: list[ChatCompletionChunk] = []
             try:
                 for chunk in events:
                     buffered.append(chunk)
                     if is_content_chunk(chunk):
+                        watchdog.cancel()
                         return _Opened(buffered, events)
-                    if time.monotonic() > limit:
+                    if time.monotonic() > watchdog.limit:  # no socket to watch (e.g. HTTP/2)
                         raise _first_token_missed(window)
                 fault = _no_content(buffered)
                 if fault is not None:
                     raise fault
                 return _Opened(buffered, events)
+            except Exception:
+                events.close()
+                if watchdog.fired:
+                    raise _first_token_missed(window) from None
+                raise
             except BaseException:
                 events.close()
                 raise
+            finally:
+                watchdog.cancel()
 
         return open_one
 

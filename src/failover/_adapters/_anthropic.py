@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Generator
+from collections.abc import AsyncGenerator, Callable, Generator
 from typing import Any
 
 import anthropic
@@ -68,11 +68,16 @@ class AnthropicAdapter(SdkAdapter[anthropic.Anthropic, anthropic.AsyncAnthropic]
             return checked_completion(from_anthropic_message(message))
 
     def stream(
-        self, params: dict[str, Any], timeout: httpx2.Timeout
+        self,
+        params: dict[str, Any],
+        timeout: httpx2.Timeout,
+        on_open: Callable[[httpx2.Response], None] | None = None,
     ) -> Generator[ChatCompletionChunk, None, None]:
         request, include_usage = self._request(params)
         converter = AnthropicChunkConverter(include_usage=include_usage)
         with self._sync.messages.create(**request, stream=True, timeout=timeout) as events:
+            if on_open is not None:
+                on_open(events.response)
             for event in events:
                 with reading_answer():
                     chunks = converter.feed(event)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Generator
+from collections.abc import AsyncGenerator, Callable, Generator
 from typing import Any
 
 import httpx2
@@ -55,11 +55,16 @@ class OpenAIAdapter(SdkAdapter[openai.OpenAI, openai.AsyncOpenAI]):
         return checked_completion(answer)
 
     def stream(
-        self, params: dict[str, Any], timeout: httpx2.Timeout
+        self,
+        params: dict[str, Any],
+        timeout: httpx2.Timeout,
+        on_open: Callable[[httpx2.Response], None] | None = None,
     ) -> Generator[ChatCompletionChunk, None, None]:
         with self._sync.chat.completions.create(
             model=self.target.model, **params, stream=True, timeout=timeout
         ) as events:
+            if on_open is not None:
+                on_open(events.response)
             for chunk in events:
                 yield checked_chunk(chunk)
 

@@ -34,6 +34,7 @@ FaultKind = Literal[
     "hang",
     "slow_first_byte",
     "drip",
+    "keepalive",
     "cut",
     "no_terminator",
     "inband_error",
@@ -50,6 +51,7 @@ _PRIMARY: dict[str, tuple[str, Callable[[str], Any]]] = {
     "hang": ("seconds", float),
     "slow_first_byte": ("seconds", float),
     "drip": ("seconds", float),
+    "keepalive": ("seconds", float),
     "cut": ("after_chunks", int),
     "no_terminator": ("after_chunks", int),
     "inband_error": ("after_chunks", int),
@@ -201,6 +203,17 @@ class Fault:
         """
         return cls("drip", seconds=delay)
 
+    @classmethod
+    def keepalive(cls, delay: float) -> Fault:
+        """A model that takes ``delay`` seconds to start while the stream stays alive.
+
+        Streams: the headers at once, then keep-alive beats every 0.1 s (SSE comments for
+        OpenAI-compatible servers, as OpenRouter sends; ``ping`` events for Anthropic)
+        and only then the answer. The beats reset an HTTP read timeout without giving
+        the SDK a chunk. Non-streams: like :meth:`slow_first_byte`.
+        """
+        return cls("keepalive", seconds=delay)
+
     # -- Broken streams and bodies --------------------------------------------------
 
     @classmethod
@@ -305,7 +318,7 @@ def _base_args(kind: str, fields: dict[str, Any]) -> dict[str, Any]:
     """The positional value a kind's classmethod requires, taken from parsed fields."""
     if kind == "status":
         return {"code": fields["status_code"]}
-    if kind in ("slow_first_byte", "drip"):
+    if kind in ("slow_first_byte", "drip", "keepalive"):
         if "seconds" not in fields:
             raise ValueError(f"fault {kind!r} needs seconds, e.g. '{kind}=0.5'")
         return {"delay": fields["seconds"]}

@@ -196,6 +196,18 @@ def _drip(wire: Wire, call: Call, fault: Fault, reply: Reply, extra: Headers) ->
     return [*dripped, Finish()]
 
 
+_BEAT = 0.1  # seconds between keep-alive beats
+
+
+def _keepalive(wire: Wire, call: Call, fault: Fault, reply: Reply, extra: Headers) -> Plan:
+    if not call.stream:
+        return _slow_first_byte(wire, call, fault, reply, extra)
+    plan: Plan = [_sse_head(wire, call, extra)]
+    for _ in range(max(1, round((fault.seconds or 0.0) / _BEAT))):
+        plan += [Pause(_BEAT), Body(wire.keepalive)]
+    return [*plan, *_bodies(wire.events(call, reply)), Finish()]
+
+
 def _cut(wire: Wire, call: Call, fault: Fault, reply: Reply, extra: Headers) -> Plan:
     if call.stream:
         sent, _ = _take(wire.events(call, reply), fault.after_chunks or 0)
@@ -252,6 +264,7 @@ _BUILDERS: dict[str, Builder] = {
     "reset": _reset,
     "slow_first_byte": _slow_first_byte,
     "drip": _drip,
+    "keepalive": _keepalive,
     "cut": _cut,
     "no_terminator": _no_terminator,
     "inband_error": _inband_error,

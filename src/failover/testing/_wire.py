@@ -87,6 +87,7 @@ class Wire(Protocol):
     request_id_header: str
     error_event_name: str | None
     inband_status: int
+    keepalive: bytes  # one keep-alive beat, as this vendor's streams send it
 
     def validate(self, call: Call) -> ErrorAnswer | None:
         """The 400 a real server gives a request missing required fields, else None."""

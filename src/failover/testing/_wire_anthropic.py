@@ -41,6 +41,7 @@ class AnthropicWire:
     request_id_header = "request-id"
     error_event_name: str | None = "error"
     inband_status = 529
+    keepalive = b'event: ping\ndata: {"type": "ping"}\n\n'
 
     # -- errors ----------------------------------------------------------------------
 

@@ -84,6 +84,7 @@ class OpenAIWire:
     request_id_header = "x-request-id"
     error_event_name: str | None = None
     inband_status = 500
+    keepalive = b": keep-alive\n\n"
 
     # -- errors ----------------------------------------------------------------------
 
