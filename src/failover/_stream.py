@@ -164,7 +164,8 @@ class _Watchdog:
     def __init__(self, limit: float) -> None:
         self.limit = limit  # time.monotonic() seconds
         self._timer: threading.Timer | None = None
-        self.fired = False
+        self._lock = threading.Lock()
+        self._state = "armed"  # then "cancelled" or "fired", never both
 
     def watch(self, response: httpx2.Response) -> None:
         stream = response.extensions.get("network_stream")
@@ -177,13 +178,25 @@ class _Watchdog:
             self._timer.start()
 
     def _fire(self, sock: socket.socket) -> None:
-        self.fired = True
+        with self._lock:
+            if self._state != "armed":
+                return
+            self._state = "fired"
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
 
-    def cancel(self) -> None:
+    @property
+    def fired(self) -> bool:
+        return self._state == "fired"
+
+    def cancel(self) -> bool:
+        """Disarm; False if it fired first (the window is over, the socket is shut)."""
+        with self._lock:
+            if self._state == "armed":
+                self._state = "cancelled"
         if self._timer is not None:
             self._timer.cancel()
+        return self._state == "cancelled"
 
 
 class _StreamBase:
@@ -318,11 +331,13 @@ class ChatStream(_StreamBase):
             try:
                 for chunk in events:
                     buffered.append(chunk)
-                    if is_content_chunk(chunk):
-                        watchdog.cancel()
-                        return _Opened(buffered, events)
-                    if time.monotonic() > watchdog.limit:  # no socket to watch (e.g. HTTP/2)
+                    # The clock check also covers transports with no socket to watch.
+                    if time.monotonic() > watchdog.limit:
                         raise _first_token_missed(window)
+                    if is_content_chunk(chunk):
+                        if not watchdog.cancel():  # it fired meanwhile: the socket is shut
+                            raise _first_token_missed(window)
+                        return _Opened(buffered, events)
                 fault = _no_content(buffered)
                 if fault is not None:
                     raise fault
