@@ -550,3 +550,17 @@ def test_two_keys_for_one_model_are_two_targets(mode: str, primary: FakeProvider
     primary.enqueue(Fault.quota())  # org A is out of quota; org B is not
     report = route(mode, [org_a, org_b])
     assert outcomes(report) == [("org-a", "failed", "quota"), ("org-b", "ok", None)]
+
+
+def test_a_hang_is_retried_when_every_other_target_is_out_of_service(
+    primary: FakeProvider, secondary: FakeProvider
+) -> None:
+    policy = dataclasses.replace(FAST, attempt_timeout=0.5, breaker_reset=30)
+    with Failover([target(primary), target(secondary)], policy=policy) as client:
+        primary.enqueue(Fault.context_length())  # fails over without touching its health
+        secondary.enqueue(Fault.quota())  # the backup is now cooling down for 30 s
+        with pytest.raises(AllTargetsFailed):
+            client.chat.completions.create(messages=MESSAGES)
+        primary.enqueue(Fault.hang())
+        report = client.chat.completions.with_report.create(messages=MESSAGES)
+    assert outcomes(report) == [(P, "failed", "timeout"), (P, "ok", None)]

@@ -135,7 +135,7 @@ class Call:
 
     # -- retries (tenacity) -----------------------------------------------------
     def retrying_options(
-        self, sleep: Callable[[float], Any], target: Target, last: bool
+        self, sleep: Callable[[float], Any], target: Target, last: Callable[[], bool]
     ) -> dict[str, Any]:
         """Options for a fresh tenacity ``Retrying``/``AsyncRetrying`` for one target."""
         jitter = tenacity.wait_random_exponential(
@@ -319,10 +319,10 @@ def _done_of(state: tenacity.RetryCallState) -> _TargetDone:
     return exc if isinstance(exc, _TargetDone) else _TargetDone(None, None, None)
 
 
-def _retryable(exc: BaseException, last: bool) -> bool:
+def _retryable(exc: BaseException, last: Callable[[], bool]) -> bool:
     """Whether to send the same request to the same target again.
 
-    ``last``: no other target remains to fail over to.
+    ``last()`` says no other target can be tried now (none left, or all skipped).
     """
     if not isinstance(exc, _TargetDone) or exc.rule is None:
         return False
@@ -331,13 +331,20 @@ def _retryable(exc: BaseException, last: bool) -> bool:
         # The provider's x-should-retry header decides, except that a failure which may
         # not even fail over (a malformed request) is never sent again.
         return said and exc.rule.fail_over
-    return exc.rule.retry and (last or not exc.rule.fail_over_first)
+    return exc.rule.retry and (not exc.rule.fail_over_first or last())
 
 
-def _chain(call: Call, after: Target | None) -> Iterator[tuple[Target, bool]]:
+def _chain(call: Call, after: Target | None) -> Iterator[tuple[Target, Callable[[], bool]]]:
+    """Each target, with a check of whether any later one could be tried right now."""
     targets = list(call.targets(after))
+    health = call.router.health
+
+    def nothing_after(position: int) -> Callable[[], bool]:
+        rest = targets[position + 1 :]
+        return lambda: not any(health[t.key].peek().allowed for t in rest)
+
     for position, target in enumerate(targets):
-        yield target, position == len(targets) - 1
+        yield target, nothing_after(position)
 
 
 def _attempt_sync(call: Call, target: Target, invoke: Callable[[Target, Adapter], T]) -> T:
