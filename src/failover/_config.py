@@ -194,6 +194,14 @@ def policy_from_env(env: Mapping[str, str], base: Policy | None = None) -> Polic
     return Policy(**merged)  # type: ignore[arg-type]
 
 
+def _first_set(env: Mapping[str, str], *names: str | None) -> tuple[str | None, str | None]:
+    """``(variable, value)`` of the first of ``names`` that is set and not empty."""
+    for name in names:
+        if name and env.get(name):
+            return name, env[name]
+    return None, None
+
+
 def resolve_target(
     spec: str, env: Mapping[str, str] | None = None, *, var: str = "chain"
 ) -> Target:
@@ -225,23 +233,19 @@ def resolve_target(
             f"{var}: unknown provider {provider!r} in {spec!r}; use one of {known}, "
             f"or define it with {prefix}API=openai|anthropic and {prefix}BASE_URL"
         )
-    base_url = (
-        env.get(prefix + "BASE_URL")
-        or (preset and ((preset.base_url_env and env.get(preset.base_url_env)) or preset.base_url))
-        or None
+    url_var, base_url = _first_set(
+        env, prefix + "BASE_URL", preset.base_url_env if preset else None
     )
-    key_var = prefix + "API_KEY" if env.get(prefix + "API_KEY") else (preset and preset.key_env)
-    api_key = env.get(key_var) if key_var else None
-    needs_key = preset.needs_key if preset is not None else False
-    if needs_key and not api_key:
+    base_url = base_url or (preset.base_url if preset else None)
+    _, api_key = _first_set(env, prefix + "API_KEY", preset.key_env if preset else None)
+    if preset is not None and preset.needs_key and not api_key:
         raise ConfigError(
-            f"provider {provider!r} needs an API key: set {preset.key_env if preset else ''} "
-            f"(or {prefix}API_KEY)"
+            f"provider {provider!r} needs an API key: set {preset.key_env} (or {prefix}API_KEY)"
         )
-    if preset is None and not base_url:
+    if base_url is None and preset is None:
         raise ConfigError(f"provider {provider!r} needs {prefix}BASE_URL (an http(s) URL)")
-    if base_url and not base_url.startswith(("http://", "https://")):
-        raise ConfigError(f"base URL for provider {provider!r} must start with http:// or https://")
+    if base_url and not base_url.startswith(("http://", "https://")) and url_var is not None:
+        raise ConfigError(f"{url_var} must be an http:// or https:// URL")
     azure = bool(preset and preset.azure)
     api_version = env.get("OPENAI_API_VERSION") if azure else None
     if azure and not (base_url and api_version):
