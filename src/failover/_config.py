@@ -72,12 +72,18 @@ class Target:
     api_version: str | None = None
     azure: bool = False
     name: str | None = None
+    # Computed once: the key is read several times per request.
+    _key: tuple[str, str, str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.api not in ("openai", "anthropic"):
             raise ConfigError(f"Target.api must be 'openai' or 'anthropic', got {self.api!r}")
         if not self.provider or not self.model:
             raise ConfigError("Target needs a non-empty provider and model")
+        fingerprint = hashlib.sha256(self.api_key.encode()).hexdigest()[:16] if self.api_key else ""
+        object.__setattr__(
+            self, "_key", (self.provider, self.base_url or "", self.model, fingerprint)
+        )
 
     @property
     def label(self) -> str:
@@ -89,8 +95,7 @@ class Target:
         """Identity for clients, breakers and cool-downs: provider, base URL, model, and a
         fingerprint of the key, so that two keys for one model (say, two organisations'
         quotas) are two targets. The fingerprint is a hash; the key itself never leaves."""
-        fingerprint = hashlib.sha256(self.api_key.encode()).hexdigest()[:16] if self.api_key else ""
-        return (self.provider, self.base_url or "", self.model, fingerprint)
+        return self._key
 
     def __repr__(self) -> str:
         return f"Target({self.label!r}, api={self.api!r}, base_url={self.base_url!r})"
