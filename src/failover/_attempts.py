@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Generic, TypeVar
 
 from ._decisions import ErrorKind
 
-__all__ = ["Attempt", "Outcome", "Report"]
+__all__ = ["Attempt", "AttemptHook", "Outcome", "Report"]
 
 T = TypeVar("T")
 
@@ -67,3 +68,7 @@ class Report(Generic[T]):
     response: T
     target: str
     attempts: tuple[Attempt, ...]
+
+
+AttemptHook = Callable[[Attempt], None]
+"""``on_attempt=``: called with every :class:`Attempt` as it is logged."""

@@ -6,15 +6,18 @@ import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
-from ._attempts import Report
+from ._attempts import AttemptHook, Report
 from ._config import Policy, Target, config_from_env, policy_from_env, targets_from
 from ._exceptions import UnsupportedParameter
-from ._router import AttemptHook, Call, Router, run_async, run_sync
 
 if TYPE_CHECKING:
     from openai.types.chat import ChatCompletion
 
+    from ._router import Router
     from ._stream import AsyncChatStream, ChatStream
+
+# The routing machinery (httpx2, tenacity, pybreaker, the SDKs) is imported when a client
+# is built, not with this module: ``from failover import Failover`` stays cheap.
 
 __all__ = ["AsyncFailover", "Failover"]
 
@@ -32,6 +35,8 @@ def _prepare(params: dict[str, Any]) -> dict[str, Any]:
 
 
 class _ClientBase:
+    _asynchronous = False
+
     def __init__(
         self,
         chain: Sequence[Target | str],
@@ -44,9 +49,14 @@ class _ClientBase:
 
         ``policy`` defaults to the ``FAILOVER_*`` variables in ``env`` (or the process
         environment). ``on_attempt`` is called with every :class:`Attempt` as it is logged.
+        The vendor SDKs the chain needs are imported and their clients built here, so
+        that the first request costs what any other does.
         """
+        from ._router import Router
+
         targets = targets_from(chain, env)
-        self._router = Router(targets, policy or policy_from_env(_env(env)), on_attempt)
+        policy = policy or policy_from_env(_env(env))
+        self._router = Router(targets, policy, on_attempt, asynchronous=self._asynchronous)
 
     @classmethod
     def from_env(
@@ -63,15 +73,6 @@ class _ClientBase:
     @property
     def policy(self) -> Policy:
         return self._router.policy
-
-    def preload(self) -> None:
-        """Import the vendor SDKs and build their clients now, not on the first call.
-
-        ``import failover`` stays cheap by deferring this; a server that would rather
-        pay it at start-up than in its first request's latency calls this once.
-        """
-        for target in self.targets:
-            self._router.adapter(target).preload(asynchronous=isinstance(self, AsyncFailover))
 
     def breaker_state(self, target: Target | str) -> str:
         """``closed``, ``open`` or ``half-open`` for a target (or its label)."""
@@ -120,6 +121,8 @@ class Failover(_ClientBase):
 class AsyncFailover(_ClientBase):
     """The asyncio client: the same surface as :class:`Failover`, awaited."""
 
+    _asynchronous = True
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.chat = _AsyncChat(_AsyncCompletions(self._router))
@@ -165,6 +168,8 @@ class _Completions:
     def create(self, *, stream: bool = False, timeout: float | None = None, **params: Any) -> Any:
         """Like ``openai``'s ``create`` without ``model``; ``timeout`` overrides
         ``FAILOVER_TIMEOUT`` for this call. With ``stream=True`` returns a ChatStream."""
+        from ._router import Call
+
         if stream:
             from ._stream import ChatStream
 
@@ -173,6 +178,8 @@ class _Completions:
         return self._report(timeout=timeout, **params).response
 
     def _report(self, *, timeout: float | None = None, **params: Any) -> Report[ChatCompletion]:
+        from ._router import Call, run_sync
+
         params = _prepare(params)
         call = Call(self._router, timeout)
         answer, target = run_sync(
@@ -199,6 +206,8 @@ class _AsyncCompletions:
         self, *, stream: bool = False, timeout: float | None = None, **params: Any
     ) -> Any:
         """Like ``openai``'s async ``create`` without ``model``; see :class:`Failover`."""
+        from ._router import Call
+
         if stream:
             from ._stream import AsyncChatStream
 
@@ -209,6 +218,8 @@ class _AsyncCompletions:
     async def _report(
         self, *, timeout: float | None = None, **params: Any
     ) -> Report[ChatCompletion]:
+        from ._router import Call, run_async
+
         params = _prepare(params)
         call = Call(self._router, timeout)
         answer, target = await run_async(

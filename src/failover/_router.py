@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any, NoReturn, TypeVar
@@ -19,9 +18,10 @@ import httpx2
 import tenacity
 
 from ._adapters import Adapter, make_adapter
-from ._attempts import Attempt, Outcome
+from ._attempts import Attempt, AttemptHook, Outcome
 from ._breaker import Admission, TargetHealth
 from ._config import Policy, Target
+from ._deadline import bounded
 from ._decisions import ErrorKind, Failure, Rule, classify, rule_for
 from ._exceptions import (
     AllTargetsFailed,
@@ -36,20 +36,30 @@ __all__ = ["Call", "Router", "run_async", "run_sync"]
 
 logger = logging.getLogger("failover")
 T = TypeVar("T")
-AttemptHook = Callable[[Attempt], None]
 
 
 class Router:
-    """The chain, its policy, and per-target adapters and health; shared by all calls."""
+    """The chain, its policy, and per-target adapters and health; shared by all calls.
+
+    Building it imports the SDKs the chain needs (only those) and builds their clients,
+    sync or ``asynchronous``, so that no request pays for that (about half a second).
+    """
 
     def __init__(
-        self, targets: Sequence[Target], policy: Policy, on_attempt: AttemptHook | None = None
+        self,
+        targets: Sequence[Target],
+        policy: Policy,
+        on_attempt: AttemptHook | None = None,
+        *,
+        asynchronous: bool = False,
     ) -> None:
         self.targets = tuple(targets)
         self.policy = policy
         self.on_attempt = on_attempt
         self._adapters: dict[tuple[str, str, str, str], Adapter] = {}
-        self._lock = threading.Lock()
+        for t in self.targets:
+            adapter = self._adapters[t.key] = make_adapter(t, policy)
+            adapter.preload(asynchronous=asynchronous)
         self.health = {
             t.key: TargetHealth(
                 t.label, fail_max=policy.breaker_fail_max, reset_timeout=policy.breaker_reset
@@ -58,14 +68,7 @@ class Router:
         }
 
     def adapter(self, target: Target) -> Adapter:
-        """The adapter for ``target``, built (and its SDK imported) on first use."""
-        adapter = self._adapters.get(target.key)
-        if adapter is None:
-            with self._lock:  # threads racing here must not build (and leak) two clients
-                adapter = self._adapters.get(target.key)
-                if adapter is None:
-                    adapter = self._adapters[target.key] = make_adapter(target, self.policy)
-        return adapter
+        return self._adapters[target.key]
 
     def close(self) -> None:
         for adapter in self._adapters.values():
@@ -349,10 +352,14 @@ def _chain(call: Call, after: Target | None) -> Iterator[tuple[Target, Callable[
 
 def _attempt_sync(call: Call, target: Target, invoke: Callable[[Target, Adapter], T]) -> T:
     admission = call.admit(target)
-    adapter = call.router.adapter(target)  # may import the SDK: not part of the attempt's time
+    adapter = call.router.adapter(target)
     started = time.monotonic()
     try:
-        result = invoke(target, adapter)
+        # Sync I/O cannot be interrupted, so each socket operation is capped instead
+        # (``_adapters/_bounded_io.py``): the attempt ends by this instant however slowly
+        # the server sends.
+        with bounded(started + call.attempt_seconds()):
+            result = invoke(target, adapter)
     except BaseException as exc:
         call.failed(target, admission, exc, started)
     call.succeeded(target, admission, started)

@@ -10,16 +10,12 @@ caller the stream is committed: any later failure raises :class:`StreamInterrupt
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
-import socket
-import threading
 import time
 from collections.abc import AsyncGenerator, Generator
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-import httpx2
 from openai.types.chat import ChatCompletionChunk
 
 from ._adapters import Adapter
@@ -28,6 +24,7 @@ from ._attempts import Attempt, Outcome
 from ._breaker import Admission
 from ._chunks import is_content_chunk
 from ._config import Target
+from ._deadline import bounded
 from ._decisions import ErrorKind, Failure
 from ._exceptions import FailoverError, StreamInterrupted
 from ._router import Call, Router, run_async, run_sync
@@ -152,53 +149,6 @@ class _Tally:
         return shown or None
 
 
-class _Watchdog:
-    """Ends a blocking stream read that outlives the first-token window.
-
-    Why a thread: a blocking read cannot be interrupted, and keep-alive bytes (Anthropic
-    ``ping`` events, SSE comments) reset the HTTP read timeout without giving the SDK a
-    chunk, so nothing else bounds a sync stream that never starts. Shutting the socket
-    down makes the blocked read fail at once; the asyncio path uses ``asyncio.timeout``.
-    """
-
-    def __init__(self, limit: float) -> None:
-        self.limit = limit  # time.monotonic() seconds
-        self._timer: threading.Timer | None = None
-        self._lock = threading.Lock()
-        self._state = "armed"  # then "cancelled" or "fired", never both
-
-    def watch(self, response: httpx2.Response) -> None:
-        stream = response.extensions.get("network_stream")
-        sock = stream.get_extra_info("socket") if stream is not None else None
-        if isinstance(sock, socket.socket):
-            self._timer = threading.Timer(
-                max(self.limit - time.monotonic(), 0.0), self._fire, (sock,)
-            )
-            self._timer.daemon = True
-            self._timer.start()
-
-    def _fire(self, sock: socket.socket) -> None:
-        with self._lock:
-            if self._state != "armed":
-                return
-            self._state = "fired"
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
-
-    @property
-    def fired(self) -> bool:
-        return self._state == "fired"
-
-    def cancel(self) -> bool:
-        """Disarm; False if it fired first (the window is over, the socket is shut)."""
-        with self._lock:
-            if self._state == "armed":
-                self._state = "cancelled"
-        if self._timer is not None:
-            self._timer.cancel()
-        return self._state == "cancelled"
-
-
 class _StreamBase:
     """The decisions shared by the sync and async streams."""
 
@@ -319,39 +269,33 @@ class ChatStream(_StreamBase):
             target: Target, adapter: Adapter
         ) -> _Opened[Generator[ChatCompletionChunk, None, None]]:
             window = call.attempt_seconds(cap=policy.first_token_timeout)
-            # Until the headers arrive the HTTP read timeout bounds the wait; after them
-            # a watchdog does, because keep-alive bytes reset a read timeout forever.
-            # Once committed, the same read timeout is the idle limit.
-            timeout = call.http_timeout(min(window, policy.stream_idle_timeout))
-            watchdog = _Watchdog(time.monotonic() + window)
-            events = adapter.stream(
-                _params_for(target, self._params, partial), timeout, on_open=watchdog.watch
-            )
+            limit = time.monotonic() + window
+            # Until the first token, every read is capped by the window's wall clock, so
+            # neither slow headers, nor keep-alive bytes, nor a line sent a byte at a time
+            # can stretch it. Once committed, the read timeout is the idle limit.
+            timeout = call.http_timeout(policy.stream_idle_timeout)
             buffered: list[ChatCompletionChunk] = []
+            events = adapter.stream(_params_for(target, self._params, partial), timeout)
             try:
-                for chunk in events:
-                    buffered.append(chunk)
-                    # The clock check also covers transports with no socket to watch.
-                    if time.monotonic() > watchdog.limit:
-                        raise _first_token_missed(window)
-                    if is_content_chunk(chunk):
-                        if not watchdog.cancel():  # it fired meanwhile: the socket is shut
+                with bounded(limit):
+                    for chunk in events:
+                        buffered.append(chunk)
+                        if is_content_chunk(chunk):
+                            return _Opened(buffered, events)
+                        if time.monotonic() > limit:  # chunks, but none with content
                             raise _first_token_missed(window)
-                        return _Opened(buffered, events)
                 fault = _no_content(buffered)
                 if fault is not None:
                     raise fault
                 return _Opened(buffered, events)
             except Exception:
                 events.close()
-                if watchdog.fired:
+                if time.monotonic() >= limit:
                     raise _first_token_missed(window) from None
                 raise
             except BaseException:
                 events.close()
                 raise
-            finally:
-                watchdog.cancel()
 
         return open_one
 

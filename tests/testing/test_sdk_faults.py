@@ -18,7 +18,7 @@ import pytest
 from failover.testing import FakeProvider, Fault, Reply, ToolCall, closed_port_url
 from failover.testing._reply import DEFAULT_TEXT
 
-from ._sdk import PROMPT, Caller, Flavor, Outcome, sdk
+from ._sdk import PROMPT, Api, Caller, Flavor, Outcome, sdk
 
 T = TypeVar("T")
 
@@ -289,6 +289,18 @@ def test_drip_slower_than_the_read_timeout(caller: Caller, fake: FakeProvider) -
     else:
         out.raised(sdk(caller.api).APITimeoutError)
     assert out.text == (FIRST_CHUNK if caller.stream else "")
+
+
+@pytest.mark.parametrize("api", ["openai", "anthropic"])
+@pytest.mark.parametrize("flavor", ["sync", "async"])
+def test_trickle_outlives_the_read_timeout_but_arrives_whole(api: Api, flavor: Flavor) -> None:
+    """Each byte resets the SDK's read timeout: a 0.1 s timeout does not end a body that
+    takes far longer. Only a wall-clock bound (failover's) cuts such an answer."""
+    with FakeProvider(api, reply=Reply("Hi")) as fake:
+        fake.enqueue(Fault.trickle(0.002))
+        out = Caller(api, flavor, False, fake.base_url).run(timeout=0.1).ok()
+    assert out.text == "Hi"
+    assert out.elapsed > 0.2
 
 
 # -- broken answers ----------------------------------------------------------------------------

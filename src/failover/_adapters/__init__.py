@@ -7,7 +7,7 @@ failover owns every retry, and translates requests, answers and errors.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable, Generator
+from collections.abc import AsyncGenerator, Generator
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -31,7 +31,6 @@ class Adapter(Protocol):
         self,
         params: dict[str, Any],
         timeout: httpx2.Timeout,
-        on_open: Callable[[httpx2.Response], None] | None = None,
     ) -> Generator[ChatCompletionChunk, None, None]: ...
 
     def astream(

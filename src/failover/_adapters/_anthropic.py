@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable, Generator
+from collections.abc import AsyncGenerator, Generator
 from typing import Any
 
 import anthropic
@@ -17,6 +17,7 @@ from ._anthropic_convert import (
     to_anthropic_request,
 )
 from ._base import SdkAdapter
+from ._bounded_io import bounded_http_client
 from ._errors import reading_answer
 
 # Per-call options that are not part of the request body and pass straight through.
@@ -41,7 +42,9 @@ class AnthropicAdapter(SdkAdapter[anthropic.Anthropic, anthropic.AsyncAnthropic]
         }
 
     def _make_sync(self) -> anthropic.Anthropic:
-        return anthropic.Anthropic(**self._client_kwargs())
+        return anthropic.Anthropic(
+            **self._client_kwargs(), http_client=bounded_http_client(anthropic)
+        )
 
     def _make_async(self) -> anthropic.AsyncAnthropic:
         return anthropic.AsyncAnthropic(**self._client_kwargs())
@@ -71,13 +74,10 @@ class AnthropicAdapter(SdkAdapter[anthropic.Anthropic, anthropic.AsyncAnthropic]
         self,
         params: dict[str, Any],
         timeout: httpx2.Timeout,
-        on_open: Callable[[httpx2.Response], None] | None = None,
     ) -> Generator[ChatCompletionChunk, None, None]:
         request, include_usage = self._request(params)
         converter = AnthropicChunkConverter(include_usage=include_usage)
         with self._sync.messages.create(**request, stream=True, timeout=timeout) as events:
-            if on_open is not None:
-                on_open(events.response)
             for event in events:
                 with reading_answer():
                     chunks = converter.feed(event)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable, Generator
+from collections.abc import AsyncGenerator, Generator
 from typing import Any
 
 import httpx2
@@ -11,6 +11,7 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from .._chunks import checked_chunk, checked_completion
 from ._base import SdkAdapter
+from ._bounded_io import bounded_http_client
 
 # Local servers (Ollama, vLLM) take no key, but the SDK refuses to start without one.
 _NO_KEY = "no-key-needed"
@@ -36,7 +37,7 @@ class OpenAIAdapter(SdkAdapter[openai.OpenAI, openai.AsyncOpenAI]):
 
     def _make_sync(self) -> openai.OpenAI:
         cls = openai.AzureOpenAI if self.target.azure else openai.OpenAI
-        return cls(**self._client_kwargs())
+        return cls(**self._client_kwargs(), http_client=bounded_http_client(openai))
 
     def _make_async(self) -> openai.AsyncOpenAI:
         cls = openai.AsyncAzureOpenAI if self.target.azure else openai.AsyncOpenAI
@@ -58,13 +59,10 @@ class OpenAIAdapter(SdkAdapter[openai.OpenAI, openai.AsyncOpenAI]):
         self,
         params: dict[str, Any],
         timeout: httpx2.Timeout,
-        on_open: Callable[[httpx2.Response], None] | None = None,
     ) -> Generator[ChatCompletionChunk, None, None]:
         with self._sync.chat.completions.create(
             model=self.target.model, **params, stream=True, timeout=timeout
         ) as events:
-            if on_open is not None:
-                on_open(events.response)
             for chunk in events:
                 yield checked_chunk(chunk)
 

@@ -160,7 +160,6 @@ async def drill(
     with _fakes() as (primary, secondary, local):
         chain = _chain(primary, secondary, local)
         client = AsyncFailover(chain, policy=drill_policy(seconds), on_attempt=stats.on_attempt)
-        client.preload()
         started = time.monotonic()
 
         def render() -> Any:

@@ -42,6 +42,7 @@ _EPILOG = """\
 fault specs: KIND[=VALUE][;KEY=VALUE...]
   status=CODE  rate_limit  quota  context_length  content_filter  overloaded
   html[=CODE]  hang[=SECONDS]  slow_first_byte=SECONDS  drip=SECONDS
+  keepalive=SECONDS  trickle[=SECONDS_PER_BYTE]
   cut[=N]  no_terminator[=N]  inband_error[=N]  malformed_json[=N]
   empty_choices  reset            (N: content chunks sent before the fault)
 options for any kind: error_code, error_type, message, retry_after (seconds or

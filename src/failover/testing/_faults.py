@@ -7,7 +7,8 @@ classmethods; ``str(fault)`` gives its spec and :meth:`Fault.parse` reads one ba
 Spec syntax: ``KIND[=VALUE][;KEY=VALUE...]``, for example ``status=503``,
 ``rate_limit;retry_after=2``, ``hang=1.5``, ``cut=3``,
 ``status=429;error_code=foo;header=x-trace:abc``. ``VALUE`` is the status code of
-``status``/``html``, the seconds of ``hang``/``slow_first_byte``/``drip`` and the chunk
+``status``/``html``, the seconds of ``hang``/``slow_first_byte``/``drip``/``keepalive``,
+the seconds between bytes of ``trickle`` and the chunk
 count of ``cut``/``no_terminator``/``inband_error``/``malformed_json``. Options may be
 given to any kind: ``error_code``, ``error_type``, ``message``, ``retry_after``
 (seconds or an HTTP date), ``retry_after_ms``, ``should_retry`` (true/false) and
@@ -35,6 +36,7 @@ FaultKind = Literal[
     "slow_first_byte",
     "drip",
     "keepalive",
+    "trickle",
     "cut",
     "no_terminator",
     "inband_error",
@@ -52,6 +54,7 @@ _PRIMARY: dict[str, tuple[str, Callable[[str], Any]]] = {
     "slow_first_byte": ("seconds", float),
     "drip": ("seconds", float),
     "keepalive": ("seconds", float),
+    "trickle": ("seconds", float),
     "cut": ("after_chunks", int),
     "no_terminator": ("after_chunks", int),
     "inband_error": ("after_chunks", int),
@@ -213,6 +216,16 @@ class Fault:
         the SDK a chunk. Non-streams: like :meth:`slow_first_byte`.
         """
         return cls("keepalive", seconds=delay)
+
+    @classmethod
+    def trickle(cls, interval: float = 0.5) -> Fault:
+        """A degraded proxy: the headers at once, then the body one byte every ``interval``.
+
+        Every byte resets an HTTP read timeout, so only a wall-clock bound ends it.
+        Non-streams: the JSON body a byte at a time. Streams: every SSE line a byte at
+        a time, from the first one (so no chunk completes for a long while).
+        """
+        return cls("trickle", seconds=interval)
 
     # -- Broken streams and bodies --------------------------------------------------
 

@@ -208,6 +208,19 @@ def _keepalive(wire: Wire, call: Call, fault: Fault, reply: Reply, extra: Header
     return [*plan, *_bodies(wire.events(call, reply)), Finish()]
 
 
+def _trickle(wire: Wire, call: Call, fault: Fault, reply: Reply, extra: Headers) -> Plan:
+    pause = Pause(fault.seconds if fault.seconds is not None else 0.5)
+    head, *rest = _answer(wire, call, reply, extra)
+    plan: Plan = [head]
+    for step in rest:
+        if isinstance(step, Body):
+            for byte in step.data:
+                plan += [Body(bytes([byte])), pause]
+        else:
+            plan.append(step)
+    return plan
+
+
 def _cut(wire: Wire, call: Call, fault: Fault, reply: Reply, extra: Headers) -> Plan:
     if call.stream:
         sent, _ = _take(wire.events(call, reply), fault.after_chunks or 0)
@@ -265,6 +278,7 @@ _BUILDERS: dict[str, Builder] = {
     "slow_first_byte": _slow_first_byte,
     "drip": _drip,
     "keepalive": _keepalive,
+    "trickle": _trickle,
     "cut": _cut,
     "no_terminator": _no_terminator,
     "inband_error": _inband_error,

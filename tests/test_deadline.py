@@ -1,0 +1,143 @@
+"""The deadline is wall clock: a server that trickles bytes cannot hold a call past it.
+
+Each byte of a trickle resets an HTTP read timeout (tests/testing/test_sdk_faults.py shows
+the raw SDKs waiting it out), so these tests prove the bound failover adds, sync and
+async, for calls and for streams, with an attempt timeout of 1.5 s and a deadline of 5 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from failover import AsyncFailover, ErrorKind, Failover, FailoverError, Policy
+from failover.testing import FakeProvider, Fault
+
+from .conftest import FAST, MESSAGES, target
+
+POLICY = dataclasses.replace(FAST, attempt_timeout=1.5, timeout=5.0, first_token_timeout=20.0)
+
+# (what is asked, how the server drips it)
+SLOW = [
+    pytest.param(False, Fault.trickle(0.3), id="call-trickled-body"),
+    pytest.param(True, Fault.trickle(0.3), id="stream-trickled-line"),
+    pytest.param(True, Fault.keepalive(60.0), id="stream-keepalives"),
+]
+
+
+@dataclasses.dataclass
+class Outcome:
+    text: str | None
+    error: FailoverError | None
+    attempts: list[Any]
+    elapsed: float
+    cut_connections_left: int  # connections still open on the dripping server
+
+
+def _wait_closed(fake: FakeProvider) -> int:
+    """Open connections on ``fake`` once the client had a moment to drop them."""
+    deadline = time.monotonic() + 1.0
+    while fake.active_connections and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return fake.active_connections
+
+
+def call(mode: str, fakes: list[FakeProvider], stream: bool, policy: Policy = POLICY) -> Outcome:
+    """One call; the connections are counted while the client (and its pool) is alive."""
+    chain = [target(fake, name=fake.name) for fake in fakes]
+
+    def text_of(chunks: list[Any]) -> str:
+        return "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+
+    def sync() -> Outcome:
+        with Failover(chain, policy=policy) as client:
+            started = time.monotonic()
+            try:
+                if stream:
+                    with client.chat.completions.create(messages=MESSAGES, stream=True) as s:
+                        text: str | None = text_of(list(s))
+                        attempts = list(s.attempts)
+                else:
+                    report = client.chat.completions.with_report.create(messages=MESSAGES)
+                    text, attempts = report.response.choices[0].message.content, list(
+                        report.attempts
+                    )
+                error = None
+            except FailoverError as exc:
+                text, error, attempts = None, exc, list(exc.attempts)
+            elapsed = time.monotonic() - started
+            return Outcome(text, error, attempts, elapsed, _wait_closed(fakes[0]))
+
+    async def go() -> Outcome:
+        async with AsyncFailover(chain, policy=policy) as client:
+            started = time.monotonic()
+            try:
+                if stream:
+                    s = await client.chat.completions.create(messages=MESSAGES, stream=True)
+                    async with s:
+                        text: str | None = text_of([c async for c in s])
+                    attempts = list(s.attempts)
+                else:
+                    report = await client.chat.completions.with_report.create(messages=MESSAGES)
+                    text, attempts = report.response.choices[0].message.content, list(
+                        report.attempts
+                    )
+                error = None
+            except FailoverError as exc:
+                text, error, attempts = None, exc, list(exc.attempts)
+            elapsed = time.monotonic() - started
+            left = await asyncio.to_thread(_wait_closed, fakes[0])
+            return Outcome(text, error, attempts, elapsed, left)
+
+    return sync() if mode == "sync" else asyncio.run(go())
+
+
+@pytest.fixture
+def fakes() -> Iterator[list[FakeProvider]]:
+    with (
+        FakeProvider("openai", reply="primary answer", name="primary") as first,
+        FakeProvider("anthropic", reply="backup answer", name="backup") as second,
+    ):
+        yield [first, second]
+
+
+@pytest.mark.parametrize(("stream", "fault"), SLOW)
+def test_a_dripping_primary_fails_over_within_one_attempt_timeout(
+    mode: str, fakes: list[FakeProvider], stream: bool, fault: Fault
+) -> None:
+    fakes[0].set_mode(fault)
+    out = call(mode, fakes, stream)
+    assert out.text == "backup answer", out.error
+    assert out.elapsed < 2.5
+    first = out.attempts[0]
+    assert (first.target, first.error) == ("primary/model-x", ErrorKind.TIMEOUT)
+    assert 1.3 < first.duration < 2.0
+    assert out.cut_connections_left == 0  # closed, not returned to the pool
+
+
+@pytest.mark.parametrize(("stream", "fault"), SLOW)
+def test_both_dripping_raise_before_the_deadline(
+    mode: str, fakes: list[FakeProvider], stream: bool, fault: Fault
+) -> None:
+    for fake in fakes:
+        fake.set_mode(fault)
+    out = call(mode, fakes, stream)
+    assert out.error is not None and out.text is None
+    assert out.elapsed < 5.5
+    assert {a.error for a in out.attempts} == {ErrorKind.TIMEOUT}
+    assert [a.target for a in out.attempts][:2] == ["primary/model-x", "backup/model-x"]
+    assert out.cut_connections_left == 0
+
+
+def test_a_cut_attempt_counts_against_the_breaker(fakes: list[FakeProvider]) -> None:
+    fakes[0].set_mode(Fault.trickle(0.3))
+    policy = dataclasses.replace(POLICY, attempt_timeout=0.3, breaker_fail_max=2)
+    with Failover([target(fakes[0], name="primary")], policy=policy) as client:
+        with pytest.raises(FailoverError):
+            client.chat.completions.create(messages=MESSAGES)
+        assert client.breaker_state("primary/model-x") == "open"
