@@ -49,6 +49,15 @@ class AnthropicAdapter(SdkAdapter[anthropic.Anthropic, anthropic.AsyncAnthropic]
     def _make_async(self) -> anthropic.AsyncAnthropic:
         return anthropic.AsyncAnthropic(**self._client_kwargs())
 
+    def _warm(self, client: anthropic.Anthropic | anthropic.AsyncAnthropic) -> None:
+        _ = client.messages
+        # anthropic loads OpenTelemetry's propagators on its first request, through a
+        # cached private helper; best effort, since a warm-up must never fail a client.
+        tracing = getattr(anthropic, "_tracing", None)
+        injector = getattr(tracing, "trace_context_injector", None)
+        if callable(injector):
+            injector()
+
     def _request(self, params: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         body = {k: v for k, v in params.items() if k not in _PASSTHROUGH}
         options = body.pop("stream_options", None) or {}

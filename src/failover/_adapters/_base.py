@@ -63,8 +63,14 @@ class SdkAdapter(Generic[S, A]):
         return failure_from(exc, self.sdk, self.target.api_key)
 
     def preload(self, *, asynchronous: bool) -> None:
-        """Build the client now (the SDK was imported with the adapter's module)."""
-        _ = self._async if asynchronous else self._sync
+        """Build the client now and import what its first call would import lazily."""
+        # The socket module encodes host names with this codec on the first connection.
+        import encodings.idna  # noqa: F401
+
+        self._warm(self._async if asynchronous else self._sync)
+
+    def _warm(self, client: S | A) -> None:
+        """Touch the SDK resources a call uses (they import their modules on first use)."""
 
     def close(self) -> None:
         if self._sync_client is not None:

@@ -43,6 +43,9 @@ class OpenAIAdapter(SdkAdapter[openai.OpenAI, openai.AsyncOpenAI]):
         cls = openai.AsyncAzureOpenAI if self.target.azure else openai.AsyncOpenAI
         return cls(**self._client_kwargs())
 
+    def _warm(self, client: openai.OpenAI | openai.AsyncOpenAI) -> None:
+        _ = client.chat.completions
+
     def create(self, params: dict[str, Any], timeout: httpx2.Timeout) -> ChatCompletion:
         answer = self._sync.chat.completions.create(
             model=self.target.model, **params, timeout=timeout
