@@ -138,6 +138,42 @@ def test_code_configuration_errors_name_the_field() -> None:
         Failover([])
 
 
+CUSTOM = {
+    "FAILOVER_PROVIDER_PRIMARY_API": "openai",
+    "FAILOVER_PROVIDER_PRIMARY_BASE_URL": "http://127.0.0.1:9/v1",
+}
+
+
+@pytest.mark.parametrize(
+    ("chain", "named"),
+    [
+        ("primary/model-a,primary/model-a", "primary/model-a"),
+        ("primary/model-a, anthropic/claude ,primary/model-a", "primary/model-a"),
+        ("openai/gpt-4o-mini,openai/gpt-4o-mini", "openai/gpt-4o-mini"),
+    ],
+)
+def test_a_target_named_twice_is_refused_from_the_environment(chain: str, named: str) -> None:
+    with pytest.raises(ConfigError, match="FAILOVER_CHAIN names " + named + " twice"):
+        Failover.from_env(env(FAILOVER_CHAIN=chain, **CUSTOM))
+
+
+def test_a_target_named_twice_is_refused_in_code() -> None:
+    key = KEYS["OPENAI_API_KEY"]
+    same = Target("openai", "gpt-4o-mini", api_key=key)
+    spelled_out = Target(
+        "openai", "gpt-4o-mini", base_url="https://api.openai.com/v1/", api_key=key
+    )
+    with pytest.raises(ConfigError, match="chain names openai/gpt-4o-mini twice") as info:
+        Failover([same, spelled_out])  # the SDK's default URL, written out, is the same
+    assert key not in str(info.value)
+    with pytest.raises(ConfigError, match="names primary/model-a twice"):
+        Failover(["primary/model-a", "primary/model-a"], env=CUSTOM)
+    # One model under two keys (two organisations' quotas) is two targets.
+    other_key = Target("openai", "gpt-4o-mini", api_key="sk-test-other-0000")
+    with Failover([same, other_key]) as client:
+        assert len(client.targets) == 2
+
+
 def test_target_repr_has_no_key() -> None:
     target = Target("openai", "m", api_key="sk-supersecret-000000")
     assert "supersecret" not in repr(target) and "supersecret" not in str(target)

@@ -53,6 +53,14 @@ PRESETS: Mapping[str, Preset] = {
 }
 
 
+# Where the vendor SDKs send a request when no base URL is given: a target without one
+# and a target that spells the default out are the same target.
+_SDK_DEFAULT_URLS: Mapping[str, str] = {
+    "openai": "https://api.openai.com/v1",
+    "anthropic": "https://api.anthropic.com",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Target:
     """One place an answer can come from: ``provider/model`` at a base URL.
@@ -81,9 +89,8 @@ class Target:
         if not self.provider or not self.model:
             raise ConfigError("Target needs a non-empty provider and model")
         fingerprint = hashlib.sha256(self.api_key.encode()).hexdigest()[:16] if self.api_key else ""
-        object.__setattr__(
-            self, "_key", (self.provider, self.base_url or "", self.model, fingerprint)
-        )
+        url = (self.base_url or _SDK_DEFAULT_URLS[self.api]).rstrip("/")
+        object.__setattr__(self, "_key", (self.provider, url, self.model, fingerprint))
 
     @property
     def label(self) -> str:
@@ -277,7 +284,7 @@ def config_from_env(env: Mapping[str, str] | None = None) -> tuple[list[Target],
             "e.g. FAILOVER_CHAIN=openai/gpt-4o-mini,anthropic/claude-haiku-4-5"
         )
     targets = [resolve_target(item, env, var="FAILOVER_CHAIN") for item in items]
-    return targets, policy_from_env(env)
+    return _each_once(targets, "FAILOVER_CHAIN"), policy_from_env(env)
 
 
 def targets_from(
@@ -286,4 +293,18 @@ def targets_from(
     """Accept Target objects and ``provider/model`` strings alike, in order."""
     if not chain:
         raise ConfigError("chain must contain at least one target")
-    return [t if isinstance(t, Target) else resolve_target(t, env, var="chain") for t in chain]
+    targets = [t if isinstance(t, Target) else resolve_target(t, env, var="chain") for t in chain]
+    return _each_once(targets, "chain")
+
+
+def _each_once(targets: list[Target], var: str) -> list[Target]:
+    """Refuse a target named twice: it would silently become more retries of one target."""
+    seen: set[tuple[str, str, str, str]] = set()
+    for t in targets:
+        if t.key in seen:
+            raise ConfigError(
+                f"{var} names {t.label} twice (the same provider, base URL, key and model); "
+                "retries of one target come from FAILOVER_MAX_RETRIES, so list it once"
+            )
+        seen.add(t.key)
+    return targets
