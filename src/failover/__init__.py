@@ -25,11 +25,12 @@ from ._exceptions import (
 )
 
 if TYPE_CHECKING:
+    from ._async_stream import AsyncChatStream
     from ._attempts import Attempt, Outcome, Report
     from ._client import AsyncFailover, Failover
     from ._config import Policy, Target
     from ._decisions import ErrorKind
-    from ._stream import AsyncChatStream, ChatStream
+    from ._stream import ChatStream
 
 __version__ = "0.1.0"
 __all__ = [
@@ -63,7 +64,7 @@ _LAZY = {
     "Target": "._config",
     "ErrorKind": "._decisions",
     "ChatStream": "._stream",
-    "AsyncChatStream": "._stream",
+    "AsyncChatStream": "._async_stream",
 }
 
 

@@ -13,8 +13,9 @@ from ._exceptions import UnsupportedParameter
 if TYPE_CHECKING:
     from openai.types.chat import ChatCompletion
 
+    from ._async_stream import AsyncChatStream
     from ._router import Router
-    from ._stream import AsyncChatStream, ChatStream
+    from ._stream import ChatStream
 
 # The routing machinery (httpx2, tenacity, pybreaker, the SDKs) is imported when a client
 # is built, not with this module: ``from failover import Failover`` stays cheap.
@@ -209,7 +210,7 @@ class _AsyncCompletions:
         from ._router import Call
 
         if stream:
-            from ._stream import AsyncChatStream
+            from ._async_stream import AsyncChatStream
 
             call = Call(self._router, timeout, defer_verdict=True)
             return await AsyncChatStream(self._router, call, _prepare(params), timeout)._start()

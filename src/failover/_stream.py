@@ -9,7 +9,6 @@ caller the stream is committed: any later failure raises :class:`StreamInterrupt
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import time
 from collections.abc import AsyncGenerator, Generator
@@ -27,9 +26,9 @@ from ._config import Target
 from ._deadline import bounded
 from ._decisions import ErrorKind, Failure
 from ._exceptions import FailoverError, StreamInterrupted
-from ._router import Call, Router, run_async, run_sync
+from ._router import Call, Router, run_sync
 
-__all__ = ["AsyncChatStream", "ChatStream"]
+__all__ = ["ChatStream"]
 
 ChunkIter = TypeVar(
     "ChunkIter",
@@ -44,7 +43,7 @@ CONTINUE_INSTRUCTION = (
 
 
 @dataclass
-class _Opened(Generic[ChunkIter]):
+class Opened(Generic[ChunkIter]):
     """A stream that produced its first content (or ended cleanly with none)."""
 
     chunks: list[ChatCompletionChunk]
@@ -56,7 +55,7 @@ class _Opened(Generic[ChunkIter]):
 _EMPTY_ANSWER_REASONS = frozenset({"content_filter", "length", "tool_calls"})
 
 
-def _no_content(chunks: list[ChatCompletionChunk]) -> ProviderFault | None:
+def no_content(chunks: list[ChatCompletionChunk]) -> ProviderFault | None:
     """The fault of a stream that ended before any content, or None if that was its answer."""
     reasons = {c.finish_reason for chunk in chunks for c in chunk.choices if c.finish_reason}
     if reasons & _EMPTY_ANSWER_REASONS:
@@ -66,13 +65,13 @@ def _no_content(chunks: list[ChatCompletionChunk]) -> ProviderFault | None:
     )
 
 
-def _first_token_missed(window: float) -> ProviderFault:
+def first_token_missed(window: float) -> ProviderFault:
     return ProviderFault(
         Failure(kind=ErrorKind.TIMEOUT, message=f"no first token within {window:.1f} s")
     )
 
 
-def _params_for(target: Target, params: dict[str, Any], partial: str) -> dict[str, Any]:
+def params_for(target: Target, params: dict[str, Any], partial: str) -> dict[str, Any]:
     """The request for ``target``; after an interruption, asks it to continue ``partial``."""
     if not partial:
         return params
@@ -149,7 +148,7 @@ class _Tally:
         return shown or None
 
 
-class _StreamBase:
+class StreamBase:
     """The decisions shared by the sync and async streams."""
 
     def __init__(
@@ -247,7 +246,7 @@ class _StreamBase:
         )
 
 
-class ChatStream(_StreamBase):
+class ChatStream(StreamBase):
     """A blocking stream of ``ChatCompletionChunk``; iterate it, close it when done.
 
     >>> with client.chat.completions.create(messages=msgs, stream=True) as stream:
@@ -267,7 +266,7 @@ class ChatStream(_StreamBase):
 
         def open_one(
             target: Target, adapter: Adapter
-        ) -> _Opened[Generator[ChatCompletionChunk, None, None]]:
+        ) -> Opened[Generator[ChatCompletionChunk, None, None]]:
             window = call.attempt_seconds(cap=policy.first_token_timeout)
             limit = time.monotonic() + window
             # Until the first token, every read is capped by the window's wall clock, so
@@ -275,23 +274,23 @@ class ChatStream(_StreamBase):
             # can stretch it. Once committed, the read timeout is the idle limit.
             timeout = call.http_timeout(policy.stream_idle_timeout)
             buffered: list[ChatCompletionChunk] = []
-            events = adapter.stream(_params_for(target, self._params, partial), timeout)
+            events = adapter.stream(params_for(target, self._params, partial), timeout)
             try:
                 with bounded(limit):
                     for chunk in events:
                         buffered.append(chunk)
                         if is_content_chunk(chunk):
-                            return _Opened(buffered, events)
+                            return Opened(buffered, events)
                         if time.monotonic() > limit:  # chunks, but none with content
-                            raise _first_token_missed(window)
-                fault = _no_content(buffered)
+                            raise first_token_missed(window)
+                fault = no_content(buffered)
                 if fault is not None:
                     raise fault
-                return _Opened(buffered, events)
+                return Opened(buffered, events)
             except Exception:
                 events.close()
                 if time.monotonic() >= limit:
-                    raise _first_token_missed(window) from None
+                    raise first_token_missed(window) from None
                 raise
             except BaseException:
                 events.close()
@@ -300,7 +299,7 @@ class ChatStream(_StreamBase):
         return open_one
 
     def _run(
-        self, opened: _Opened[Generator[ChatCompletionChunk, None, None]]
+        self, opened: Opened[Generator[ChatCompletionChunk, None, None]]
     ) -> Generator[ChatCompletionChunk, None, None]:
         resumed = False
         while True:
@@ -347,114 +346,3 @@ class ChatStream(_StreamBase):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-class AsyncChatStream(_StreamBase):
-    """The asyncio twin of :class:`ChatStream`; it also enforces timeouts by wall clock."""
-
-    def __init__(
-        self, router: Router, call: Call, params: dict[str, Any], timeout: float | None = None
-    ) -> None:
-        super().__init__(router, call, params, timeout)
-        self._gen: AsyncGenerator[ChatCompletionChunk, None] | None = None
-
-    async def _start(self) -> AsyncChatStream:
-        opened, self.target = await run_async(self._call, self._opener(self._call, ""))
-        self._gen = self._run(opened)
-        return self
-
-    def _opener(self, call: Call, partial: str) -> Any:
-        policy = self._router.policy
-
-        async def open_one(
-            target: Target, adapter: Adapter
-        ) -> _Opened[AsyncGenerator[ChatCompletionChunk, None]]:
-            window = call.attempt_seconds(cap=policy.first_token_timeout)
-            timeout = call.http_timeout(max(window, policy.stream_idle_timeout))
-            events = adapter.astream(_params_for(target, self._params, partial), timeout)
-            buffered: list[ChatCompletionChunk] = []
-            try:
-                async with asyncio.timeout(window):
-                    async for chunk in events:
-                        buffered.append(chunk)
-                        if is_content_chunk(chunk):
-                            return _Opened(buffered, events)
-            except TimeoutError:
-                await events.aclose()
-                raise _first_token_missed(window) from None
-            except BaseException:
-                await events.aclose()
-                raise
-            fault = _no_content(buffered)
-            if fault is not None:
-                raise fault
-            return _Opened(buffered, events)
-
-        return open_one
-
-    async def _run(
-        self, opened: _Opened[AsyncGenerator[ChatCompletionChunk, None]]
-    ) -> AsyncGenerator[ChatCompletionChunk, None]:
-        idle = self._router.policy.stream_idle_timeout
-        resumed = False
-        while True:
-            assert self.target is not None
-            error: Exception | None = None
-            try:
-                for chunk in opened.chunks:
-                    shown = self._visible(chunk, resumed)
-                    if shown is not None:
-                        yield shown
-                while True:
-                    try:
-                        async with asyncio.timeout(idle):
-                            chunk = await anext(opened.rest)
-                    except StopAsyncIteration:
-                        break
-                    except TimeoutError:
-                        fault = Failure(
-                            kind=ErrorKind.TIMEOUT, message=f"no chunk for {idle:.1f} s"
-                        )
-                        raise ProviderFault(fault) from None
-                    shown = self._visible(chunk, resumed)
-                    if shown is not None:
-                        yield shown
-            except Exception as exc:
-                error = exc
-            except BaseException:  # closed early or cancelled: no verdict on the target
-                self._abandoned()
-                raise
-            finally:
-                await opened.rest.aclose()
-            if self._finished(error):
-                return
-            call = self._resume_call()
-            try:
-                opened, target = await run_async(
-                    call, self._opener(call, self._tally.text), after=self.target
-                )
-            except FailoverError as exc:
-                self._raise(f"stream could not be resumed after {self.target.label} broke", exc)
-                return
-            self._switched(target)
-            resumed = True
-
-    def __aiter__(self) -> AsyncGenerator[ChatCompletionChunk, None]:
-        assert self._gen is not None
-        return self._gen
-
-    async def __anext__(self) -> ChatCompletionChunk:
-        assert self._gen is not None
-        return await anext(self._gen)
-
-    async def aclose(self) -> None:
-        """Stop reading and release the connection."""
-        if self._gen is not None:
-            await self._gen.aclose()
-        self._abandoned()
-
-    async def __aenter__(self) -> AsyncChatStream:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()

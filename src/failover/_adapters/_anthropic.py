@@ -16,7 +16,7 @@ from ._anthropic_convert import (
     from_anthropic_message,
     to_anthropic_request,
 )
-from ._base import SdkAdapter
+from ._base import SdkAdapter, close_sdk_stream, next_event
 from ._bounded_io import bounded_http_client
 from ._errors import reading_answer
 
@@ -98,9 +98,11 @@ class AnthropicAdapter(SdkAdapter[anthropic.Anthropic, anthropic.AsyncAnthropic]
         request, include_usage = self._request(params)
         converter = AnthropicChunkConverter(include_usage=include_usage)
         events = await self._async.messages.create(**request, stream=True, timeout=timeout)
-        async with events:
-            async for event in events:
+        try:
+            while (event := await next_event(events)) is not None:
                 with reading_answer():
                     chunks = converter.feed(event)
                 for chunk in chunks:
                     yield chunk
+        finally:
+            await close_sdk_stream(events)

@@ -13,6 +13,38 @@ from .._decisions import Failure
 from ._errors import failure_from
 
 
+async def next_event(events: Any) -> Any:
+    """The SDK async stream's next item, or None at its end.
+
+    Adapters step an SDK ``AsyncStream`` with ``__anext__`` rather than ``async for``,
+    which would wrap it in one more async generator left for the loop to finalize.
+    """
+    try:
+        return await anext(events)
+    except StopAsyncIteration:
+        return None
+
+
+async def close_sdk_stream(events: Any) -> None:
+    """Close an SDK ``AsyncStream`` outside in, so that the event loop never has to.
+
+    ``AsyncStream.close()`` only closes the HTTP response and leaves the SDK's chain of
+    async generators (events, SSE decoding, httpx2 byte streams) suspended in a reference
+    cycle. The garbage collector later finds them all at once and the loop closes them
+    concurrently, racing ("aclose(): asynchronous generator is already running"; run
+    against openai 3.57 alone, most runs of 30 abandoned streams report it). Closing the
+    SDK's own iterator first lets each inner generator be released, and closed, in turn.
+    ``_iterator`` is private to the Stainless SDKs (openai and anthropic alike); without
+    it, this degrades to the plain close.
+    """
+    iterator = getattr(events, "_iterator", None)
+    try:
+        if iterator is not None and hasattr(iterator, "aclose"):
+            await iterator.aclose()
+    finally:
+        await events.close()
+
+
 class _Closable(Protocol):
     def close(self) -> Any: ...
 

@@ -10,7 +10,7 @@ import openai
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from .._chunks import checked_chunk, checked_completion
-from ._base import SdkAdapter
+from ._base import SdkAdapter, close_sdk_stream, next_event
 from ._bounded_io import bounded_http_client
 
 # Local servers (Ollama, vLLM) take no key, but the SDK refuses to start without one.
@@ -75,6 +75,8 @@ class OpenAIAdapter(SdkAdapter[openai.OpenAI, openai.AsyncOpenAI]):
         events = await self._async.chat.completions.create(
             model=self.target.model, **params, stream=True, timeout=timeout
         )
-        async with events:
-            async for chunk in events:
+        try:
+            while (chunk := await next_event(events)) is not None:
                 yield checked_chunk(chunk)
+        finally:
+            await close_sdk_stream(events)

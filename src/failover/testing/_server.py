@@ -126,7 +126,10 @@ class _Link:
     @property
     def gone(self) -> bool:
         """The client left or the server is stopping: nothing more should be sent."""
-        return self._left.done() or self._stopping.is_set()
+        # A closing transport is checked too: the disconnect message can come later, and
+        # asyncio logs a warning for every write to a lost connection meanwhile.
+        closing = self._transport is not None and self._transport.is_closing()
+        return closing or self._left.done() or self._stopping.is_set()
 
     async def run(self, plan: list[Action], send: Send) -> None:
         for step in plan:

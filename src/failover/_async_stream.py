@@ -1,0 +1,165 @@
+"""The asyncio stream: :class:`ChatStream`'s twin, as an async iterator class.
+
+Why a class and not an async generator like the sync stream: a stream that the caller
+abandons (``break`` out of ``async for``, then drop it) is finalized by the event loop,
+which schedules ``aclose()`` for *every* unfinished async generator it collects. An
+outer generator that closes an inner one in its ``finally`` then races the loop's own
+close of the inner one ("aclose(): asynchronous generator is already running"). Here
+only the adapter's generator is left to the loop, which closes it (and with it the SDK
+stream and its connection) exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import AsyncGenerator
+from typing import Any
+
+from openai.types.chat import ChatCompletionChunk
+
+from ._adapters import Adapter
+from ._adapters._errors import ProviderFault
+from ._chunks import is_content_chunk
+from ._config import Target
+from ._decisions import ErrorKind, Failure
+from ._exceptions import FailoverError
+from ._router import Call, Router, run_async
+from ._stream import Opened, StreamBase, first_token_missed, no_content, params_for
+
+__all__ = ["AsyncChatStream"]
+
+Chunks = AsyncGenerator[ChatCompletionChunk, None]
+
+
+class AsyncChatStream(StreamBase):
+    """An async stream of ``ChatCompletionChunk``; it enforces its timeouts by wall clock.
+
+    >>> async with await client.chat.completions.create(messages=msgs, stream=True) as s:
+    ...     async for chunk in s:
+    ...         print(chunk.choices[0].delta.content or "", end="")
+    """
+
+    def __init__(
+        self, router: Router, call: Call, params: dict[str, Any], timeout: float | None = None
+    ) -> None:
+        super().__init__(router, call, params, timeout)
+        self._pending: deque[ChatCompletionChunk] = deque()
+        self._rest: Chunks | None = None
+        self._resumed = False
+        self._done = False
+
+    async def _start(self) -> AsyncChatStream:
+        opened, self.target = await run_async(self._call, self._opener(self._call, ""))
+        self._pending.extend(opened.chunks)
+        self._rest = opened.rest
+        return self
+
+    def _opener(self, call: Call, partial: str) -> Any:
+        policy = self._router.policy
+
+        async def open_one(target: Target, adapter: Adapter) -> Opened[Chunks]:
+            window = call.attempt_seconds(cap=policy.first_token_timeout)
+            timeout = call.http_timeout(max(window, policy.stream_idle_timeout))
+            events = adapter.astream(params_for(target, self._params, partial), timeout)
+            buffered: list[ChatCompletionChunk] = []
+            try:
+                async with asyncio.timeout(window):
+                    async for chunk in events:
+                        buffered.append(chunk)
+                        if is_content_chunk(chunk):
+                            return Opened(buffered, events)
+            except TimeoutError:
+                await events.aclose()
+                raise first_token_missed(window) from None
+            except BaseException:
+                await events.aclose()
+                raise
+            fault = no_content(buffered)
+            if fault is not None:
+                raise fault
+            return Opened(buffered, events)
+
+        return open_one
+
+    def __aiter__(self) -> AsyncChatStream:
+        return self
+
+    async def __anext__(self) -> ChatCompletionChunk:
+        while not self._done:
+            if self._pending:
+                shown = self._visible(self._pending.popleft(), self._resumed)
+            else:
+                shown = await self._next_from_target()
+            if shown is not None:
+                return shown
+        raise StopAsyncIteration
+
+    async def _next_from_target(self) -> ChatCompletionChunk | None:
+        """The next chunk to show, or None: nothing to show (yet), or the stream ended."""
+        assert self._rest is not None
+        idle = self._router.policy.stream_idle_timeout
+        error: Exception | None = None
+        try:
+            async with asyncio.timeout(idle):
+                chunk = await anext(self._rest)
+            return self._visible(chunk, self._resumed)
+        except StopAsyncIteration:
+            pass
+        except TimeoutError:
+            failure = Failure(kind=ErrorKind.TIMEOUT, message=f"no chunk for {idle:.1f} s")
+            error = ProviderFault(failure)
+        except Exception as exc:
+            error = exc
+        except BaseException:  # cancelled: no verdict on the target
+            await self._close_target()
+            raise
+        await self._close_target()
+        try:
+            if self._finished(error):
+                self._done = True
+                return None
+        except BaseException:
+            self._done = True
+            raise
+        await self._resume()
+        return None
+
+    async def _resume(self) -> None:
+        """Continue the answer on the next eligible target (FAILOVER_STREAM_RESUME)."""
+        assert self.target is not None
+        call = self._resume_call()
+        try:
+            opened, target = await run_async(
+                call, self._opener(call, self._tally.text), after=self.target
+            )
+        except FailoverError as exc:
+            self._done = True
+            self._raise(f"stream could not be resumed after {self.target.label} broke", exc)
+            return
+        self._switched(target)
+        self._resumed = True
+        self._pending.extend(opened.chunks)
+        self._rest = opened.rest
+
+    async def _close_target(self) -> None:
+        rest, self._rest = self._rest, None
+        if rest is not None:
+            await rest.aclose()
+
+    async def aclose(self) -> None:
+        """Stop reading and release the connection."""
+        self._done = True
+        self._pending.clear()
+        await self._close_target()
+        self._abandoned()
+
+    async def close(self) -> None:
+        """Like ``openai``'s ``AsyncStream.close()``: the same as :meth:`aclose`."""
+        await self.aclose()
+
+    async def __aenter__(self) -> AsyncChatStream:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
