@@ -11,11 +11,14 @@ from failover.testing import FakeProvider, Fault
 
 
 @contextlib.contextmanager
-def chain(*, break_primary: bool = False) -> Iterator[list[Target | str]]:
+def chain(
+    *, break_primary: bool = False, break_all: bool = False
+) -> Iterator[list[Target | str]]:
     """Yield a chain: FAILOVER_CHAIN when set, else three local fakes.
 
     With ``break_primary`` the fake OpenAI primary answers 503 and the fake Anthropic
-    secondary 529, so the answer has to come from the last, "local" target.
+    secondary 529, so the answer has to come from the last, "local" target. With
+    ``break_all`` the local one refuses connections too.
     """
     configured = os.environ.get("FAILOVER_CHAIN")
     if configured:
@@ -28,9 +31,11 @@ def chain(*, break_primary: bool = False) -> Iterator[list[Target | str]]:
         FakeProvider("anthropic", reply="Hello from the (fake) Anthropic backup.") as backup,
         FakeProvider("openai", reply="Hello from the (fake) local Ollama model.") as local,
     ):
-        if break_primary:
+        if break_primary or break_all:
             primary.set_mode(Fault.status(503))
             backup.set_mode(Fault.overloaded())
+        if break_all:
+            local.set_mode(Fault.reset())
         yield [
             Target("openai", "gpt-4o-mini", base_url=primary.base_url, api_key="fake"),
             Target(

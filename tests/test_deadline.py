@@ -64,8 +64,9 @@ def call(mode: str, fakes: list[FakeProvider], stream: bool, policy: Policy = PO
                         attempts = list(s.attempts)
                 else:
                     report = client.chat.completions.with_report.create(messages=MESSAGES)
-                    text, attempts = report.response.choices[0].message.content, list(
-                        report.attempts
+                    text, attempts = (
+                        report.response.choices[0].message.content,
+                        list(report.attempts),
                     )
                 error = None
             except FailoverError as exc:
@@ -84,8 +85,9 @@ def call(mode: str, fakes: list[FakeProvider], stream: bool, policy: Policy = PO
                     attempts = list(s.attempts)
                 else:
                     report = await client.chat.completions.with_report.create(messages=MESSAGES)
-                    text, attempts = report.response.choices[0].message.content, list(
-                        report.attempts
+                    text, attempts = (
+                        report.response.choices[0].message.content,
+                        list(report.attempts),
                     )
                 error = None
             except FailoverError as exc:

@@ -17,6 +17,7 @@ EXPECTED = {
     "streaming.py": "(streamed by ollama/llama3.2)",
     "async_batch.py": "20 answers",
     "outage_drill.py": " 0 failed",
+    "static_last_resort.py": "degraded: True (answered by static/busy)",
 }
 
 

@@ -22,6 +22,7 @@ class Outcome(StrEnum):
     SKIPPED = "skipped"  # not sent: breaker open, cooling down, or not eligible
     CANCELLED = "cancelled"  # the caller gave up; never counted against the target
     RESUMED = "resumed"  # a stream broke and the next target continued it
+    DEGRADED = "degraded"  # answered by a static last resort, not by a model
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,11 @@ class Report(Generic[T]):
     response: T
     target: str
     attempts: tuple[Attempt, ...]
+
+    @property
+    def degraded(self) -> bool:
+        """True when the answer is the static last resort's fixed text, not a model's."""
+        return bool(self.attempts) and self.attempts[-1].outcome is Outcome.DEGRADED
 
 
 AttemptHook = Callable[[Attempt], None]

@@ -17,9 +17,18 @@ from typing import Literal
 
 from ._exceptions import ConfigError
 
-__all__ = ["PRESETS", "Policy", "Preset", "Target", "config_from_env", "resolve_target"]
+__all__ = [
+    "PRESETS",
+    "STATIC_MESSAGE_ENV",
+    "Policy",
+    "Preset",
+    "Target",
+    "config_from_env",
+    "resolve_target",
+]
 
-Api = Literal["openai", "anthropic"]
+Api = Literal["openai", "anthropic", "static"]
+STATIC_MESSAGE_ENV = "FAILOVER_STATIC_MESSAGE"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +78,8 @@ class Target:
     Target('anthropic/claude-sonnet-4-5', api='anthropic', base_url=None)
 
     The key never appears in the repr. ``api_version`` is only used by Azure. ``name``
-    labels the target in attempt logs (default ``provider/model``).
+    labels the target in attempt logs (default ``provider/model``). A last resort that
+    answers with a fixed text is made with :meth:`Target.static`.
     """
 
     provider: str
@@ -80,17 +90,38 @@ class Target:
     api_version: str | None = None
     azure: bool = False
     name: str | None = None
+    static_message: str | None = field(default=None, repr=False)
     # Computed once: the key is read several times per request.
     _key: tuple[str, str, str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self.api not in ("openai", "anthropic"):
-            raise ConfigError(f"Target.api must be 'openai' or 'anthropic', got {self.api!r}")
+        if self.api not in ("openai", "anthropic", "static"):
+            raise ConfigError(
+                f"Target.api must be 'openai', 'anthropic' or 'static', got {self.api!r}"
+            )
         if not self.provider or not self.model:
             raise ConfigError("Target needs a non-empty provider and model")
+        if self.api == "static" and not (self.static_message or "").strip():
+            raise ConfigError("a static target needs a message: Target.static('...')")
         fingerprint = hashlib.sha256(self.api_key.encode()).hexdigest()[:16] if self.api_key else ""
-        url = (self.base_url or _SDK_DEFAULT_URLS[self.api]).rstrip("/")
+        url = (self.base_url or _SDK_DEFAULT_URLS.get(self.api, "")).rstrip("/")
         object.__setattr__(self, "_key", (self.provider, url, self.model, fingerprint))
+
+    @classmethod
+    def static(cls, message: str, name: str = "default") -> Target:
+        """A last resort that answers ``message`` without any network: ``static/<name>``.
+
+        >>> Failover(["openai/gpt-4o-mini", Target.static("We are busy; try again soon.")])
+
+        It may only end a chain. Its answers are ordinary ``ChatCompletion`` objects
+        (finish reason ``stop``, zero usage), marked degraded in the attempt log.
+        """
+        return cls("static", name, api="static", static_message=message)
+
+    @property
+    def degraded(self) -> bool:
+        """True for a static last resort: its answer is a fixed text, not a model's."""
+        return self.api == "static"
 
     @property
     def label(self) -> str:
@@ -230,6 +261,14 @@ def resolve_target(
             f"{var}: item {spec!r} must have the form provider/model, e.g. openai/gpt-4o-mini"
         )
     provider = provider.lower()
+    if provider == "static":
+        message = env.get(STATIC_MESSAGE_ENV, "")
+        if not message.strip():
+            raise ConfigError(
+                f"{var}: {spec.strip()} answers with the text of {STATIC_MESSAGE_ENV}, which "
+                "is not set; set it to what users should read when every provider is down"
+            )
+        return Target.static(message, model)
     prefix = f"FAILOVER_PROVIDER_{provider.upper().replace('-', '_')}_"
     preset = PRESETS.get(provider)
     api_raw = env.get(prefix + "API")
@@ -284,7 +323,7 @@ def config_from_env(env: Mapping[str, str] | None = None) -> tuple[list[Target],
             "e.g. FAILOVER_CHAIN=openai/gpt-4o-mini,anthropic/claude-haiku-4-5"
         )
     targets = [resolve_target(item, env, var="FAILOVER_CHAIN") for item in items]
-    return _each_once(targets, "FAILOVER_CHAIN"), policy_from_env(env)
+    return _checked_chain(targets, "FAILOVER_CHAIN"), policy_from_env(env)
 
 
 def targets_from(
@@ -294,13 +333,19 @@ def targets_from(
     if not chain:
         raise ConfigError("chain must contain at least one target")
     targets = [t if isinstance(t, Target) else resolve_target(t, env, var="chain") for t in chain]
-    return _each_once(targets, "chain")
+    return _checked_chain(targets, "chain")
 
 
-def _each_once(targets: list[Target], var: str) -> list[Target]:
-    """Refuse a target named twice: it would silently become more retries of one target."""
+def _checked_chain(targets: list[Target], var: str) -> list[Target]:
+    """Refuse a target named twice (it would silently become more retries of one target)
+    and a static answer anywhere but at the end (the targets after it would never run)."""
     seen: set[tuple[str, str, str, str]] = set()
-    for t in targets:
+    for position, t in enumerate(targets):
+        if t.degraded and position < len(targets) - 1:
+            raise ConfigError(
+                f"{var}: {t.label} is a static answer and may only end the chain; "
+                f"move it to the end (the targets after it would never be tried)"
+            )
         if t.key in seen:
             raise ConfigError(
                 f"{var} names {t.label} twice (the same provider, base URL, key and model); "

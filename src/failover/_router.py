@@ -254,17 +254,21 @@ class Call:
         elif rule.cool_down and failure.should_retry is not True:
             health.cool_down(self.policy.breaker_reset)
 
-    def succeeded(
-        self, target: Target, admission: Admission, started: float, detail: str = ""
-    ) -> None:
+    def succeeded(self, target: Target, admission: Admission, started: float) -> None:
         if self.defer_verdict:
             self.admission = admission
         else:
             self.router.health[target.key].record_success(admission)
+        outcome, detail = Outcome.OK, ""
+        if target.degraded:
+            outcome, detail = Outcome.DEGRADED, "static answer: no provider could answer"
+            logger.warning(
+                "failover: %s gave its static answer; no provider could answer", target.label
+            )
         self.log(
             Attempt(
                 target.label,
-                Outcome.OK,
+                outcome,
                 duration=time.monotonic() - started,
                 slept=self._take_slept(),
                 detail=detail,
@@ -297,7 +301,9 @@ class Call:
             yield from chain
             return
         start = chain.index(after) + 1
-        yield from chain[start:] + chain[: start - 1]
+        # A static answer cannot continue a model's text: a broken stream is not resumed
+        # on it.
+        yield from (t for t in chain[start:] + chain[: start - 1] if not t.degraded)
 
 
 class _NoPointWaiting(tenacity.stop.stop_base):
@@ -343,7 +349,9 @@ def _chain(call: Call, after: Target | None) -> Iterator[tuple[Target, Callable[
     health = call.router.health
 
     def nothing_after(position: int) -> Callable[[], bool]:
-        rest = targets[position + 1 :]
+        # A static last resort does not count: the last real provider is still retried
+        # before the application degrades to a fixed answer.
+        rest = [t for t in targets[position + 1 :] if not t.degraded]
         return lambda: not any(health[t.key].peek().allowed for t in rest)
 
     for position, target in enumerate(targets):

@@ -166,6 +166,11 @@ class StreamBase:
         """The attempt log so far (complete once the stream has ended)."""
         return tuple(self._call.attempts)
 
+    @property
+    def degraded(self) -> bool:
+        """True when the static last resort answers, not a model."""
+        return self.target is not None and self.target.degraded
+
     def _visible(self, chunk: ChatCompletionChunk, resumed: bool) -> ChatCompletionChunk | None:
         preamble = not chunk.usage and not any(c.finish_reason for c in chunk.choices)
         if resumed and preamble and not is_content_chunk(chunk):

@@ -1,8 +1,9 @@
-"""Vendor adapters: one per wire protocol, all exposing the same small surface.
+"""Vendor adapters: one per wire protocol (and the static last resort), one surface.
 
-Each adapter builds its SDK clients lazily (so ``import failover`` stays cheap and a
-sync-only app never builds async clients), always with ``max_retries=0`` because
-failover owns every retry, and translates requests, answers and errors.
+Each adapter is made when a client is built, and builds the SDK client that client
+needs (sync or async, never both needlessly; ``import failover`` stays cheap because
+the SDKs load only then), always with ``max_retries=0`` because failover owns every
+retry, and translates requests, answers and errors.
 """
 
 from __future__ import annotations
@@ -48,6 +49,10 @@ class Adapter(Protocol):
 
 def make_adapter(target: Target, policy: Policy) -> Adapter:
     """The adapter for ``target``'s wire protocol (imports that vendor SDK now)."""
+    if target.api == "static":
+        from ._static import StaticAdapter
+
+        return StaticAdapter(target, policy)
     if target.api == "anthropic":
         from ._anthropic import AnthropicAdapter
 
