@@ -28,13 +28,13 @@ _WIRES: dict[str, Wire] = {"openai": OpenAIWire(), "anthropic": AnthropicWire()}
 class _Script:
     """What the provider will answer next, and what it was asked; safe across threads."""
 
-    def __init__(self, reply: Reply) -> None:
+    def __init__(self, reply: Reply, log_limit: int | None = None) -> None:
         self._lock = threading.Lock()
         self._reply = reply
         self._queue: deque[Fault | Reply] = deque()
         self._mode: Fault | None = None
         self._clock: ScheduleClock | None = None
-        self._log: list[RecordedRequest] = []
+        self._log: deque[RecordedRequest] = deque(maxlen=log_limit)
         self._seq = 0
 
     def next(self, now: float) -> tuple[int, Fault | None, Reply]:
@@ -96,7 +96,8 @@ class FakeProvider:
     of precedence. Only healthy answers check the request (required fields, valid JSON).
 
     ``on_request`` is called on the server thread with each :class:`RecordedRequest`.
-    After :meth:`stop`, :meth:`start` serves again on the same port.
+    ``log_limit`` keeps only that many of the latest requests (long load tests); the
+    default keeps all. After :meth:`stop`, :meth:`start` serves again on the same port.
     """
 
     def __init__(
@@ -108,6 +109,7 @@ class FakeProvider:
         port: int = 0,
         name: str | None = None,
         on_request: Callable[[RecordedRequest], None] | None = None,
+        log_limit: int | None = None,
     ) -> None:
         if api not in _WIRES:
             raise ValueError(f"api must be 'openai' or 'anthropic', got {api!r}")
@@ -116,7 +118,7 @@ class FakeProvider:
         self.host = host
         self._port = port
         self._wire = _WIRES[api]
-        self._script = _Script(Reply.of(reply))
+        self._script = _Script(Reply.of(reply), log_limit)
         self._tracker = ConnectionTracker()
         self._server: ServerThread | None = None
         self._on_request = on_request

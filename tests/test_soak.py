@@ -1,0 +1,32 @@
+"""A short run of the randomized fault soak (benchmarks/soak.py); the 1M-call run's
+figures are in benchmarks/results/soak.json and the README."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_a_short_soak_keeps_every_promise(tmp_path: Path) -> None:
+    out = tmp_path / "soak.json"
+    done = subprocess.run(
+        [sys.executable, "benchmarks/soak.py", "--calls", "2500", "--seed", "7", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    result = json.loads(out.read_text())
+    assert result["checks"] and all(count == 0 for count in result["checks"].values())
+    outcomes = result["outcomes"]
+    assert sum(outcomes.values()) == 2500
+    # The faults really happened, and failover mostly answered through them.
+    assert outcomes["answered"] > 2000 and len(outcomes) >= 3
+    assert result["log_records_checked"] > 2500
+    assert len(result["samples"]) >= 10
