@@ -39,7 +39,9 @@ class Profile:
     # and retries up to 3x; at 40/s it saturates a core of a 2-core machine and
     # collapses, which would measure the machine, not the routing.
     rate: float
-    import_repeats: int
+    import_repeats: int  # also fresh interpreters per case for the first-request timing
+    bound_rounds: int  # wall-clock bound cost: interleaved rounds ...
+    bound_batch: int  # ... of this many sequential calls per contender
 
     @property
     def results(self) -> Path:
@@ -58,6 +60,8 @@ FULL = Profile(
     phase_scale=1.0,
     rate=10.0,
     import_repeats=7,
+    bound_rounds=7,
+    bound_batch=200,
 )
 QUICK = Profile(
     "quick",
@@ -70,6 +74,8 @@ QUICK = Profile(
     phase_scale=0.25,
     rate=10.0,
     import_repeats=3,
+    bound_rounds=5,
+    bound_batch=40,
 )
 
 

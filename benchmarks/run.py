@@ -1,8 +1,8 @@
 """The one command: ``python benchmarks/run.py [--quick] [--only NAME ...]``.
 
 Creates LiteLLM's venv if missing, starts the fake providers in their own process,
-runs start-up, overhead and outage benchmarks, writes ``results/*.json`` and renders
-``results/summary.md`` from them (``--quick``: ``results/quick/``).
+runs the start-up, overhead, outage and bound/first-request benchmarks, writes
+``results/*.json`` and renders ``results/summary.md`` from them (``--quick``: ``results/quick/``).
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ from typing import Any
 if not __package__:  # run as a script: make ``benchmarks`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import outage, overhead, startup, summary
+from benchmarks import bound_cost, outage, overhead, startup, summary
 from benchmarks._common import FULL, QUICK, Profile, write_json
 from benchmarks._fake import FakeServers
 from benchmarks._peer import LiteLLMPeer, ensure_venv, installed_version
 
-STAGES = ("startup", "overhead", "outage")
+STAGES = ("startup", "overhead", "outage", "bound")
 
 
 def meta(profile: Profile) -> dict[str, Any]:
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             write_json(
                 folder / "startup.json", {"meta": info, **startup.run(profile.import_repeats)}
             )
-        if {"overhead", "outage"} & set(args.only):
+        if {"overhead", "outage", "bound"} & set(args.only):
             fakes, peer = FakeServers(log), LiteLLMPeer(log)
             try:
                 if "overhead" in args.only:
@@ -74,6 +74,16 @@ def main(argv: list[str] | None = None) -> int:
                     print("outage drill ...", flush=True)
                     data = outage.run(profile, fakes, peer)
                     write_json(folder / "outage.json", {"meta": info, **data})
+                if "bound" in args.only:
+                    print("wall-clock bound and first request ...", flush=True)
+                    fakes.reset()
+                    data = bound_cost.run(
+                        fakes.urls["primary"],
+                        profile.bound_rounds,
+                        profile.bound_batch,
+                        profile.import_repeats,
+                    )
+                    write_json(folder / "bound.json", {"meta": info, **data})
             finally:
                 peer.close()
                 fakes.close()
