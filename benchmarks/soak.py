@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import faulthandler
 import itertools
 import json
 import logging
@@ -67,11 +68,14 @@ class Tally:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
+        self.in_flight: dict[int, float] = {}  # call number -> start (monotonic)
         self.done = 0
         self.outcomes: Counter[str] = Counter()
         self.overshoots: list[float] = []
         self.leaks_in_errors = 0
         self.other: list[str] = []  # tracebacks of exceptions of other types (first few)
+        self.examples: dict[str, str] = {}  # the first message of each FailoverError type
+        self.worst: tuple[float, str] = (0.0, "")  # the longest call, and what it raised
 
     def record(self, outcome: str, elapsed: float, exc: BaseException | None = None) -> None:
         leaked = exc is not None and _leaks(exc)
@@ -80,6 +84,10 @@ class Tally:
             self.outcomes[outcome] += 1
             if elapsed > POLICY.timeout + SLACK:
                 self.overshoots.append(elapsed - POLICY.timeout)
+            if exc is not None and outcome not in self.examples:
+                self.examples[outcome] = str(exc)[:1500]
+            if elapsed > self.worst[0]:
+                self.worst = (elapsed, f"{outcome}: {exc}"[:3000])
             self.leaks_in_errors += leaked
             if outcome.startswith("other:") and len(self.other) < 5 and exc is not None:
                 self.other.append("".join(traceback.format_exception(exc))[-2000:])
@@ -149,6 +157,11 @@ async def _one_async(client: AsyncFailover, stream: bool, tally: Tally) -> None:
         tally.record(f"other:{type(exc).__name__}", time.monotonic() - started, exc)
 
 
+def _print_tasks() -> None:
+    for task in asyncio.all_tasks():
+        task.print_stack(limit=30, file=sys.stderr)
+
+
 def _sample(calls: int) -> dict[str, float]:
     status = Path("/proc/self/status").read_text()
     rss_kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS"))
@@ -206,20 +219,39 @@ def _drive(
 
     def sync_worker(client: Failover) -> None:
         while (i := next(counter)) < calls:
-            _one_sync(client, plan[i], tally)
+            tally.in_flight[i] = time.monotonic()
+            try:
+                _one_sync(client, plan[i], tally)
+            finally:
+                del tally.in_flight[i]
 
     async def async_side() -> None:
         async with AsyncFailover(chain, policy=POLICY) as client:
 
             async def worker() -> None:
                 while (i := next(counter)) < calls:
-                    await _one_async(client, plan[i], tally)
+                    tally.in_flight[i] = time.monotonic()
+                    try:
+                        await _one_async(client, plan[i], tally)
+                    finally:
+                        del tally.in_flight[i]
+
+            loops.append(asyncio.get_running_loop())
 
             await asyncio.gather(*(worker() for _ in range(tasks)))
 
+    loops: list[asyncio.AbstractEventLoop] = []
+
     def monitor() -> None:
-        mark = 0
+        mark, dumped = 0, False
         while True:
+            stuck = time.monotonic() - min(tally.in_flight.values(), default=time.monotonic())
+            if stuck > POLICY.timeout + 10 and not dumped:  # show where, once
+                dumped = True
+                print(f"a call has run {stuck:.0f} s; stacks follow", file=sys.stderr)
+                faulthandler.dump_traceback(sys.stderr, all_threads=True)
+                for loop in loops:
+                    loop.call_soon_threadsafe(_print_tasks)
             done = tally.done
             if done >= mark:
                 samples.append(_sample(done))
@@ -273,6 +305,8 @@ def _drive(
         "checks": checks,
         "max_overshoot_s": round(max(tally.overshoots, default=0.0), 3),
         "other_tracebacks": tally.other,
+        "first_error_of_each_type": tally.examples,
+        "longest_call": {"seconds": round(tally.worst[0], 3), "what": tally.worst[1]},
         "slopes_per_100k_calls": {
             key: _slope(settled, key) for key in ("rss_mb", "fds", "threads")
         },

@@ -445,4 +445,8 @@ async def run_async(
                     return await _attempt_async(call, target, invoke), target
         except _TargetDone as done:
             call.move_on(done)
+    # A call that found every target skipped has not awaited anything yet. It yields
+    # once before raising, so that a caller retrying in a loop cannot starve the event
+    # loop (and with it the calls holding the probes that would reopen those targets).
+    await asyncio.sleep(0)
     call.give_up()

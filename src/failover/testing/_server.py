@@ -22,7 +22,7 @@ from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -206,7 +206,10 @@ class _Endpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
-        raw = await request.body()
+        try:
+            raw = await request.body()
+        except ClientDisconnect:
+            return  # the client gave up before its request was even sent: nothing to do
         plan = self._respond(request.method, request.url.path, request.headers.items(), raw)
         transport = self._tracker.transport_for(scope.get("client"))
         link = _Link(receive, self._stopping, transport)
