@@ -20,11 +20,13 @@ from openai.types.chat import ChatCompletionChunk
 
 from ._adapters import Adapter
 from ._adapters._errors import ProviderFault
+from ._call import Call
 from ._chunks import is_content_chunk
 from ._config import Target
 from ._decisions import ErrorKind, Failure
+from ._drive import run_async
 from ._exceptions import FailoverError
-from ._router import Call, Router, run_async
+from ._router import Router
 from ._stream import Opened, StreamBase, first_token_missed, no_content, params_for
 
 __all__ = ["AsyncChatStream"]

@@ -53,6 +53,7 @@ class _ClientBase:
         The vendor SDKs the chain needs are imported and their clients built here, so
         that the first request costs what any other does.
         """
+        from . import _drive  # noqa: F401 - load the routing machinery now, not in a request
         from ._router import Router
 
         targets = targets_from(chain, env)
@@ -169,7 +170,7 @@ class _Completions:
     def create(self, *, stream: bool = False, timeout: float | None = None, **params: Any) -> Any:
         """Like ``openai``'s ``create`` without ``model``; ``timeout`` overrides
         ``FAILOVER_TIMEOUT`` for this call. With ``stream=True`` returns a ChatStream."""
-        from ._router import Call
+        from ._call import Call
 
         if stream:
             from ._stream import ChatStream
@@ -179,7 +180,8 @@ class _Completions:
         return self._report(timeout=timeout, **params).response
 
     def _report(self, *, timeout: float | None = None, **params: Any) -> Report[ChatCompletion]:
-        from ._router import Call, run_sync
+        from ._call import Call
+        from ._drive import run_sync
 
         params = _prepare(params)
         call = Call(self._router, timeout)
@@ -207,7 +209,7 @@ class _AsyncCompletions:
         self, *, stream: bool = False, timeout: float | None = None, **params: Any
     ) -> Any:
         """Like ``openai``'s async ``create`` without ``model``; see :class:`Failover`."""
-        from ._router import Call
+        from ._call import Call
 
         if stream:
             from ._async_stream import AsyncChatStream
@@ -219,7 +221,8 @@ class _AsyncCompletions:
     async def _report(
         self, *, timeout: float | None = None, **params: Any
     ) -> Report[ChatCompletion]:
-        from ._router import Call, run_async
+        from ._call import Call
+        from ._drive import run_async
 
         params = _prepare(params)
         call = Call(self._router, timeout)

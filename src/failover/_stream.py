@@ -21,12 +21,14 @@ from ._adapters import Adapter
 from ._adapters._errors import ProviderFault
 from ._attempts import Attempt, Outcome
 from ._breaker import Admission
+from ._call import Call
 from ._chunks import is_content_chunk
 from ._config import Target
 from ._deadline import bounded
 from ._decisions import ErrorKind, Failure
+from ._drive import run_sync
 from ._exceptions import FailoverError, StreamInterrupted
-from ._router import Call, Router, run_sync
+from ._router import Router
 
 __all__ = ["ChatStream"]
 

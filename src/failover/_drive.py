@@ -1,0 +1,132 @@
+"""Driving one call over the chain: the sync and async drivers.
+
+They only perform I/O in the order that the :class:`~failover._call.Call` dictates, so
+the routing logic exists once for both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from typing import TypeVar
+
+import tenacity
+
+from ._adapters import Adapter
+from ._call import Call, TargetDone, retryable
+from ._config import Target
+from ._deadline import bounded
+
+__all__ = ["run_async", "run_sync"]
+
+T = TypeVar("T")
+
+
+def _chain(call: Call, after: Target | None) -> Iterator[tuple[Target, Callable[[], bool]]]:
+    """Each target, with a check of whether any later one could be tried right now."""
+    targets = list(call.targets(after))
+    health = call.router.health
+
+    def nothing_after(position: int) -> Callable[[], bool]:
+        # A static last resort does not count: the last real provider is still retried
+        # before the application degrades to a fixed answer.
+        rest = [t for t in targets[position + 1 :] if not t.degraded]
+        return lambda: not any(health[t.key].peek().allowed for t in rest)
+
+    for position, target in enumerate(targets):
+        yield target, nothing_after(position)
+
+
+def _attempt_sync(call: Call, target: Target, invoke: Callable[[Target, Adapter], T]) -> T:
+    admission = call.admit(target)
+    adapter = call.router.adapter(target)
+    started = time.monotonic()
+    try:
+        # Sync I/O cannot be interrupted, so each socket operation is capped instead
+        # (``_adapters/_bounded_io.py``): the attempt ends by this instant however slowly
+        # the server sends.
+        with bounded(started + call.attempt_seconds()):
+            result = invoke(target, adapter)
+    except BaseException as exc:
+        call.failed(target, admission, exc, started)
+    call.succeeded(target, admission, started)
+    return result
+
+
+async def _attempt_async(
+    call: Call, target: Target, invoke: Callable[[Target, Adapter], Awaitable[T]]
+) -> T:
+    admission = call.admit(target)
+    adapter = call.router.adapter(target)
+    started = time.monotonic()
+    try:
+        async with asyncio.timeout(call.attempt_seconds()):
+            result = await invoke(target, adapter)
+    except BaseException as exc:
+        call.failed(target, admission, exc, started)
+    call.succeeded(target, admission, started)
+    return result
+
+
+# The first attempt at each target is made without tenacity, so that a healthy call
+# builds no retry machinery (it was a third of failover's per-call overhead). After a
+# retryable failure, tenacity takes over: its first "attempt" re-raises that failure,
+# so its attempt count, backoff and stop conditions start from the real first attempt.
+
+
+def run_sync(
+    call: Call,
+    invoke: Callable[[Target, Adapter], T],
+    *,
+    after: Target | None = None,
+) -> tuple[T, Target]:
+    """Drive ``call`` with blocking I/O; ``invoke`` makes one attempt at one target."""
+    for target, last in _chain(call, after):
+        try:
+            try:
+                return _attempt_sync(call, target, invoke), target
+            except TargetDone as done:
+                if not retryable(done, last):
+                    raise
+                replay: TargetDone | None = done
+            for attempt in tenacity.Retrying(**call.retrying_options(time.sleep, target, last)):
+                with attempt:
+                    if replay is not None:
+                        first, replay = replay, None
+                        raise first
+                    return _attempt_sync(call, target, invoke), target
+        except TargetDone as done:
+            call.move_on(done)
+    call.give_up()
+
+
+async def run_async(
+    call: Call,
+    invoke: Callable[[Target, Adapter], Awaitable[T]],
+    *,
+    after: Target | None = None,
+) -> tuple[T, Target]:
+    """The asyncio twin of :func:`run_sync`; the attempt also obeys a hard wall clock."""
+    for target, last in _chain(call, after):
+        try:
+            try:
+                return await _attempt_async(call, target, invoke), target
+            except TargetDone as done:
+                if not retryable(done, last):
+                    raise
+                replay: TargetDone | None = done
+            options = call.retrying_options(asyncio.sleep, target, last)
+            async for attempt in tenacity.AsyncRetrying(**options):
+                with attempt:
+                    if replay is not None:
+                        first, replay = replay, None
+                        raise first
+                    return await _attempt_async(call, target, invoke), target
+        except TargetDone as done:
+            call.move_on(done)
+    # A call that found every target skipped has not awaited anything yet. It yields
+    # once before raising, so that a caller retrying in a loop cannot starve the event
+    # loop (and with it the calls holding the probes that would reopen those targets).
+    await asyncio.sleep(0)
+    call.give_up()
