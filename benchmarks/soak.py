@@ -296,6 +296,7 @@ def _drive(
             "async_tasks": tasks,
             "policy": {k: getattr(POLICY, k) for k in ("timeout", "attempt_timeout")},
             "fault_rate": "about 25% of requests per provider, every fault kind",
+            "warm_up": WARM_UP,
         },
         "wall_s": round(wall, 1),
         "calls_per_s": round(calls / wall, 1),

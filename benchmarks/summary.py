@@ -185,6 +185,34 @@ def bound_section(data: dict[str, Any]) -> list[str]:
     ]
 
 
+def soak_section(data: dict[str, Any]) -> list[str]:
+    setup = data["setup"]
+    outcomes = ", ".join(f"{name} {count:,}" for name, count in data["outcomes"].items())
+    checks = [[name, f"{count:,}"] for name, count in data["checks"].items()]
+    slopes = data["slopes_per_100k_calls"]
+    first, last = data["samples"][0], data["samples"][-1]
+    return [
+        "## Fault soak",
+        "",
+        f"`python benchmarks/soak.py --calls {setup['calls']} --seed {setup['seed']}`: "
+        f"{setup['sync_threads']} sync threads and {setup['async_tasks']} async tasks, half "
+        f"of the calls streamed, against 3 fakes that each fail {setup['fault_rate']}; "
+        f"deadline {setup['policy']['timeout']:g} s, attempt timeout "
+        f"{setup['policy']['attempt_timeout']:g} s. {data['wall_s']:,.0f} s wall, "
+        f"{data['calls_per_s']:,.0f} calls/s, client CPU {data['client_cpu_s']:,.0f} s.",
+        "",
+        f"Outcomes: {outcomes}.",
+        "",
+        *_table(["check", "count"], checks),
+        f"After warm-up (the first {setup.get('warm_up', 0.2):.0%} of the calls), per 100k "
+        f"calls: RSS {slopes['rss_mb']:+.2f} MB, open descriptors {slopes['fds']:+.2f}, "
+        f"threads {slopes['threads']:+.2f}. RSS went from {first['rss_mb']:.0f} MB at start to "
+        f"{last['rss_mb']:.0f} MB at {last['calls']:,} calls; descriptors {first['fds']} to "
+        f"{last['fds']}; threads {first['threads']} to {last['threads']}.",
+        "",
+    ]
+
+
 def targets(
     over: dict[str, Any], out: dict[str, Any], start: dict[str, Any], bound: dict[str, Any]
 ) -> list[str]:
@@ -260,6 +288,7 @@ def render(folder: Path) -> str:
         *bound_section(bound),
         *outage_section(out),
         *startup_section(start),
+        *(soak_section(load("soak")) if (folder / "soak.json").exists() else []),
         "Versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()) + ".",
         "",
     ]
