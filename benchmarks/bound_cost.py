@@ -20,7 +20,6 @@ import random
 import statistics
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +27,7 @@ import openai
 
 import failover
 from benchmarks._common import MESSAGES, MODEL, ROOT
+from benchmarks._load import sequential
 
 RAW = "openai SDK (max_retries=0)"
 BOUNDED = "failover, 1 target (bounded)"
@@ -47,14 +47,9 @@ def _unbounded(url: str) -> failover.Failover:
 
 
 def _batch(call: Callable[[], object], n: int) -> tuple[float, float]:
-    """Median latency (s) and CPU seconds per call over ``n`` calls."""
-    latencies = []
-    cpu = time.process_time()
-    for _ in range(n):
-        start = time.perf_counter()
-        call()
-        latencies.append(time.perf_counter() - start)
-    return statistics.median(latencies), (time.process_time() - cpu) / n
+    """Median latency (s) and CPU seconds per call over ``n`` sequential calls."""
+    latencies, cpu = sequential(call, n)
+    return statistics.median(latencies), cpu / n
 
 
 def _spread(values: list[float]) -> dict[str, float]:

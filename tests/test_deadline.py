@@ -47,56 +47,54 @@ def _wait_closed(fake: FakeProvider) -> int:
     return fake.active_connections
 
 
+def _text(chunks: list[Any]) -> str:
+    return "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+
+
 def call(mode: str, fakes: list[FakeProvider], stream: bool, policy: Policy = POLICY) -> Outcome:
     """One call; the connections are counted while the client (and its pool) is alive."""
     chain = [target(fake, name=fake.name) for fake in fakes]
 
-    def text_of(chunks: list[Any]) -> str:
-        return "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    def sync(client: Failover) -> tuple[str | None, list[Any]]:
+        if stream:
+            with client.chat.completions.create(messages=MESSAGES, stream=True) as s:
+                return _text(list(s)), list(s.attempts)
+        report = client.chat.completions.with_report.create(messages=MESSAGES)
+        return report.response.choices[0].message.content, list(report.attempts)
 
-    def sync() -> Outcome:
+    async def asynchronous(client: AsyncFailover) -> tuple[str | None, list[Any]]:
+        if stream:
+            s = await client.chat.completions.create(messages=MESSAGES, stream=True)
+            async with s:
+                return _text([c async for c in s]), list(s.attempts)
+        report = await client.chat.completions.with_report.create(messages=MESSAGES)
+        return report.response.choices[0].message.content, list(report.attempts)
+
+    def outcome(started: float, result: tuple[str | None, list[Any]] | FailoverError) -> Outcome:
+        elapsed = time.monotonic() - started
+        left = _wait_closed(fakes[0])
+        if isinstance(result, FailoverError):
+            return Outcome(None, result, list(result.attempts), elapsed, left)
+        return Outcome(result[0], None, result[1], elapsed, left)
+
+    if mode == "sync":
         with Failover(chain, policy=policy) as client:
             started = time.monotonic()
             try:
-                if stream:
-                    with client.chat.completions.create(messages=MESSAGES, stream=True) as s:
-                        text: str | None = text_of(list(s))
-                        attempts = list(s.attempts)
-                else:
-                    report = client.chat.completions.with_report.create(messages=MESSAGES)
-                    text, attempts = (
-                        report.response.choices[0].message.content,
-                        list(report.attempts),
-                    )
-                error = None
+                return outcome(started, sync(client))
             except FailoverError as exc:
-                text, error, attempts = None, exc, list(exc.attempts)
-            elapsed = time.monotonic() - started
-            return Outcome(text, error, attempts, elapsed, _wait_closed(fakes[0]))
+                return outcome(started, exc)
 
     async def go() -> Outcome:
         async with AsyncFailover(chain, policy=policy) as client:
             started = time.monotonic()
             try:
-                if stream:
-                    s = await client.chat.completions.create(messages=MESSAGES, stream=True)
-                    async with s:
-                        text: str | None = text_of([c async for c in s])
-                    attempts = list(s.attempts)
-                else:
-                    report = await client.chat.completions.with_report.create(messages=MESSAGES)
-                    text, attempts = (
-                        report.response.choices[0].message.content,
-                        list(report.attempts),
-                    )
-                error = None
+                result: tuple[str | None, list[Any]] | FailoverError = await asynchronous(client)
             except FailoverError as exc:
-                text, error, attempts = None, exc, list(exc.attempts)
-            elapsed = time.monotonic() - started
-            left = await asyncio.to_thread(_wait_closed, fakes[0])
-            return Outcome(text, error, attempts, elapsed, left)
+                result = exc
+            return await asyncio.to_thread(outcome, started, result)
 
-    return sync() if mode == "sync" else asyncio.run(go())
+    return asyncio.run(go())
 
 
 @pytest.fixture
