@@ -114,7 +114,9 @@ class AsyncChatStream(StreamBase):
         except Exception as exc:
             error = exc
         except BaseException:  # cancelled: no verdict on the target
+            self._done = True
             await self._close_target()
+            self._abandoned()
             raise
         await self._close_target()
         try:
