@@ -69,6 +69,8 @@ class Tally:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.in_flight: dict[int, float] = {}  # call number -> start (monotonic)
+        self.started = time.monotonic()
+        self.overshot_at: list[float] = []  # seconds into the run, to match with load
         self.done = 0
         self.outcomes: Counter[str] = Counter()
         self.overshoots: list[float] = []
@@ -84,6 +86,7 @@ class Tally:
             self.outcomes[outcome] += 1
             if elapsed > POLICY.timeout + SLACK:
                 self.overshoots.append(elapsed - POLICY.timeout)
+                self.overshot_at.append(round(time.monotonic() - self.started, 1))
             if exc is not None and outcome not in self.examples:
                 self.examples[outcome] = str(exc)[:1500]
             if elapsed > self.worst[0]:
@@ -305,6 +308,7 @@ def _drive(
         "log_records_checked": watch.records,
         "checks": checks,
         "max_overshoot_s": round(max(tally.overshoots, default=0.0), 3),
+        "overshoots_at_s": tally.overshot_at[:50],
         "other_tracebacks": tally.other,
         "first_error_of_each_type": tally.examples,
         "longest_call": {"seconds": round(tally.worst[0], 3), "what": tally.worst[1]},

@@ -194,7 +194,9 @@ def soak_section(data: dict[str, Any]) -> list[str]:
     return [
         "## Fault soak",
         "",
-        f"`python benchmarks/soak.py --calls {setup['calls']} --seed {setup['seed']}`: "
+        f"`python benchmarks/soak.py --calls {setup['calls']} --seed {setup['seed']}`"
+        + (f" (at commit {setup['commit']})" if "commit" in setup else "")
+        + ": "
         f"{setup['sync_threads']} sync threads and {setup['async_tasks']} async tasks, half "
         f"of the calls streamed, against 3 fakes that each fail {setup['fault_rate']}; "
         f"deadline {setup['policy']['timeout']:g} s, attempt timeout "
@@ -204,6 +206,9 @@ def soak_section(data: dict[str, Any]) -> list[str]:
         f"Outcomes: {outcomes}.",
         "",
         *_table(["check", "count"], checks),
+        f"Largest overrun of the deadline: {data['max_overshoot_s']:.3f} s; longest call: "
+        f"{data['longest_call']['seconds']:.3f} s.",
+        "",
         f"After warm-up (the first {setup.get('warm_up', 0.2):.0%} of the calls), per 100k "
         f"calls: RSS {slopes['rss_mb']:+.2f} MB, open descriptors {slopes['fds']:+.2f}, "
         f"threads {slopes['threads']:+.2f}. RSS went from {first['rss_mb']:.0f} MB at start to "

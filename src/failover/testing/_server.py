@@ -285,6 +285,9 @@ class ServerThread:
             access_log=False,
             proxy_headers=False,  # scope["client"] must stay the TCP peer
             server_header=False,
+            # Longer than the SDKs' own idle expiry (5 s): with uvicorn's default (also
+            # 5 s) the server could close an idle connection just as a client reused it.
+            timeout_keep_alive=75,
         )
         self._server = _Server(config, tracker, stopping)
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
