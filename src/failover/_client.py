@@ -76,6 +76,10 @@ class _ClientBase:
     def policy(self) -> Policy:
         return self._router.policy
 
+    def preload(self) -> None:
+        """Kept for compatibility: building the client now imports and builds everything
+        its chain needs, so there is nothing left to preload."""
+
     def breaker_state(self, target: Target | str) -> str:
         """``closed``, ``open`` or ``half-open`` for a target (or its label)."""
         for candidate in self.targets:
