@@ -11,14 +11,9 @@ from __future__ import annotations
 import time
 from contextvars import ContextVar, Token
 
-__all__ = ["bounded", "current_bound", "time_left"]
+__all__ = ["bounded", "time_left"]
 
 _bound: ContextVar[float | None] = ContextVar("failover_io_bound", default=None)
-
-
-def current_bound() -> float | None:
-    """The ``time.monotonic()`` instant the I/O in progress must end by, if any."""
-    return _bound.get()
 
 
 def time_left() -> float | None:
