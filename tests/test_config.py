@@ -108,6 +108,7 @@ BAD = [
     ({"FAILOVER_CHAIN": "anthropic/m"}, "ANTHROPIC_API_KEY"),
     (env(FAILOVER_STREAM_RESUME="maybe"), "FAILOVER_STREAM_RESUME"),
     (env(OPENAI_BASE_URL="ftp://example.com"), "OPENAI_BASE_URL"),
+    (env(OPENAI_BASE_URL="https://"), "OPENAI_BASE_URL"),
     (env(FAILOVER_PROVIDER_OPENAI_BASE_URL="localhost:8000"), "FAILOVER_PROVIDER_OPENAI_BASE_URL"),
     (env(FAILOVER_BREAKER_FAIL_MAX="0"), "FAILOVER_BREAKER_FAIL_MAX"),
     (env(FAILOVER_TIMEOUT="0"), "FAILOVER_TIMEOUT"),
@@ -124,6 +125,9 @@ def test_bad_settings_name_the_variable(environ: dict[str, str], named: str) -> 
     with pytest.raises(ConfigError) as info:
         Failover.from_env(environ)
     assert named in str(info.value)
+    # The variable is also an attribute, for tools (failover doctor); an unknown provider
+    # is a fault of the chain item, whose message says how to define the provider.
+    assert info.value.variable == ("FAILOVER_CHAIN" if "NOSUCH" in named else named)
     assert isinstance(info.value, ValueError)
     for secret in KEYS.values():
         assert secret not in str(info.value)

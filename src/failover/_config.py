@@ -14,6 +14,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Literal
+from urllib.parse import urlsplit
 
 from ._exceptions import ConfigError
 
@@ -97,12 +98,15 @@ class Target:
     def __post_init__(self) -> None:
         if self.api not in ("openai", "anthropic", "static"):
             raise ConfigError(
-                f"Target.api must be 'openai', 'anthropic' or 'static', got {self.api!r}"
+                f"Target.api must be 'openai', 'anthropic' or 'static', got {self.api!r}",
+                variable="api",
             )
         if not self.provider or not self.model:
-            raise ConfigError("Target needs a non-empty provider and model")
+            raise ConfigError("Target needs a non-empty provider and model", variable="model")
         if self.api == "static" and not (self.static_message or "").strip():
-            raise ConfigError("a static target needs a message: Target.static('...')")
+            raise ConfigError(
+                "a static target needs a message: Target.static('...')", variable="message"
+            )
         fingerprint = hashlib.sha256(self.api_key.encode()).hexdigest()[:16] if self.api_key else ""
         url = (self.base_url or _SDK_DEFAULT_URLS.get(self.api, "")).rstrip("/")
         object.__setattr__(self, "_key", (self.provider, url, self.model, fingerprint))
@@ -168,10 +172,11 @@ class Policy:
                 continue
             env = ENV_NAMES.get(f.name, f.name)
             if not isinstance(value, int | float) or math.isnan(value) or value < 0:
-                raise ConfigError(f"{env} must be a number >= 0, got {value!r}")
+                raise ConfigError(f"{env} must be a number >= 0, got {value!r}", variable=env)
         if self.breaker_fail_max < 1:
             raise ConfigError(
-                f"FAILOVER_BREAKER_FAIL_MAX must be >= 1, got {self.breaker_fail_max}"
+                f"FAILOVER_BREAKER_FAIL_MAX must be >= 1, got {self.breaker_fail_max}",
+                variable="FAILOVER_BREAKER_FAIL_MAX",
             )
         for name in (
             "timeout",
@@ -181,7 +186,8 @@ class Policy:
             "stream_idle_timeout",
         ):
             if getattr(self, name) == 0:
-                raise ConfigError(f"{ENV_NAMES[name]} must be > 0 seconds")
+                var = ENV_NAMES[name]
+                raise ConfigError(f"{var} must be > 0 seconds", variable=var)
 
 
 ENV_NAMES: Mapping[str, str] = {
@@ -199,6 +205,10 @@ ENV_NAMES: Mapping[str, str] = {
     "default_max_tokens": "FAILOVER_DEFAULT_MAX_TOKENS",
 }
 _INT_FIELDS = frozenset({"max_retries", "breaker_fail_max", "default_max_tokens"})
+# Every variable the client reads, so that ``failover doctor`` can flag a misspelt one
+# (the client itself ignores unknown names). A new setting is added here too.
+GLOBAL_VARIABLES = frozenset({"FAILOVER_CHAIN", STATIC_MESSAGE_ENV, *ENV_NAMES.values()})
+PROVIDER_SETTINGS = ("API", "BASE_URL", "API_KEY")  # FAILOVER_PROVIDER_<NAME>_<SETTING>
 
 
 def _parse_number(var: str, raw: str, integer: bool) -> float | int:
@@ -206,9 +216,9 @@ def _parse_number(var: str, raw: str, integer: bool) -> float | int:
     try:
         value: float | int = int(raw) if integer else float(raw)
     except ValueError:
-        raise ConfigError(f"{var} must be {form}, got {raw!r}") from None
+        raise ConfigError(f"{var} must be {form}, got {raw!r}", variable=var) from None
     if not math.isfinite(value) or value < 0:
-        raise ConfigError(f"{var} must be {form}, got {raw!r}")
+        raise ConfigError(f"{var} must be {form}, got {raw!r}", variable=var)
     return value
 
 
@@ -218,7 +228,7 @@ def _parse_bool(var: str, raw: str) -> bool:
         return True
     if lowered in ("0", "false", "no", "off", ""):
         return False
-    raise ConfigError(f"{var} must be 1/0, true/false, yes/no or on/off, got {raw!r}")
+    raise ConfigError(f"{var} must be 1/0, true/false, yes/no or on/off, got {raw!r}", variable=var)
 
 
 def policy_from_env(env: Mapping[str, str], base: Policy | None = None) -> Policy:
@@ -235,6 +245,24 @@ def policy_from_env(env: Mapping[str, str], base: Policy | None = None) -> Polic
     start = base or Policy()
     merged = {f.name: values.get(f.name, getattr(start, f.name)) for f in fields(Policy)}
     return Policy(**merged)  # type: ignore[arg-type]
+
+
+def provider_prefix(provider: str) -> str:
+    return f"FAILOVER_PROVIDER_{provider.upper().replace('-', '_')}_"
+
+
+def _is_http_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def api_key_from_env(provider: str, env: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """``(variable, key)`` for ``provider``: ``FAILOVER_PROVIDER_<NAME>_API_KEY`` first,
+    then the vendor's own variable; ``(None, None)`` when neither is set."""
+    preset = PRESETS.get(provider.lower())
+    return _first_set(
+        env, provider_prefix(provider) + "API_KEY", preset.key_env if preset else None
+    )
 
 
 def _first_set(env: Mapping[str, str], *names: str | None) -> tuple[str | None, str | None]:
@@ -258,7 +286,8 @@ def resolve_target(
     provider, sep, model = spec.strip().partition("/")
     if not sep or not provider or not model:
         raise ConfigError(
-            f"{var}: item {spec!r} must have the form provider/model, e.g. openai/gpt-4o-mini"
+            f"{var}: item {spec!r} must have the form provider/model, e.g. openai/gpt-4o-mini",
+            variable=var,
         )
     provider = provider.lower()
     if provider == "static":
@@ -266,15 +295,19 @@ def resolve_target(
         if not message.strip():
             raise ConfigError(
                 f"{var}: {spec.strip()} answers with the text of {STATIC_MESSAGE_ENV}, which "
-                "is not set; set it to what users should read when every provider is down"
+                "is not set; set it to what users should read when every provider is down",
+                variable=STATIC_MESSAGE_ENV,
             )
         return Target.static(message, model)
-    prefix = f"FAILOVER_PROVIDER_{provider.upper().replace('-', '_')}_"
+    prefix = provider_prefix(provider)
     preset = PRESETS.get(provider)
     api_raw = env.get(prefix + "API")
     if api_raw is not None:
         if api_raw not in ("openai", "anthropic"):
-            raise ConfigError(f"{prefix}API must be 'openai' or 'anthropic', got {api_raw!r}")
+            raise ConfigError(
+                f"{prefix}API must be 'openai' or 'anthropic', got {api_raw!r}",
+                variable=prefix + "API",
+            )
         api: Api = api_raw  # type: ignore[assignment]
     elif preset is not None:
         api = preset.api
@@ -282,25 +315,37 @@ def resolve_target(
         known = ", ".join(sorted(PRESETS))
         raise ConfigError(
             f"{var}: unknown provider {provider!r} in {spec!r}; use one of {known}, "
-            f"or define it with {prefix}API=openai|anthropic and {prefix}BASE_URL"
+            f"or define it with {prefix}API=openai|anthropic and {prefix}BASE_URL",
+            variable=var,
         )
     url_var, base_url = _first_set(
         env, prefix + "BASE_URL", preset.base_url_env if preset else None
     )
     base_url = base_url or (preset.base_url if preset else None)
-    _, api_key = _first_set(env, prefix + "API_KEY", preset.key_env if preset else None)
+    _, api_key = api_key_from_env(provider, env)
     if preset is not None and preset.needs_key and not api_key:
         raise ConfigError(
-            f"provider {provider!r} needs an API key: set {preset.key_env} (or {prefix}API_KEY)"
+            f"provider {provider!r} needs an API key: set {preset.key_env} (or {prefix}API_KEY)",
+            variable=preset.key_env,
         )
     if base_url is None and preset is None:
-        raise ConfigError(f"provider {provider!r} needs {prefix}BASE_URL (an http(s) URL)")
-    if base_url and not base_url.startswith(("http://", "https://")) and url_var is not None:
-        raise ConfigError(f"{url_var} must be an http:// or https:// URL")
+        raise ConfigError(
+            f"provider {provider!r} needs {prefix}BASE_URL (an http:// or https:// URL)",
+            variable=prefix + "BASE_URL",
+        )
+    if base_url and url_var is not None and not _is_http_url(base_url):
+        raise ConfigError(
+            f"{url_var} must be an http:// or https:// URL with a host, got {base_url!r}",
+            variable=url_var,
+        )
     azure = bool(preset and preset.azure)
     api_version = env.get("OPENAI_API_VERSION") if azure else None
     if azure and not (base_url and api_version):
-        raise ConfigError("provider 'azure' needs AZURE_OPENAI_ENDPOINT and OPENAI_API_VERSION")
+        missing = "AZURE_OPENAI_ENDPOINT" if not base_url else "OPENAI_API_VERSION"
+        raise ConfigError(
+            "provider 'azure' needs AZURE_OPENAI_ENDPOINT and OPENAI_API_VERSION (e.g. 2024-10-21)",
+            variable=missing,
+        )
     return Target(
         provider,
         model,
@@ -320,10 +365,11 @@ def config_from_env(env: Mapping[str, str] | None = None) -> tuple[list[Target],
     if not items:
         raise ConfigError(
             "FAILOVER_CHAIN is empty: set it to a comma-separated list of provider/model, "
-            "e.g. FAILOVER_CHAIN=openai/gpt-4o-mini,anthropic/claude-haiku-4-5"
+            "e.g. FAILOVER_CHAIN=openai/gpt-4o-mini,anthropic/claude-haiku-4-5",
+            variable="FAILOVER_CHAIN",
         )
     targets = [resolve_target(item, env, var="FAILOVER_CHAIN") for item in items]
-    return _checked_chain(targets, "FAILOVER_CHAIN"), policy_from_env(env)
+    return checked_chain(targets, "FAILOVER_CHAIN"), policy_from_env(env)
 
 
 def targets_from(
@@ -331,12 +377,12 @@ def targets_from(
 ) -> list[Target]:
     """Accept Target objects and ``provider/model`` strings alike, in order."""
     if not chain:
-        raise ConfigError("chain must contain at least one target")
+        raise ConfigError("chain must contain at least one target", variable="chain")
     targets = [t if isinstance(t, Target) else resolve_target(t, env, var="chain") for t in chain]
-    return _checked_chain(targets, "chain")
+    return checked_chain(targets, "chain")
 
 
-def _checked_chain(targets: list[Target], var: str) -> list[Target]:
+def checked_chain(targets: list[Target], var: str) -> list[Target]:
     """Refuse a target named twice (it would silently become more retries of one target)
     and a static answer anywhere but at the end (the targets after it would never run)."""
     seen: set[tuple[str, str, str, str]] = set()
@@ -344,12 +390,14 @@ def _checked_chain(targets: list[Target], var: str) -> list[Target]:
         if t.degraded and position < len(targets) - 1:
             raise ConfigError(
                 f"{var}: {t.label} is a static answer and may only end the chain; "
-                f"move it to the end (the targets after it would never be tried)"
+                f"move it to the end (the targets after it would never be tried)",
+                variable=var,
             )
         if t.key in seen:
             raise ConfigError(
                 f"{var} names {t.label} twice (the same provider, base URL, key and model); "
-                "retries of one target come from FAILOVER_MAX_RETRIES, so list it once"
+                "retries of one target come from FAILOVER_MAX_RETRIES, so list it once",
+                variable=var,
             )
         seen.add(t.key)
     return targets

@@ -52,7 +52,15 @@ class FailoverError(Exception):
 
 
 class ConfigError(FailoverError, ValueError):
-    """Raised when a setting (environment variable or argument) is invalid; names the setting."""
+    """Raised when a setting (environment variable or argument) is invalid; names the setting.
+
+    ``variable`` is the environment variable or parameter at fault, when there is one,
+    so that tools such as ``failover doctor`` can point at it without parsing the text.
+    """
+
+    def __init__(self, message: str, *, variable: str | None = None) -> None:
+        super().__init__(message)
+        self.variable = variable
 
 
 class RequestRejected(FailoverError):
