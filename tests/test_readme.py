@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
+
+from failover._doctor import run_doctor
 
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text()
@@ -26,3 +29,17 @@ def test_benchmark_tables_match_the_results() -> None:
     for block in ("benchmark-targets", "benchmark-overhead", "benchmark-bound", "benchmark-soak"):
         for line in _between(README, block).splitlines():
             assert line in summary, f"README line not in benchmarks/results/summary.md: {line}"
+
+
+def test_the_doctor_example_is_what_doctor_prints() -> None:
+    env = {
+        "FAILOVER_CHAIN": "openai/gpt-4o-mini,anthropic/claude-haiku-4-5,ollama/llama3.2",
+        "OPENAI_API_KEY": "sk-proj-EXAMPLE-not-a-real-key-wxyz",
+        "FAILOVER_MAX_RETRIES": "three",
+        "FAILOVER_TIMOUT": "30",
+    }
+    for name, value in env.items():  # the same variables as the README's commands
+        assert f"{name}={value}" in README
+    out = io.StringIO()
+    assert run_doctor(env, offline=True, out=out) == 3
+    assert _between(README, "doctor-example") == f"```text\n{out.getvalue().rstrip()}\n```"

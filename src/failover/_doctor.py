@@ -1,18 +1,39 @@
-"""``failover doctor``: one tiny request per configured target, and a plain table."""
+"""``failover doctor``: check the configuration as the client reads it, then send one
+tiny request to each target, and say in the exit status what was found.
+
+Exit status (also in the README and ``failover doctor --help``):
+
+== =====================================================================
+0  the configuration is valid and every target answered (``--offline``: valid)
+1  valid, but some targets did not answer: the chain works with less headroom
+2  the command line itself was wrong (argparse's own status)
+3  the configuration is invalid: the client would refuse to start
+4  valid, but no target other than a static last resort answered
+== =====================================================================
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
-from collections.abc import Mapping
-from typing import TextIO
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from typing import Any, TextIO
 
+from . import __version__
 from ._attempts import Attempt
-from ._client import Failover
-from ._config import Policy, resolve_target
+from ._config import Policy, Target
 from ._decisions import ErrorKind
-from ._exceptions import ConfigError, FailoverError
+from ._doctor_config import ConfigCheck, Entry, check_config
+from ._exceptions import FailoverError
+from ._redact import redact
+
+__all__ = ["EXIT_DEGRADED", "EXIT_INVALID", "EXIT_NONE_USABLE", "EXIT_OK", "run_doctor"]
+
+EXIT_OK, EXIT_DEGRADED, EXIT_INVALID, EXIT_NONE_USABLE = 0, 1, 3, 4
 
 _VERDICTS = {
     ErrorKind.AUTH: "auth problem",
@@ -25,6 +46,14 @@ _VERDICTS = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class Probe:
+    status: str
+    usable: bool
+    latency_ms: float | None = None
+    detail: str = ""
+
+
 def _verdict(attempts: tuple[Attempt, ...]) -> str:
     last = attempts[-1] if attempts else None
     if last is None or last.error is None:
@@ -32,12 +61,12 @@ def _verdict(attempts: tuple[Attempt, ...]) -> str:
     return _VERDICTS.get(last.error, f"error: {last.error.value}")
 
 
-def check(item: str, env: Mapping[str, str], timeout: float) -> tuple[str, str, str, str]:
-    """(target, verdict, latency, detail) for one ``provider/model`` chain item."""
-    try:
-        target = resolve_target(item, env, var="FAILOVER_CHAIN")
-    except ConfigError as exc:
-        return item, "not configured", "-", str(exc)
+def probe(target: Target, timeout: float) -> Probe:
+    """One request of one token to ``target``, with no retries: can it answer at all?"""
+    from ._client import Failover  # the vendor SDKs load only when something is probed
+
+    if target.degraded:
+        return Probe("static answer", False, detail="answers a fixed text; nothing to probe")
     policy = Policy(max_retries=0, timeout=timeout, attempt_timeout=timeout)
     started = time.monotonic()
     with Failover([target], policy=policy) as client:
@@ -46,36 +75,120 @@ def check(item: str, env: Mapping[str, str], timeout: float) -> tuple[str, str, 
                 messages=[{"role": "user", "content": "Reply with OK."}], max_tokens=1
             )
         except FailoverError as exc:
-            latency = f"{(time.monotonic() - started) * 1000:.0f} ms"
+            latency = (time.monotonic() - started) * 1000
             detail = exc.attempts[-1].detail if exc.attempts else str(exc).splitlines()[0]
-            return target.label, _verdict(exc.attempts), latency, detail[:80]
-    latency = f"{report.attempts[-1].duration * 1000:.0f} ms"
-    return target.label, "ok", latency, f"answered as {report.response.model}"
+            return Probe(_verdict(exc.attempts), False, latency, detail)
+    latency = report.attempts[-1].duration * 1000
+    return Probe("ok", True, latency, f"answered as {report.response.model}")
+
+
+def _probes(check: ConfigCheck, timeout: float, offline: bool) -> list[Probe]:
+    def one(entry: Entry) -> Probe:
+        if entry.target is None:
+            return Probe("not configured", False, detail="see the problems above")
+        if offline:
+            return Probe("not probed", not entry.target.degraded, detail="--offline")
+        return probe(entry.target, timeout)
+
+    if not check.entries:
+        return []
+    # Together, not one after another: a chain of dead targets costs one timeout, not N.
+    with ThreadPoolExecutor(max_workers=len(check.entries)) as pool:
+        return list(pool.map(one, check.entries))
+
+
+def _exit_status(check: ConfigCheck, probes: list[Probe], offline: bool) -> tuple[int, str]:
+    if not check.valid:
+        return EXIT_INVALID, "configuration invalid: the client would refuse to start"
+    real = [p for p, e in zip(probes, check.entries, strict=True) if not _static(e)]
+    usable = sum(p.usable for p in real)
+    if usable == 0:
+        return EXIT_NONE_USABLE, "no target answered"
+    if usable < len(real):
+        return EXIT_DEGRADED, f"degraded: {usable} of {len(real)} targets answered"
+    if offline:
+        return EXIT_OK, "configuration valid (targets not probed: --offline)"
+    return EXIT_OK, "ok: every target answered"
+
+
+def _static(entry: Entry) -> bool:
+    return entry.target is not None and entry.target.degraded
 
 
 def run_doctor(
-    env: Mapping[str, str] | None = None, *, timeout: float = 20.0, out: TextIO = sys.stdout
+    env: Mapping[str, str] | None = None,
+    *,
+    timeout: float = 20.0,
+    offline: bool = False,
+    as_json: bool = False,
+    out: TextIO = sys.stdout,
 ) -> int:
-    """Check every ``FAILOVER_CHAIN`` target; exit status 0 only if all answered.
+    """Check ``env`` (default ``os.environ``), print the findings, return the exit status.
 
-    Keys are never printed: details come from the attempt log, which is redacted.
+    Keys are never printed: they are shown masked, and every line is scrubbed of them.
     """
     env = os.environ if env is None else env
-    items = [i.strip() for i in env.get("FAILOVER_CHAIN", "").split(",") if i.strip()]
-    if not items:
-        print(
-            "FAILOVER_CHAIN is not set: nothing to check "
-            "(e.g. FAILOVER_CHAIN=openai/gpt-4o-mini,anthropic/claude-haiku-4-5)",
-            file=out,
-        )
-        return 2
-    rows = [("target", "status", "latency", "detail")]
-    rows += [check(item, env, timeout) for item in items]
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    for row in rows:
-        print(
-            "  ".join(cell.ljust(w) for cell, w in zip(row[:3], widths, strict=True)),
-            row[3],
-            file=out,
-        )
-    return 0 if all(row[1] == "ok" for row in rows[1:]) else 1
+    check = check_config(env)
+    probes = _probes(check, timeout, offline)
+    status, summary = _exit_status(check, probes, offline)
+    text = (_as_json if as_json else _as_text)(check, probes, status, summary)
+    print(redact(text, *check.keys), file=out)
+    return status
+
+
+def _target_row(entry: Entry, p: Probe) -> dict[str, Any]:
+    t = entry.target
+    return {
+        "item": entry.item,
+        "target": t.label if t else entry.item,
+        "api": t.api if t else None,
+        "base_url": t.base_url if t else None,
+        "key_variable": entry.key_variable,
+        "key": entry.key_masked,
+        "status": p.status,
+        "usable": p.usable,
+        "latency_ms": None if p.latency_ms is None else round(p.latency_ms, 1),
+        "detail": p.detail,
+    }
+
+
+def _as_json(check: ConfigCheck, probes: list[Probe], status: int, summary: str) -> str:
+    doc = {
+        "version": __version__,
+        "exit_status": status,
+        "summary": summary,
+        "valid": check.valid,
+        "problems": [asdict(f) for f in check.findings],
+        "targets": [_target_row(e, p) for e, p in zip(check.entries, probes, strict=True)],
+        "policy": asdict(check.policy) if check.policy else None,
+    }
+    return json.dumps(doc, indent=2)
+
+
+def _as_text(check: ConfigCheck, probes: list[Probe], status: int, summary: str) -> str:
+    lines = []
+    if check.findings:
+        lines.append("problems:")
+        lines += _table([(f.level, f.variable, f.message) for f in check.findings])
+        lines.append("")
+    if check.entries:
+        lines.append("targets, in FAILOVER_CHAIN order:")
+        rows = [("target", "key", "status", "latency", "detail")]
+        for entry, p in zip(check.entries, probes, strict=True):
+            t = entry.target
+            key = f"{entry.key_masked} ({entry.key_variable})" if entry.key_variable else "-"
+            latency = "-" if p.latency_ms is None else f"{p.latency_ms:.0f} ms"
+            rows.append((t.label if t else entry.item, key, p.status, latency, p.detail))
+        lines += _table(rows)
+        lines.append("")
+    lines.append(f"{summary} (exit status {status})")
+    return "\n".join(lines)
+
+
+def _table(rows: Sequence[tuple[str, ...]]) -> list[str]:
+    """Left-aligned columns; the last one is free text and is not padded."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return [
+        "  " + "  ".join([*(c.ljust(w) for c, w in zip(row, widths, strict=False)), row[-1]])
+        for row in rows
+    ]
