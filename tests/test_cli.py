@@ -1,17 +1,16 @@
-"""The command line: the drill (main job) and the doctor, run for real on fakes."""
+"""The command line: the drill (main job), --version, --help and python -m failover.
+
+The doctor has its own file, tests/test_doctor.py."""
 
 from __future__ import annotations
 
-import io
+import importlib.metadata
 import json
 import subprocess
 import sys
 from pathlib import Path
 
-from failover._doctor import run_doctor
-from failover.testing import FakeProvider, Fault, closed_port_url
-
-from .conftest import SECRET
+import failover
 
 
 def test_drill_ends_with_zero_failures(tmp_path: Path) -> None:
@@ -33,33 +32,29 @@ def test_drill_ends_with_zero_failures(tmp_path: Path) -> None:
     assert "4 primary connection refused" in done.stdout  # phases are announced when not a TTY
 
 
-def test_doctor_reports_each_target_without_keys(
-    primary: FakeProvider, secondary: FakeProvider
-) -> None:
-    primary.set_mode(Fault.status(401, message=f"Incorrect API key provided: {SECRET}"))
-    env = {
-        "FAILOVER_CHAIN": "good/m,badkey/m,nokey/m,gone/m",
-        "FAILOVER_PROVIDER_GOOD_API": "anthropic",
-        "FAILOVER_PROVIDER_GOOD_BASE_URL": secondary.base_url,
-        "FAILOVER_PROVIDER_GOOD_API_KEY": SECRET,
-        "FAILOVER_PROVIDER_BADKEY_API": "openai",
-        "FAILOVER_PROVIDER_BADKEY_BASE_URL": primary.base_url,
-        "FAILOVER_PROVIDER_BADKEY_API_KEY": SECRET,
-        "FAILOVER_PROVIDER_NOKEY_API": "grpc",
-        "FAILOVER_PROVIDER_GONE_API": "openai",
-        "FAILOVER_PROVIDER_GONE_BASE_URL": closed_port_url(),
-    }
-    out = io.StringIO()
-    assert run_doctor(env, timeout=5, out=out) == 1
-    lines = {line.split()[0]: line for line in out.getvalue().splitlines()[1:]}
-    assert " ok " in lines["good/m"]
-    assert "auth problem" in lines["badkey/m"]
-    assert "not configured" in lines["nokey/m"]
-    assert "unreachable" in lines["gone/m"]
-    assert SECRET not in out.getvalue()
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "failover", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
-def test_doctor_without_a_chain_says_what_to_set() -> None:
-    out = io.StringIO()
-    assert run_doctor({}, out=out) == 2
-    assert "FAILOVER_CHAIN" in out.getvalue()
+def test_version_is_the_package_version() -> None:
+    done = _cli("--version")
+    assert done.returncode == 0
+    # Single-sourced: the installed metadata, the module and the command agree.
+    assert done.stdout.strip() == f"failover {failover.__version__}"
+    assert importlib.metadata.version("failover") == failover.__version__
+
+
+def test_python_dash_m_shows_plain_help_with_examples() -> None:
+    done = _cli("--help")
+    assert done.returncode == 0
+    assert {"drill", "doctor", "fake-server", "examples:"} <= set(done.stdout.split())
+    for command in ("drill", "doctor", "fake-server"):
+        sub = _cli(command, "--help")
+        assert sub.returncode == 0, sub.stderr
+        assert "example" in sub.stdout and "``" not in sub.stdout, command

@@ -1,4 +1,4 @@
-"""The ``failover`` command: ``drill``, ``doctor`` and ``fake-server``."""
+"""The ``failover`` command (also ``python -m failover``): drill, doctor, fake-server."""
 
 from __future__ import annotations
 
@@ -6,7 +6,45 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from . import __version__
+
 _EXTRA_HINT = 'this command needs the "{extra}" extra: pip install "failover[{extra}]"'
+
+_DESCRIPTION = """\
+Keep LLM-powered applications answering when a model provider goes down.
+
+examples:
+  failover drill                      replay an outage on fake providers (no keys)
+  failover doctor                     check FAILOVER_CHAIN and probe each target
+  failover fake-server --port 8080    a fake OpenAI API for your own tests
+"""
+
+_DRILL = """\
+Replay a provider outage against fake providers on 127.0.0.1: no keys, no network.
+The primary refuses connections, then rate-limits, then hangs, and the chain answers
+through it all.
+
+example:
+  failover drill --seconds 20 --json drill.json
+"""
+
+_DOCTOR = """\
+Check the configuration the way the client reads it (every FAILOVER_* variable, each
+target's key and base URL), then send one tiny request to each target. Keys are shown
+masked, never in full.
+
+example:
+  FAILOVER_CHAIN=openai/gpt-4o-mini,anthropic/claude-haiku-4-5 failover doctor
+"""
+
+_DOCTOR_EXIT = """\
+exit status:
+  0  the configuration is valid and every target answered (--offline: valid)
+  1  valid, but some targets did not answer
+  2  the command line itself was wrong
+  3  the configuration is invalid: the client would refuse to start
+  4  valid, but no target other than a static last resort answered
+"""
 
 
 def _drill(args: argparse.Namespace) -> int:
@@ -21,15 +59,21 @@ def _drill(args: argparse.Namespace) -> int:
 def _doctor(args: argparse.Namespace) -> int:
     from ._doctor import run_doctor
 
-    return run_doctor(timeout=args.timeout)
+    return run_doctor(timeout=args.timeout, offline=args.offline, as_json=args.json)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``failover`` console script."""
-    parser = argparse.ArgumentParser(prog="failover", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+def build_parser() -> argparse.ArgumentParser:
+    raw = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(prog="failover", description=_DESCRIPTION, formatter_class=raw)
+    parser.add_argument("--version", action="version", version=f"failover {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    drill = commands.add_parser("drill", help="replay a provider outage on embedded fake providers")
+    drill = commands.add_parser(
+        "drill",
+        help="replay a provider outage on fake providers",
+        description=_DRILL,
+        formatter_class=raw,
+    )
     drill.add_argument(
         "--seconds", type=float, default=60.0, help="length of the drill (default 60)"
     )
@@ -38,17 +82,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     drill.set_defaults(func=_drill)
 
     doctor = commands.add_parser(
-        "doctor", help="check each configured target with one tiny request"
+        "doctor",
+        help="check the configuration and probe each target",
+        description=_DOCTOR,
+        epilog=_DOCTOR_EXIT,
+        formatter_class=raw,
     )
     doctor.add_argument(
-        "--timeout", type=float, default=20.0, help="seconds per target (default 20)"
+        "--timeout", type=float, default=20.0, help="seconds per probe (default 20)"
     )
+    doctor.add_argument("--offline", action="store_true", help="check the configuration only")
+    doctor.add_argument("--json", action="store_true", help="print the findings as JSON")
     doctor.set_defaults(func=_doctor)
 
     from .testing._cli import add_fake_server_parser
 
     add_fake_server_parser(commands)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``failover`` console script and of ``python -m failover``."""
+    args = build_parser().parse_args(argv)
     return int(args.func(args))
 
 

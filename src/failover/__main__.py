@@ -1,0 +1,7 @@
+"""``python -m failover``: the same command as the ``failover`` script."""
+
+import sys
+
+from ._cli import main
+
+sys.exit(main())
