@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from failover import AsyncFailover, Failover
-from failover.testing import FakeProvider, Reply
+from failover.testing import FakeProvider, Fault, Reply
 
 from .conftest import FAST, MESSAGES, target
 
@@ -96,4 +96,29 @@ def test_async_streams_close_like_openais(fake: FakeProvider) -> None:
 
     texts = asyncio.run(go())
     assert texts[1] == LONG.text and texts[0] == ""  # openai's first chunk is role-only
+    assert _settled_connections(fake) == 0
+
+
+def test_cancelling_a_committed_async_read_is_a_cancellation_not_a_failure(
+    fake: FakeProvider,
+) -> None:
+    fake.set_mode(Fault.drip(5.0))  # after the first content, nothing comes for 5 s
+
+    async def go() -> str:
+        async with AsyncFailover([target(fake)], policy=STRICT) as client:
+            stream = await client.chat.completions.create(messages=MESSAGES, stream=True)
+
+            async def read_all() -> None:
+                async for _chunk in stream:
+                    pass
+
+            reader = asyncio.create_task(read_all())
+            await asyncio.sleep(0.3)  # committed, and waiting for the next chunk
+            reader.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await reader
+            await stream.aclose()
+            return client.breaker_state(target(fake))
+
+    assert asyncio.run(go()) == "closed"  # nobody's fault: one strike would have opened it
     assert _settled_connections(fake) == 0

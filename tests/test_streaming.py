@@ -149,6 +149,17 @@ def test_stall_after_content_hits_the_idle_timeout(
     assert TEXT.startswith(info.value.partial_text) and info.value.partial_text
 
 
+def test_steady_chunks_outlast_the_idle_timeout_in_total_without_a_cut(
+    mode: str, pair: tuple[FakeProvider, FakeProvider]
+) -> None:
+    # The idle limit is per gap, not per stream: 6 gaps of 0.15 s against a 0.4 s limit.
+    first, second = pair
+    first.set_mode(Fault.drip(0.15))
+    policy = dataclasses.replace(FAST, stream_idle_timeout=0.4)
+    result = stream(mode, [target(first), target(second)], policy)
+    assert result.text == TEXT and second.requests == []
+
+
 def test_mid_stream_failures_count_against_the_breaker(primary: FakeProvider) -> None:
     primary.set_reply(Reply(TEXT))
     primary.set_mode(Fault.cut(after_chunks=1))

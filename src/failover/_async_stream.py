@@ -26,6 +26,7 @@ from ._config import Target
 from ._decisions import ErrorKind, Failure
 from ._drive import run_async
 from ._exceptions import FailoverError
+from ._idle import IdleTimer
 from ._router import Router
 from ._stream import Opened, StreamBase, first_token_missed, no_content, params_for
 
@@ -50,6 +51,7 @@ class AsyncChatStream(StreamBase):
         self._rest: Chunks | None = None
         self._resumed = False
         self._done = False
+        self._idle: IdleTimer | None = None  # made at the first read after commit
 
     async def _start(self) -> AsyncChatStream:
         opened, self.target = await run_async(self._call, self._opener(self._call, ""))
@@ -101,10 +103,11 @@ class AsyncChatStream(StreamBase):
         """The next chunk to show, or None: nothing to show (yet), or the stream ended."""
         assert self._rest is not None
         idle = self._router.policy.stream_idle_timeout
+        if self._idle is None:
+            self._idle = IdleTimer(idle)
         error: Exception | None = None
         try:
-            async with asyncio.timeout(idle):
-                chunk = await anext(self._rest)
+            chunk = await self._idle.read(self._rest)
             return self._visible(chunk, self._resumed)
         except StopAsyncIteration:
             pass
@@ -147,6 +150,9 @@ class AsyncChatStream(StreamBase):
         self._rest = opened.rest
 
     async def _close_target(self) -> None:
+        if self._idle is not None:
+            self._idle.close()
+            self._idle = None
         rest, self._rest = self._rest, None
         if rest is not None:
             await rest.aclose()

@@ -35,8 +35,9 @@ def checked_chunk(chunk: object) -> ChatCompletionChunk:
     choices = getattr(chunk, "choices", None)
     if not isinstance(chunk, ChatCompletionChunk) or not isinstance(choices, list):
         raise malformed_answer("the stream sent a chunk that is not a chat completion chunk")
-    if any(getattr(choice, "delta", None) is None for choice in choices):
-        raise malformed_answer("the stream sent a choice without a delta")
+    for choice in choices:  # a loop, not any(): this runs on every chunk
+        if getattr(choice, "delta", None) is None:
+            raise malformed_answer("the stream sent a choice without a delta")
     return chunk
 
 

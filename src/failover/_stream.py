@@ -93,9 +93,13 @@ def params_for(target: Target, params: dict[str, Any], partial: str) -> dict[str
 
 @dataclass
 class _Tally:
-    """What the caller has received so far, and the de-duplication of a resumed answer."""
+    """What the caller has received so far, and the de-duplication of a resumed answer.
 
-    text: str = ""
+    It runs on every chunk, so the common case (text, no resume) costs two attribute
+    reads and a list append; the text is joined only when a failure needs it.
+    """
+
+    parts: list[str] = field(default_factory=list)
     tool_calls: dict[int, dict[str, Any]] = field(default_factory=dict)
     usage: Any = None
     finish_reason: str | None = None
@@ -103,33 +107,46 @@ class _Tally:
     # While resuming: continuation text held back until we know it does not restart.
     held: str | None = None
 
+    @property
+    def text(self) -> str:
+        if len(self.parts) > 1:
+            self.parts[:] = ["".join(self.parts)]
+        return self.parts[0] if self.parts else ""
+
     def admit(self, chunk: ChatCompletionChunk) -> ChatCompletionChunk | None:
         """Record ``chunk`` and return what the caller should see (None: nothing)."""
-        self.stream_id = self.stream_id or chunk.id
-        if chunk.id != self.stream_id:
+        if self.stream_id is None:
+            self.stream_id = chunk.id
+        elif chunk.id != self.stream_id:
             chunk = chunk.model_copy(update={"id": self.stream_id})
         if chunk.usage is not None:
             self.usage = chunk.usage
         for choice in chunk.choices:
-            self.finish_reason = choice.finish_reason or self.finish_reason
+            if choice.finish_reason:
+                self.finish_reason = choice.finish_reason
             delta = choice.delta
-            for call in delta.tool_calls or ():
-                entry = self.tool_calls.setdefault(
-                    call.index, {"index": call.index, "id": None, "name": "", "arguments": ""}
-                )
-                entry["id"] = call.id or entry["id"]
-                if call.function is not None:
-                    entry["name"] += call.function.name or ""
-                    entry["arguments"] += call.function.arguments or ""
-            if delta.content and self.held is not None:
-                shown = self._dedupe(delta.content)
+            if delta.tool_calls:
+                self._add_tool_calls(delta.tool_calls)
+            content = delta.content
+            if content and self.held is not None:
+                shown = self._dedupe(content)
                 if shown is None and not (choice.finish_reason or chunk.usage):
                     return None
                 chunk = chunk.model_copy(deep=True)
-                chunk.choices[0].delta.content = shown
-                delta = chunk.choices[0].delta
-            self.text += delta.content or ""
+                chunk.choices[0].delta.content = content = shown
+            if content:
+                self.parts.append(content)
         return chunk
+
+    def _add_tool_calls(self, calls: Any) -> None:
+        for call in calls:
+            entry = self.tool_calls.setdefault(
+                call.index, {"index": call.index, "id": None, "name": "", "arguments": ""}
+            )
+            entry["id"] = call.id or entry["id"]
+            if call.function is not None:
+                entry["name"] += call.function.name or ""
+                entry["arguments"] += call.function.arguments or ""
 
     def _dedupe(self, text: str) -> str | None:
         """Hold back a continuation's text until it is clear what is new in it.
@@ -148,6 +165,12 @@ class _Tally:
             shown = shown.lstrip()
         self.held = None
         return shown or None
+
+
+def _preamble(chunk: ChatCompletionChunk) -> bool:
+    """A chunk with nothing in it but a role: no content, finish reason or usage."""
+    finished = any(c.finish_reason for c in chunk.choices)
+    return not chunk.usage and not finished and not is_content_chunk(chunk)
 
 
 class StreamBase:
@@ -174,8 +197,7 @@ class StreamBase:
         return self.target is not None and self.target.degraded
 
     def _visible(self, chunk: ChatCompletionChunk, resumed: bool) -> ChatCompletionChunk | None:
-        preamble = not chunk.usage and not any(c.finish_reason for c in chunk.choices)
-        if resumed and preamble and not is_content_chunk(chunk):
+        if resumed and _preamble(chunk):
             return None  # the continuation's role-only opening chunk
         return self._tally.admit(chunk)
 
