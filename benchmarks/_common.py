@@ -42,6 +42,9 @@ class Profile:
     import_repeats: int  # also fresh interpreters per case for the first-request timing
     bound_rounds: int  # wall-clock bound cost: interleaved rounds ...
     bound_batch: int  # ... of this many sequential calls per contender
+    stream_rounds: int  # streams: interleaved rounds ...
+    stream_batch: int  # ... of this many 10-chunk streams per contender (a fifth as many
+    # 200-chunk ones)
 
     @property
     def results(self) -> Path:
@@ -62,6 +65,8 @@ FULL = Profile(
     import_repeats=7,
     bound_rounds=7,
     bound_batch=200,
+    stream_rounds=7,
+    stream_batch=200,
 )
 QUICK = Profile(
     "quick",
@@ -76,6 +81,8 @@ QUICK = Profile(
     import_repeats=3,
     bound_rounds=5,
     bound_batch=40,
+    stream_rounds=5,
+    stream_batch=40,
 )
 
 

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from failover.testing import FakeProvider
 
 NAMES = ("primary", "secondary", "tertiary")
+# Healthy providers whose answers stream in this many content chunks (streams benchmark).
+STREAMS = {"stream10": 10, "stream200": 200}
 # Phase kinds a drill may use; "refused" is the primary's server stopped.
 KINDS = ("healthy", "status503", "html502", "hang", "refused", "flap30")
 
@@ -120,9 +122,12 @@ class _Drill:
 def main() -> int:
     out = os.fdopen(os.dup(1), "w", buffering=1)  # the protocol; stray prints go to stderr
     os.dup2(2, 1)
-    from failover.testing import FakeProvider
+    from failover.testing import FakeProvider, Reply
 
     fakes = {name: FakeProvider("openai", name=name).start() for name in NAMES}
+    for name, chunks in STREAMS.items():
+        answer = Reply("wordy..." * chunks, chunk_size=8)  # 8 characters per chunk
+        fakes[name] = FakeProvider("openai", name=name, reply=answer).start()
     drill: _Drill | None = None
 
     def reply(**data: Any) -> None:
@@ -134,7 +139,7 @@ def main() -> int:
         op = request["op"]
         try:
             if op == "drill":
-                drill = _Drill(fakes, request["t0"], request["phases"])
+                drill = _Drill({n: fakes[n] for n in NAMES}, request["t0"], request["phases"])
                 reply(ok=True)
             elif op == "counts":
                 reply(**(drill.counts(120.0) if drill else {"phases": []}))

@@ -102,3 +102,41 @@ async def drill(
     count = min(int(duration * rate), MAX_CALLS)
     await asyncio.gather(*(one(i / rate) for i in range(count)))
     return records
+
+
+def _has_content(chunk: Any) -> bool:
+    """An OpenAI-shaped chunk (openai's, failover's or LiteLLM's) that carries text."""
+    choices = chunk.choices
+    return bool(choices and choices[0].delta.content)
+
+
+Streamed = tuple[list[float], float]  # time to first content per stream, CPU seconds
+
+
+def stream_sequential(open_stream: Callable[[], Any], n: int) -> Streamed:
+    """``n`` streams read to the end one after another: each one's time to first
+    content (from the call that opens it), and this process's CPU seconds for all."""
+    ttft = []
+    cpu = time.process_time()
+    for _ in range(n):
+        start = time.perf_counter()
+        first = 0.0
+        for chunk in open_stream():
+            if not first and _has_content(chunk):
+                first = time.perf_counter() - start
+        ttft.append(first)
+    return ttft, time.process_time() - cpu
+
+
+async def stream_async(open_stream: Callable[[], Awaitable[Any]], n: int) -> Streamed:
+    """:func:`stream_sequential` for async streams (one at a time on the loop)."""
+    ttft = []
+    cpu = time.process_time()
+    for _ in range(n):
+        start = time.perf_counter()
+        first = 0.0
+        async for chunk in await open_stream():
+            if not first and _has_content(chunk):
+                first = time.perf_counter() - start
+        ttft.append(first)
+    return ttft, time.process_time() - cpu

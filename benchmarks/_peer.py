@@ -65,6 +65,11 @@ class LiteLLMPeer:
         reply = self._pipe.call("conc", 320.0, n=n, c=c)
         return list(reply["latencies"]), float(reply["cpu"])
 
+    def stream(self, model: str, mode: str, n: int) -> tuple[list[float], float]:
+        """``n`` streams from model group ``model``, ``mode`` "sync" or "async"."""
+        reply = self._pipe.call("stream", 300.0, model=model, mode=mode, n=n)
+        return list(reply["ttft"]), float(reply["cpu"])
+
     def drill(self, t0: float, duration: float, rate: float, urls: list[str]) -> list[list[Any]]:
         wait = duration + 120.0
         reply = self._pipe.call("drill", wait, t0=t0, duration=duration, rate=rate, urls=urls)

@@ -6,8 +6,9 @@ imports. Started as ``python -m benchmarks.litellm_driver`` from the repo root; 
 litellm it uses only benchmarks._load (stdlib). It speaks JSON lines with the parent
 (benchmarks/_peer.py): one request line, one reply line.
 
-Ops: ``setup`` (build a Router), ``seq`` and ``conc`` (overhead latencies), ``drill``
-(steady load through an outage timeline), ``quit``.
+Ops: ``setup`` (build a Router), ``seq`` and ``conc`` (overhead latencies), ``stream``
+(streams read to the end, from a model group given by name), ``drill`` (steady load
+through an outage timeline), ``quit``.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ def make_router(deployments: dict[str, str], timeout: float | None) -> Any:
         if timeout is not None:
             params["timeout"] = timeout
         model_list.append({"model_name": name, "litellm_params": params})
-    return litellm.Router(model_list=model_list, fallbacks=[{"primary": ["backup"]}])
+    fallbacks = [{"primary": ["backup"]}] if {"primary", "backup"} <= set(deployments) else []
+    return litellm.Router(model_list=model_list, fallbacks=fallbacks)
 
 
 def handle(request: dict[str, Any], state: dict[str, Any], loop: asyncio.AbstractEventLoop) -> Any:
@@ -61,6 +63,16 @@ def handle(request: dict[str, Any], state: dict[str, Any], loop: asyncio.Abstrac
         timed = _load.concurrent(acall, request["n"], request["c"])
         latencies, cpu = loop.run_until_complete(timed)
         return {"latencies": latencies, "cpu": cpu}
+    if op == "stream":
+        model, n = request["model"], request["n"]
+        if request["mode"] == "sync":
+            ttft, cpu = _load.stream_sequential(
+                lambda: router.completion(model=model, messages=MESSAGES, stream=True), n
+            )
+        else:
+            opener = lambda: router.acompletion(model=model, messages=MESSAGES, stream=True)  # noqa: E731
+            ttft, cpu = loop.run_until_complete(_load.stream_async(opener, n))
+        return {"ttft": ttft, "cpu": cpu}
     if op == "drill":
         ports = [urlsplit(u).port or 0 for u in request["urls"]]
         with _load.count_sends(httpx.AsyncClient):

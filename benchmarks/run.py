@@ -1,7 +1,7 @@
 """The one command: ``python benchmarks/run.py [--quick] [--only NAME ...]``.
 
 Creates LiteLLM's venv if missing, starts the fake providers in their own process,
-runs the start-up, overhead, outage and bound/first-request benchmarks, writes
+runs the start-up, overhead, outage, bound/first-request and streams benchmarks, writes
 ``results/*.json`` and renders ``results/summary.md`` from them (``--quick``: ``results/quick/``).
 """
 
@@ -21,12 +21,12 @@ from typing import Any
 if not __package__:  # run as a script: make ``benchmarks`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import bound_cost, outage, overhead, startup, summary
+from benchmarks import bound_cost, outage, overhead, startup, streams, summary
 from benchmarks._common import FULL, QUICK, Profile, write_json
 from benchmarks._fake import FakeServers
 from benchmarks._peer import LiteLLMPeer, ensure_venv, installed_version
 
-STAGES = ("startup", "overhead", "outage", "bound")
+STAGES = ("startup", "overhead", "outage", "bound", "streams")
 
 
 def meta(profile: Profile) -> dict[str, Any]:
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             write_json(
                 folder / "startup.json", {"meta": info, **startup.run(profile.import_repeats)}
             )
-        if {"overhead", "outage", "bound"} & set(args.only):
+        if {"overhead", "outage", "bound", "streams"} & set(args.only):
             fakes, peer = FakeServers(log), LiteLLMPeer(log)
             try:
                 if "overhead" in args.only:
@@ -84,6 +84,11 @@ def main(argv: list[str] | None = None) -> int:
                         profile.import_repeats,
                     )
                     write_json(folder / "bound.json", {"meta": info, **data})
+                if "streams" in args.only:
+                    print("streams ...", flush=True)
+                    batches = {10: profile.stream_batch, 200: max(5, profile.stream_batch // 5)}
+                    data = streams.run(profile.stream_rounds, batches, fakes, peer)
+                    write_json(folder / "streams.json", {"meta": info, **data})
             finally:
                 peer.close()
                 fakes.close()

@@ -1,0 +1,144 @@
+"""Streams: client CPU per stream and time to first token, beside the raw SDK and LiteLLM.
+
+Two healthy fakes answer in 10 and in 200 content chunks (``benchmarks/_fake.py``).
+Each contender reads whole streams one after another, sync (``openai.OpenAI``,
+``Failover``, ``Router.completion``) and async (``AsyncOpenAI``, ``AsyncFailover``,
+``Router.acompletion``). Each round runs one batch per contender and case, in a freshly
+shuffled order; per round it takes each contender's CPU seconds per stream and median
+time to first content, and their ratios to the raw SDK's in that round. Reported: the
+min / median / max over the rounds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import statistics
+from collections.abc import Callable
+from contextlib import ExitStack
+from typing import Any
+
+import openai
+
+import failover
+from benchmarks._common import MESSAGES, MODEL
+from benchmarks._fake import STREAMS, FakeServers
+from benchmarks._load import Streamed, stream_async, stream_sequential
+from benchmarks._peer import LiteLLMPeer
+
+RAW = "openai SDK (max_retries=0)"
+ONE = "failover, 1 target"
+PEER = "LiteLLM Router"
+MODES = ("sync", "async")
+Runner = Callable[[int], Streamed]
+
+
+def _runners(
+    urls: dict[str, str], peer: LiteLLMPeer, loop: asyncio.AbstractEventLoop, stack: ExitStack
+) -> dict[str, dict[str, Runner]]:
+    """Per case (``sync-10`` ...), per contender: read ``n`` streams, return timings."""
+    cases: dict[str, dict[str, Runner]] = {}
+    for name, chunks in STREAMS.items():
+        url = urls[name]
+        target = failover.Target("fake", MODEL, base_url=url, api_key="x")
+        raw = stack.enter_context(openai.OpenAI(base_url=url, api_key="x", max_retries=0))
+        one = stack.enter_context(failover.Failover([target]))
+        araw = openai.AsyncOpenAI(base_url=url, api_key="x", max_retries=0)
+        aone = failover.AsyncFailover([target])
+        for closer in (araw.close, aone.aclose):
+            stack.callback(loop.run_until_complete, closer())
+        cases[f"sync-{chunks}"] = _sync(raw, one, peer, f"s{chunks}")
+        cases[f"async-{chunks}"] = _async(araw, aone, peer, f"s{chunks}", loop)
+    return cases
+
+
+def _sync(
+    raw: openai.OpenAI, one: failover.Failover, peer: LiteLLMPeer, group: str
+) -> dict[str, Runner]:
+    def raw_stream() -> Any:
+        return raw.chat.completions.create(model=MODEL, messages=MESSAGES, stream=True)  # type: ignore[arg-type]
+
+    def one_stream() -> Any:
+        return one.chat.completions.create(messages=MESSAGES, stream=True)
+
+    return {
+        RAW: lambda n: stream_sequential(raw_stream, n),
+        ONE: lambda n: stream_sequential(one_stream, n),
+        PEER: lambda n: peer.stream(group, "sync", n),
+    }
+
+
+def _async(
+    araw: openai.AsyncOpenAI,
+    aone: failover.AsyncFailover,
+    peer: LiteLLMPeer,
+    group: str,
+    loop: asyncio.AbstractEventLoop,
+) -> dict[str, Runner]:
+    def raw_stream() -> Any:
+        return araw.chat.completions.create(model=MODEL, messages=MESSAGES, stream=True)  # type: ignore[arg-type]
+
+    def one_stream() -> Any:
+        return aone.chat.completions.create(messages=MESSAGES, stream=True)
+
+    return {
+        RAW: lambda n: loop.run_until_complete(stream_async(raw_stream, n)),
+        ONE: lambda n: loop.run_until_complete(stream_async(one_stream, n)),
+        PEER: lambda n: peer.stream(group, "async", n),
+    }
+
+
+def _spread(values: list[float], digits: int = 3) -> dict[str, float]:
+    return {
+        "min": round(min(values), digits),
+        "median": round(statistics.median(values), digits),
+        "max": round(max(values), digits),
+    }
+
+
+def measure(
+    cases: dict[str, dict[str, Runner]], rounds: int, batches: dict[int, int]
+) -> dict[str, Any]:
+    """Interleaved rounds over every case and contender; spreads over the rounds."""
+    rng = random.Random(11)
+    per_round: dict[str, list[dict[str, tuple[float, float]]]] = {c: [] for c in cases}
+    for runners in cases.values():  # warm-up: connections, lazy imports, caches
+        for run in runners.values():
+            run(10)
+    for _ in range(rounds):
+        for case in rng.sample(list(cases), len(cases)):
+            runners, n = cases[case], batches[int(case.split("-")[1])]
+            row = {}
+            for name in rng.sample(list(runners), len(runners)):
+                ttft, cpu = runners[name](n)
+                row[name] = (cpu / n, statistics.median(ttft))
+            per_round[case].append(row)
+    out: dict[str, Any] = {}
+    for case, rows in per_round.items():
+        out[case] = {
+            name: {
+                "cpu_us_per_stream": _spread([r[name][0] * 1e6 for r in rows], 1),
+                "ttft_ms": _spread([r[name][1] * 1000 for r in rows]),
+                "cpu_ratio": _spread([r[name][0] / r[RAW][0] for r in rows]),
+                "ttft_ratio": _spread([r[name][1] / r[RAW][1] for r in rows]),
+            }
+            for name in rows[0]
+        }
+    return out
+
+
+def run(
+    rounds: int, batches: dict[int, int], fakes: FakeServers, peer: LiteLLMPeer
+) -> dict[str, Any]:
+    peer.setup({f"s{chunks}": fakes.urls[name] for name, chunks in STREAMS.items()})
+    loop = asyncio.new_event_loop()
+    try:
+        with ExitStack() as stack:
+            cases = _runners(fakes.urls, peer, loop, stack)
+            results = measure(cases, rounds, batches)
+    finally:
+        loop.close()
+    return {
+        "setup": {"rounds": rounds, "streams_per_batch": {str(k): v for k, v in batches.items()}},
+        "cases": results,
+    }
