@@ -126,7 +126,9 @@ def main() -> int:
 
     fakes = {name: FakeProvider("openai", name=name).start() for name in NAMES}
     for name, chunks in STREAMS.items():
-        answer = Reply("wordy..." * chunks, chunk_size=8)  # 8 characters per chunk
+        # 8 characters per chunk, each one different (LiteLLM cuts a stream that repeats
+        # a chunk as a looping model).
+        answer = Reply("".join(f"w{i:06d} " for i in range(chunks)), chunk_size=8)
         fakes[name] = FakeProvider("openai", name=name, reply=answer).start()
     drill: _Drill | None = None
 
