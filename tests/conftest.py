@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -46,3 +48,33 @@ def secondary() -> Iterator[FakeProvider]:
 @pytest.fixture(params=["sync", "async"])
 def mode(request: pytest.FixtureRequest) -> str:
     return str(request.param)
+
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def redis_available(url: str = REDIS_URL) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=0.5).ping())
+    except (redis.RedisError, OSError):
+        return False
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The machine's Redis; tests that need it skip without it, or fail under CI's
+    FAILOVER_TEST_REQUIRE_REDIS=1."""
+    if not redis_available():
+        message = f"no Redis at {REDIS_URL} (start one: see the README's 'Running a fleet')"
+        if os.environ.get("FAILOVER_TEST_REQUIRE_REDIS") == "1":
+            pytest.fail(message + "; FAILOVER_TEST_REQUIRE_REDIS=1 requires it")
+        pytest.skip(message)
+    return REDIS_URL
+
+
+@pytest.fixture
+def redis_prefix() -> str:
+    """A key prefix of this test's own, so that tests never see each other's state."""
+    return f"failover-test-{uuid.uuid4().hex[:10]}"

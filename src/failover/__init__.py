@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from ._client import AsyncFailover, Failover
     from ._config import Policy, Target
     from ._decisions import ErrorKind
+    from ._health import LocalHealth
+    from ._redis_health import RedisHealth
     from ._stream import ChatStream
 
 __version__ = "0.1.0"
@@ -45,8 +47,10 @@ __all__ = [
     "ErrorKind",
     "Failover",
     "FailoverError",
+    "LocalHealth",
     "Outcome",
     "Policy",
+    "RedisHealth",
     "Report",
     "RequestRejected",
     "StreamInterrupted",
@@ -63,6 +67,8 @@ _LAZY = {
     "Policy": "._config",
     "Target": "._config",
     "ErrorKind": "._decisions",
+    "LocalHealth": "._health",
+    "RedisHealth": "._redis_health",
     "ChatStream": "._stream",
     "AsyncChatStream": "._async_stream",
 }

@@ -22,7 +22,7 @@ from datetime import datetime
 
 import pybreaker
 
-__all__ = ["Admission", "TargetHealth"]
+__all__ = ["ADMITTED", "Admission", "TargetHealth"]
 
 
 class _Counted(Exception):
@@ -35,16 +35,18 @@ class Admission:
 
     ``allowed`` False means skip it; ``retry_at`` (``time.time()`` seconds) says when
     it may be tried again and ``reason`` is ``breaker_open`` or ``cooling_down``.
-    ``probe`` is True for the single half-open trial call.
+    ``probe`` is True for the single half-open trial call; ``token`` names the fleet-wide
+    probe lease when health is shared through Redis (``_redis_health.py``).
     """
 
     allowed: bool
     probe: bool = False
     reason: str = ""
     retry_at: float = 0.0
+    token: str = ""
 
 
-_ADMITTED = Admission(allowed=True)
+ADMITTED = Admission(allowed=True)
 
 
 class TargetHealth:
@@ -79,7 +81,7 @@ class TargetHealth:
                 return Admission(False, reason="cooling_down", retry_at=self._cool_until)
             state = self.breaker.current_state
             if state == pybreaker.STATE_CLOSED:
-                return _ADMITTED
+                return ADMITTED
             if state == pybreaker.STATE_OPEN and now < self._opened_until():
                 return Admission(False, reason="breaker_open", retry_at=self._opened_until())
             # Open with its reset time passed, or half-open: exactly one probe at a time.
@@ -135,4 +137,4 @@ class TargetHealth:
                 return Admission(False, reason="cooling_down", retry_at=self._cool_until)
             if self.breaker.current_state == pybreaker.STATE_OPEN and now < self._opened_until():
                 return Admission(False, reason="breaker_open", retry_at=self._opened_until())
-            return _ADMITTED
+            return ADMITTED

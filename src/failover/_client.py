@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from openai.types.chat import ChatCompletion
 
     from ._async_stream import AsyncChatStream
+    from ._health import HealthStore
     from ._router import Router
     from ._stream import ChatStream
 
@@ -45,20 +46,30 @@ class _ClientBase:
         policy: Policy | None = None,
         on_attempt: AttemptHook | None = None,
         env: Mapping[str, str] | None = None,
+        health: HealthStore | None = None,
     ) -> None:
         """Route over ``chain`` (Targets or ``provider/model`` strings, read with ``env``).
 
         ``policy`` defaults to the ``FAILOVER_*`` variables in ``env`` (or the process
         environment). ``on_attempt`` is called with every :class:`Attempt` as it is logged.
-        The vendor SDKs the chain needs are imported and their clients built here, so
-        that the first request costs what any other does.
+        ``health`` is where breakers and cool-downs live: by default in this process, or
+        in Redis when ``FAILOVER_REDIS_URL`` is set; pass ``RedisHealth(...)`` to share
+        one store between clients. The vendor SDKs the chain needs are imported and
+        their clients built here, so that the first request costs what any other does.
         """
         from . import _drive  # noqa: F401 - load the routing machinery now, not in a request
+        from ._health import health_from_env
         from ._router import Router
 
         targets = targets_from(chain, env)
         policy = policy or policy_from_env(_env(env))
-        self._router = Router(targets, policy, on_attempt, asynchronous=self._asynchronous)
+        # A store the client made from the environment is the client's to close.
+        self._own_health = health is None
+        store = health if health is not None else health_from_env(env)
+        self._router = Router(
+            targets, policy, on_attempt, asynchronous=self._asynchronous, health=store
+        )
+        self._health = store
 
     @classmethod
     def from_env(
@@ -66,7 +77,7 @@ class _ClientBase:
     ) -> Any:
         """Build from ``FAILOVER_CHAIN`` and the other variables; see the README."""
         targets, policy = config_from_env(env)
-        return cls(targets, policy=policy, on_attempt=on_attempt)
+        return cls(targets, policy=policy, on_attempt=on_attempt, env=env)
 
     @property
     def targets(self) -> tuple[Target, ...]:
@@ -114,8 +125,10 @@ class Failover(_ClientBase):
         return client
 
     def close(self) -> None:
-        """Close the vendor clients' connection pools."""
+        """Close the vendor clients' connection pools (and a health store it made)."""
         self._router.close()
+        if self._own_health:
+            self._health.close()
 
     def __enter__(self) -> Failover:
         return self
@@ -141,8 +154,10 @@ class AsyncFailover(_ClientBase):
         return client
 
     async def aclose(self) -> None:
-        """Close the vendor clients' connection pools."""
+        """Close the vendor clients' connection pools (and a health store it made)."""
         await self._router.aclose()
+        if self._own_health:
+            self._health.close()
 
     async def __aenter__(self) -> AsyncFailover:
         return self

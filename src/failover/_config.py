@@ -207,7 +207,15 @@ ENV_NAMES: Mapping[str, str] = {
 _INT_FIELDS = frozenset({"max_retries", "breaker_fail_max", "default_max_tokens"})
 # Every variable the client reads, so that ``failover doctor`` can flag a misspelt one
 # (the client itself ignores unknown names). A new setting is added here too.
-GLOBAL_VARIABLES = frozenset({"FAILOVER_CHAIN", STATIC_MESSAGE_ENV, *ENV_NAMES.values()})
+GLOBAL_VARIABLES = frozenset(
+    {
+        "FAILOVER_CHAIN",
+        STATIC_MESSAGE_ENV,
+        "FAILOVER_REDIS_URL",
+        "FAILOVER_REDIS_PREFIX",
+        *ENV_NAMES.values(),
+    }
+)
 PROVIDER_SETTINGS = ("API", "BASE_URL", "API_KEY")  # FAILOVER_PROVIDER_<NAME>_<SETTING>
 
 

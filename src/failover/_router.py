@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 from ._adapters import Adapter, make_adapter
 from ._attempts import AttemptHook
-from ._breaker import TargetHealth
 from ._config import Policy, Target
+from ._health import Health, HealthStore, LocalHealth
 
 __all__ = ["Router"]
 
@@ -27,6 +27,7 @@ class Router:
         on_attempt: AttemptHook | None = None,
         *,
         asynchronous: bool = False,
+        health: HealthStore | None = None,
     ) -> None:
         self.targets = tuple(targets)
         self.policy = policy
@@ -35,11 +36,9 @@ class Router:
         for t in self.targets:
             adapter = self._adapters[t.key] = make_adapter(t, policy)
             adapter.preload(asynchronous=asynchronous)
-        self.health = {
-            t.key: TargetHealth(
-                t.label, fail_max=policy.breaker_fail_max, reset_timeout=policy.breaker_reset
-            )
-            for t in self.targets
+        store = health or LocalHealth()
+        self.health: dict[tuple[str, str, str, str], Health] = {
+            t.key: store.for_target(t, policy) for t in self.targets
         }
 
     def adapter(self, target: Target) -> Adapter:

@@ -1,0 +1,87 @@
+"""Where provider health lives: one small interface, two implementations.
+
+The router asks a :class:`HealthStore` once per target, at construction, for a
+:class:`Health`, and from then on only calls that; it never asks which store it has.
+:class:`LocalHealth` keeps each target's breaker and cool-down in this process (the
+default). ``failover.RedisHealth`` shares them with every process that uses the same
+Redis and prefix (``FAILOVER_REDIS_URL``), and falls back to the in-process state
+whenever Redis is away.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Protocol
+
+from ._breaker import Admission, TargetHealth
+from ._config import Policy, Target
+
+__all__ = ["Health", "HealthStore", "LocalHealth", "health_from_env"]
+
+REDIS_URL_ENV = "FAILOVER_REDIS_URL"
+REDIS_PREFIX_ENV = "FAILOVER_REDIS_PREFIX"
+
+
+class Health(Protocol):
+    """One target's health, as calls use it (``TargetHealth`` is the in-process one)."""
+
+    @property
+    def state(self) -> str:
+        """``closed``, ``open`` or ``half-open``."""
+        ...
+
+    def admit(self) -> Admission:
+        """May a call go now? A probe admission must be reported or released."""
+        ...
+
+    def peek(self) -> Admission:
+        """Like :meth:`admit`, without taking the probe."""
+        ...
+
+    def release(self, admission: Admission) -> None:
+        """The call ended without a verdict (cancelled, abandoned)."""
+        ...
+
+    def record_success(self, admission: Admission) -> None: ...
+
+    def record_failure(self, admission: Admission) -> None: ...
+
+    def cool_down(self, seconds: float) -> None:
+        """Skip the target for ``seconds`` without counting a failure (429, quota)."""
+        ...
+
+
+class HealthStore(Protocol):
+    """Makes each target's :class:`Health`; chosen once, when a client is built."""
+
+    def for_target(self, target: Target, policy: Policy) -> Health: ...
+
+    def close(self) -> None: ...
+
+
+class LocalHealth:
+    """Breakers and cool-downs in this process only: each process learns alone."""
+
+    def for_target(self, target: Target, policy: Policy) -> Health:
+        return TargetHealth(
+            target.label, fail_max=policy.breaker_fail_max, reset_timeout=policy.breaker_reset
+        )
+
+    def close(self) -> None:
+        pass
+
+    def __repr__(self) -> str:
+        return "LocalHealth()"
+
+
+def health_from_env(env: Mapping[str, str] | None = None) -> HealthStore:
+    """``RedisHealth`` when ``FAILOVER_REDIS_URL`` is set, else :class:`LocalHealth`."""
+    env = os.environ if env is None else env
+    url = env.get(REDIS_URL_ENV, "").strip()
+    if not url:
+        return LocalHealth()
+    from ._redis_health import RedisHealth
+
+    prefix = env.get(REDIS_PREFIX_ENV, "").strip() or "failover"
+    return RedisHealth(url, prefix=prefix)

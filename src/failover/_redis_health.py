@@ -1,0 +1,259 @@
+"""Provider health shared by a fleet of processes through Redis: ``RedisHealth``.
+
+What is shared, per target: the breaker (fleet-wide consecutive failures, and open
+until when), the half-open probe as a lease that exactly one process holds, and
+cool-downs (429 Retry-After, quota or key errors).
+
+How it stays off the healthy path: each process keeps a *view* of every target's
+shared state, loaded at start and kept current by the changes other processes publish
+(``_redis_link.py``). Admitting a call reads only the view, so a healthy call costs no
+Redis round trip. Redis is written only when something happens: a failure (whose reply
+tells this process at once whether it tripped the breaker), a probe, a cool-down, and
+the first success after this process's own failures.
+
+When Redis is away, every target falls back to its in-process ``TargetHealth``, which
+is fed all along, so it starts warm.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from . import _redis_scripts as lua
+from ._breaker import ADMITTED, Admission, TargetHealth
+from ._config import Policy, Target
+from ._exceptions import ConfigError
+from ._health import Health
+from ._redis_link import RedisLink, check_redis_url, describe_redis_url
+
+__all__ = ["RedisHealth"]
+
+_PLAIN = ADMITTED  # how a shared probe's outcome is reported to the local fallback
+
+
+@dataclass(frozen=True, slots=True)
+class _View:
+    """A target's shared state as this process last learned it (``time.time()`` seconds)."""
+
+    open_until: float = 0.0
+    cool_until: float = 0.0
+    probe_until: float = 0.0
+    version: int = -1
+
+
+class RedisHealth:
+    """Breakers, probes and cool-downs shared by every process using ``url`` and ``prefix``.
+
+    >>> Failover(chain, health=RedisHealth("redis://localhost:6379/0", prefix="myapp"))
+
+    ``FAILOVER_REDIS_URL`` and ``FAILOVER_REDIS_PREFIX`` do the same from the environment.
+    Commands time out after ``timeout`` seconds and are never retried: if Redis is away,
+    each process uses its own in-process health and tries Redis again every second.
+    """
+
+    def __init__(self, url: str, *, prefix: str = "failover", timeout: float = 0.05) -> None:
+        check_redis_url(url)
+        try:
+            import redis as _redis_py  # noqa: F401 - only to give a clear error if missing
+        except ImportError:
+            raise ConfigError(
+                'shared health needs redis-py: pip install "failover[redis]"',
+                variable="FAILOVER_REDIS_URL",
+            ) from None
+        if not prefix or any(c in prefix for c in "{} "):
+            raise ConfigError(
+                f"FAILOVER_REDIS_PREFIX must be non-empty, without braces or spaces: {prefix!r}",
+                variable="FAILOVER_REDIS_PREFIX",
+            )
+        self.prefix = prefix
+        self._where = describe_redis_url(url)
+        self._targets: dict[str, _SharedHealth] = {}
+        self._lock = threading.Lock()
+        self._link = RedisLink(
+            url,
+            f"{prefix}:health",
+            timeout=timeout,
+            on_message=self._message,
+            on_reconnect=self._reload,
+        )
+        self._scripts = {
+            name: self._link.redis.register_script(getattr(lua, name))
+            for name in ("FAIL", "PROBE", "VERDICT", "RELEASE", "COOL", "READ")
+        }
+        self._link.start()
+
+    @property
+    def connected(self) -> bool:
+        """False while Redis is away and each process uses its own health."""
+        return self._link.up
+
+    def for_target(self, target: Target, policy: Policy) -> Health:
+        tid = hashlib.sha256(repr(target.key).encode()).hexdigest()[:20]
+        with self._lock:
+            health = self._targets.get(tid)
+            if health is None:
+                health = self._targets[tid] = _SharedHealth(self, tid, target, policy)
+        health.load()
+        return health
+
+    def script(self, name: str, health: _SharedHealth, *args: str | int) -> list[int] | None:
+        """Run one of ``_redis_scripts``' scripts for ``health``; None if Redis is away."""
+        argv: list[str | int] = [
+            health.tid,
+            f"{self.prefix}:health",
+            health.keep_ms,
+            _ms(time.time()),
+            *args,
+        ]
+        reply: Any = self._link.run(lambda _: self._scripts[name](health.keys, argv))
+        return None if reply is None else [int(x) for x in reply]
+
+    def command(self, fn: Any) -> Any:
+        return self._link.run(fn)
+
+    @property
+    def up(self) -> bool:
+        return self._link.up
+
+    def _message(self, data: str) -> None:
+        tid, *state = data.split()
+        health = self._targets.get(tid)
+        if health is not None and len(state) == 4:
+            health.apply([0, *(int(x) for x in state)])
+
+    def _reload(self) -> None:
+        for health in list(self._targets.values()):
+            health.load()
+
+    def close(self) -> None:
+        self._link.close()
+
+    def __repr__(self) -> str:
+        return f"RedisHealth({self._where!r}, prefix={self.prefix!r})"
+
+
+def _ms(seconds: float) -> int:
+    return int(seconds * 1000)
+
+
+class _SharedHealth:
+    """One target's health: the fleet's state when Redis is up, this process's when not."""
+
+    def __init__(self, store: RedisHealth, tid: str, target: Target, policy: Policy) -> None:
+        self.tid = tid
+        tag = f"{store.prefix}:{{{tid}}}"  # the braces: one Cluster slot per target
+        self.keys = [tag, f"{tag}:probe", f"{tag}:version"]
+        self.keep_ms = _ms(max(2 * policy.breaker_reset, 60.0))
+        self._store = store
+        self._fail_max = policy.breaker_fail_max
+        self._reset_ms = _ms(policy.breaker_reset)
+        # A probe may take a whole attempt; its lease outlives that a little.
+        self._lease_ms = _ms(policy.attempt_timeout + 1.0)
+        self._local = TargetHealth(
+            target.label, fail_max=policy.breaker_fail_max, reset_timeout=policy.breaker_reset
+        )
+        self._view = _View()
+        self._owes_reset = False  # this process failed since its last success
+        self._token = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+
+    # -- the view -------------------------------------------------------------------
+    def load(self) -> None:
+        reply = self._store.script("READ", self)
+        if reply is not None:
+            self.apply(reply)
+
+    def apply(self, reply: list[int]) -> None:
+        """Take a script's reply or a published change, unless it is older than the view."""
+        _, opened, cooled, probing, version = reply
+        if version >= self._view.version:
+            self._view = _View(opened / 1000, cooled / 1000, probing / 1000, version)
+
+    def _shared(self) -> bool:
+        return self._store.up
+
+    # -- Health -----------------------------------------------------------------------
+    @property
+    def state(self) -> str:
+        if not self._shared():
+            return self._local.state
+        view, now = self._view, time.time()
+        if not view.open_until:
+            return "closed"
+        return "open" if now < view.open_until else "half-open"
+
+    def peek(self) -> Admission:
+        if not self._shared():
+            return self._local.peek()
+        view, now = self._view, time.time()
+        if now < view.cool_until:
+            return Admission(False, reason="cooling_down", retry_at=view.cool_until)
+        if now < view.open_until:
+            return Admission(False, reason="breaker_open", retry_at=view.open_until)
+        return ADMITTED
+
+    def admit(self) -> Admission:
+        if not self._shared():
+            return self._local.admit()
+        seen = self.peek()
+        if not seen.allowed or not self._view.open_until:
+            return seen
+        # The reset time has passed: one process in the fleet gets the probe.
+        if time.time() < self._view.probe_until:
+            return Admission(False, reason="breaker_open", retry_at=self._view.probe_until)
+        token = f"{self._token}-{uuid.uuid4().hex[:8]}"
+        reply = self._store.script("PROBE", self, token, self._lease_ms)
+        if reply is None:  # Redis went away just now
+            return self._local.admit()
+        self.apply(reply)
+        if reply[0] == 2:
+            return ADMITTED
+        if reply[0] == 1:
+            return Admission(True, probe=True, token=token)
+        return Admission(False, reason="breaker_open", retry_at=time.time() + 1.0)
+
+    def release(self, admission: Admission) -> None:
+        if admission.token:
+            self._verdict("RELEASE", admission)
+        else:
+            self._local.release(admission)
+
+    def record_success(self, admission: Admission) -> None:
+        if admission.token:
+            self._local.record_success(_PLAIN)
+            self._verdict("VERDICT", admission, 1)
+            return
+        self._local.record_success(admission)
+        if self._owes_reset:  # the fleet's count of consecutive failures starts over
+            self._owes_reset = False
+            self._store.command(lambda redis: redis.hset(self.keys[0], "fails", 0))
+
+    def record_failure(self, admission: Admission) -> None:
+        if admission.token:
+            self._local.record_failure(_PLAIN)
+            self._verdict("VERDICT", admission, 0)
+            return
+        self._local.record_failure(admission)
+        self._owes_reset = True
+        reply = self._store.script("FAIL", self, self._fail_max, self._reset_ms)
+        if reply is not None:
+            self.apply(reply)
+
+    def cool_down(self, seconds: float) -> None:
+        self._local.cool_down(seconds)
+        reply = self._store.script("COOL", self, _ms(time.time() + seconds))
+        if reply is not None:
+            self.apply(reply)
+
+    def _verdict(self, script: str, admission: Admission, *ok: int) -> None:
+        args: list[str | int] = [admission.token, *ok]
+        if script == "VERDICT":
+            args.append(self._reset_ms)
+        reply = self._store.script(script, self, *args)
+        if reply is not None:
+            self.apply(reply)

@@ -1,0 +1,103 @@
+"""The Lua scripts that change a target's shared health, each one atomic in Redis.
+
+Every script takes the same three keys, which share one hash tag and so one Redis
+Cluster slot: ``KEYS[1]`` the state hash (``fails``, ``open_until``, ``cool_until``, in
+ms), ``KEYS[2]`` the probe lease, ``KEYS[3]`` the version counter (it never expires,
+so a version never goes back). ``ARGV`` starts with the target id, the channel, how
+long to keep a quiet state (ms) and the caller's clock (ms). Every script returns
+``{code, open_until, cool_until, probe_until, version}``, and one that changes the
+state publishes ``"<tid> <open_until> <cool_until> <probe_until> <version>"``.
+"""
+
+from __future__ import annotations
+
+_COMMON = """
+local now = tonumber(ARGV[4])
+local function state(code)
+  local s = redis.call('HMGET', KEYS[1], 'open_until', 'cool_until')
+  local ttl = redis.call('PTTL', KEYS[2])
+  local probe = 0
+  if ttl > 0 then probe = now + ttl end
+  local v = tonumber(redis.call('GET', KEYS[3])) or 0
+  return {code, tonumber(s[1]) or 0, tonumber(s[2]) or 0, probe, v}
+end
+local function changed(code)
+  redis.call('INCR', KEYS[3])
+  local st = state(code)
+  local keep = math.max(st[2] - now, st[3] - now, 0) + tonumber(ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], keep)
+  local message = table.concat({ARGV[1], st[2], st[3], st[4], st[5]}, ' ')
+  redis.call('PUBLISH', ARGV[2], message)
+  return st
+end
+local open_until = tonumber(redis.call('HGET', KEYS[1], 'open_until')) or 0
+"""
+
+# A counted failure (ARGV[5] fail_max, ARGV[6] reset ms). Code 1: the target is open.
+FAIL = (
+    _COMMON
+    + """
+if open_until > now then return state(1) end
+local fails = redis.call('HINCRBY', KEYS[1], 'fails', 1)
+if fails >= tonumber(ARGV[5]) then
+  redis.call('HSET', KEYS[1], 'open_until', now + tonumber(ARGV[6]), 'fails', 0)
+  return changed(1)
+end
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]))
+return state(0)
+"""
+)
+
+# Ask for the half-open probe (ARGV[5] token, ARGV[6] lease ms). Code 2: closed meanwhile
+# (call normally); 1: this caller probes; 0: still open, or another caller probes.
+PROBE = (
+    _COMMON
+    + """
+if open_until == 0 then return state(2) end
+if open_until > now then return state(0) end
+if redis.call('SET', KEYS[2], ARGV[5], 'NX', 'PX', ARGV[6]) then return changed(1) end
+return state(0)
+"""
+)
+
+# The probe's verdict (ARGV[5] token, ARGV[6] "1" success / "0" failure, ARGV[7] reset ms).
+VERDICT = (
+    _COMMON
+    + """
+if redis.call('GET', KEYS[2]) == ARGV[5] then redis.call('DEL', KEYS[2]) end
+if ARGV[6] == '1' then
+  redis.call('HSET', KEYS[1], 'open_until', 0, 'fails', 0)
+else
+  redis.call('HSET', KEYS[1], 'open_until', now + tonumber(ARGV[7]), 'fails', 0)
+end
+return changed(0)
+"""
+)
+
+# A probe that ended without a verdict (cancelled) gives its lease back (ARGV[5] token).
+RELEASE = (
+    _COMMON
+    + """
+if redis.call('GET', KEYS[2]) == ARGV[5] then
+  redis.call('DEL', KEYS[2])
+  return changed(0)
+end
+return state(0)
+"""
+)
+
+# Skip the target until ARGV[5] (ms), without counting a failure (429, quota, key).
+COOL = (
+    _COMMON
+    + """
+local cool = tonumber(redis.call('HGET', KEYS[1], 'cool_until')) or 0
+if tonumber(ARGV[5]) > cool then
+  redis.call('HSET', KEYS[1], 'cool_until', ARGV[5])
+  return changed(0)
+end
+return state(0)
+"""
+)
+
+# Read the state (after a reconnection).
+READ = _COMMON + "\nreturn state(0)\n"

@@ -1,0 +1,228 @@
+"""Health shared through a real Redis. Each ``RedisHealth`` has its own connections and
+listener, as a separate process would; tests/test_fleet.py uses real processes."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+import redis
+
+from failover import AsyncFailover, ConfigError, Failover, Outcome, Policy, RedisHealth
+from failover.testing import FakeProvider, Fault, closed_port_url
+
+from .conftest import FAST, MESSAGES, SECRET, target
+
+P, B = "primary/model-x", "backup/model-x"  # the targets' labels
+SHARED = dataclasses.replace(FAST, max_retries=0, breaker_fail_max=3, breaker_reset=30.0)
+
+
+@pytest.fixture
+def stores(redis_url: str, redis_prefix: str) -> Iterator[Callable[[], RedisHealth]]:
+    made: list[RedisHealth] = []
+
+    def make() -> RedisHealth:
+        made.append(RedisHealth(redis_url, prefix=redis_prefix))
+        return made[-1]
+
+    yield make
+    for store in made:
+        store.close()
+
+
+def _client(
+    store: RedisHealth, primary: FakeProvider, backup: FakeProvider, policy: Policy
+) -> Failover:
+    return Failover(
+        [target(primary, "primary"), target(backup, "backup")], policy=policy, health=store
+    )
+
+
+def _eventually(check: Callable[[], bool], within: float = 2.0) -> float:
+    """Seconds until ``check()`` held (fails the test after ``within``)."""
+    started = time.monotonic()
+    while not check():
+        assert time.monotonic() - started < within, "never happened"
+        time.sleep(0.002)
+    return time.monotonic() - started
+
+
+def test_a_trip_in_one_process_keeps_the_others_away(
+    stores: Callable[[], RedisHealth], primary: FakeProvider, secondary: FakeProvider
+) -> None:
+    primary.set_mode(Fault.status(503))
+    with (
+        _client(stores(), primary, secondary, SHARED) as a,
+        _client(stores(), primary, secondary, SHARED) as b,
+    ):
+        assert b.breaker_state(P) == "closed"
+        for _ in range(3):
+            a.chat.completions.create(messages=MESSAGES)
+        assert len(primary.requests) == 3 and a.breaker_state(P) == "open"
+        # The change is pushed to b, which never failed a call itself.
+        assert _eventually(lambda: b.breaker_state(P) == "open") < 1.0
+        for _ in range(5):
+            report = b.chat.completions.with_report.create(messages=MESSAGES)
+            assert report.attempts[0].outcome is Outcome.SKIPPED
+        assert len(primary.requests) == 3
+
+
+def test_exactly_one_probe_per_reset_window_for_the_fleet(
+    stores: Callable[[], RedisHealth], primary: FakeProvider, secondary: FakeProvider
+) -> None:
+    primary.set_mode(Fault.status(503))
+    policy = dataclasses.replace(SHARED, breaker_reset=0.6)
+    clients = [_client(stores(), primary, secondary, policy) for _ in range(3)]
+    for _ in range(3):
+        clients[0].chat.completions.create(messages=MESSAGES)
+    _eventually(lambda: all(c.breaker_state(P) == "open" for c in clients))
+    tripped = len(primary.requests)
+
+    def hammer(client: Failover, until: float) -> None:
+        while time.monotonic() < until:
+            client.chat.completions.create(messages=MESSAGES)
+
+    for window in range(2):
+        time.sleep(0.65)  # the reset time has passed: half-open, fleet-wide
+        until = time.monotonic() + 0.3
+        workers = [threading.Thread(target=hammer, args=(c, until)) for c in clients]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        assert len(primary.requests) == tripped + window + 1  # one probe, failed: open again
+    for client in clients:
+        client.close()
+
+
+def test_a_good_probe_closes_the_breaker_everywhere(
+    stores: Callable[[], RedisHealth], primary: FakeProvider, secondary: FakeProvider
+) -> None:
+    primary.set_mode(Fault.status(503))
+    policy = dataclasses.replace(SHARED, breaker_reset=0.3)
+    with (
+        _client(stores(), primary, secondary, policy) as a,
+        _client(stores(), primary, secondary, policy) as b,
+    ):
+        for _ in range(3):
+            a.chat.completions.create(messages=MESSAGES)
+        _eventually(lambda: b.breaker_state(P) == "open")
+        primary.set_mode(None)
+        time.sleep(0.35)
+        assert a.chat.completions.with_report.create(messages=MESSAGES).target == P
+        _eventually(lambda: b.breaker_state(P) == "closed")
+        assert b.chat.completions.with_report.create(messages=MESSAGES).target == P
+
+
+def test_a_rate_limit_seen_by_one_process_cools_the_others(
+    stores: Callable[[], RedisHealth], primary: FakeProvider, secondary: FakeProvider
+) -> None:
+    primary.enqueue(Fault.rate_limit(retry_after=2))
+    with (
+        _client(stores(), primary, secondary, SHARED) as a,
+        _client(stores(), primary, secondary, SHARED) as b,
+    ):
+        assert a.chat.completions.with_report.create(messages=MESSAGES).target == B
+        seen = time.monotonic()
+        _eventually(lambda: not b._router.health[target(primary, "primary").key].peek().allowed)
+        while time.monotonic() - seen < 1.8:
+            assert b.chat.completions.with_report.create(messages=MESSAGES).target == B
+            time.sleep(0.1)
+        assert len(primary.requests) == 1
+        time.sleep(max(0.0, 2.2 - (time.monotonic() - seen)))
+        assert b.chat.completions.with_report.create(messages=MESSAGES).target == P
+
+
+async def test_async_clients_share_the_same_state(
+    stores: Callable[[], RedisHealth], primary: FakeProvider, secondary: FakeProvider
+) -> None:
+    primary.set_mode(Fault.status(503))
+    chain = [target(primary, "primary"), target(secondary, "backup")]
+    async with (
+        AsyncFailover(chain, policy=SHARED, health=stores()) as a,
+        AsyncFailover(chain, policy=SHARED, health=stores()) as b,
+    ):
+        for _ in range(3):
+            await a.chat.completions.create(messages=MESSAGES)
+        await asyncio.to_thread(_eventually, lambda: b.breaker_state(P) == "open")
+        await b.chat.completions.create(messages=MESSAGES)
+    assert len(primary.requests) == 3
+
+
+def test_keys_name_no_api_key_and_share_one_cluster_slot(
+    stores: Callable[[], RedisHealth],
+    redis_url: str,
+    redis_prefix: str,
+    primary: FakeProvider,
+    secondary: FakeProvider,
+) -> None:
+    primary.set_mode(Fault.status(503))
+    with _client(stores(), primary, secondary, SHARED) as a:
+        for _ in range(3):
+            a.chat.completions.create(messages=MESSAGES)
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    keys = list(client.scan_iter(f"{redis_prefix}:*"))
+    assert keys
+    tags = {key.split("{")[1].split("}")[0] for key in keys}
+    assert len(tags) == 1  # the primary's keys only, all in the slot of its hash tag
+    for key in keys:
+        assert SECRET not in key
+        value = client.hgetall(key) if client.type(key) == "hash" else client.get(key)
+        assert SECRET not in str(value)
+
+
+def test_without_redis_each_process_uses_its_own_health(
+    primary: FakeProvider, secondary: FakeProvider, caplog: pytest.LogCaptureFixture
+) -> None:
+    dead = closed_port_url().replace("http://", "redis://").removesuffix("/v1")
+    primary.set_mode(Fault.status(503))
+    caplog.set_level(logging.WARNING, logger="failover")
+    store = RedisHealth(dead, prefix="unused")
+    with _client(store, primary, secondary, SHARED) as client:
+        started = time.monotonic()
+        for _ in range(6):
+            assert client.chat.completions.with_report.create(messages=MESSAGES).target == B
+        assert time.monotonic() - started < 3.0
+        assert len(primary.requests) == 3 and client.breaker_state(P) == "open"
+    store.close()
+    unavailable = [r for r in caplog.records if "is unavailable" in r.getMessage()]
+    assert len(unavailable) == 1  # one warning for the transition, not one per call
+
+
+@pytest.mark.parametrize(
+    "url", ["http://localhost:6379", "redis://", "redis://host:port", "unix://", "localhost:6379"]
+)
+def test_a_malformed_url_names_the_variable(url: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        RedisHealth(url)
+    assert info.value.variable == "FAILOVER_REDIS_URL"
+    env = {"FAILOVER_CHAIN": "ollama/llama3.2", "FAILOVER_REDIS_URL": url}
+    with pytest.raises(ConfigError, match="FAILOVER_REDIS_URL"):
+        Failover.from_env(env)
+
+
+def test_the_environment_turns_it_on(
+    redis_url: str, redis_prefix: str, primary: FakeProvider, secondary: FakeProvider
+) -> None:
+    primary.set_mode(Fault.status(503))
+    env = {
+        "FAILOVER_CHAIN": "p/m,b/m",
+        "FAILOVER_PROVIDER_P_API": "openai",
+        "FAILOVER_PROVIDER_P_BASE_URL": primary.base_url,
+        "FAILOVER_PROVIDER_B_API": "anthropic",
+        "FAILOVER_PROVIDER_B_BASE_URL": secondary.base_url,
+        "FAILOVER_PROVIDER_B_API_KEY": SECRET,
+        "FAILOVER_MAX_RETRIES": "0",
+        "FAILOVER_BREAKER_FAIL_MAX": "2",
+        "FAILOVER_REDIS_URL": redis_url,
+        "FAILOVER_REDIS_PREFIX": redis_prefix,
+    }
+    with Failover.from_env(env) as a, Failover.from_env(env) as b:
+        for _ in range(2):
+            a.chat.completions.create(messages=MESSAGES)
+        _eventually(lambda: b.breaker_state("p/m") == "open")
