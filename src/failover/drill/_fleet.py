@@ -1,0 +1,144 @@
+"""The fleet drill: N worker processes, one chain, a primary that dies for a while.
+
+``failover drill --processes N [--redis URL]`` runs it twice, with health shared through
+Redis and with each process on its own, and prints the calls the dead primary received
+from the whole fleet in each case. Each worker is ``python -m failover.drill._fleet``:
+it reads its spec as JSON on stdin, calls in a loop from ``t0`` for ``seconds``, and
+prints what happened as JSON on stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .._client import Failover
+from .._config import Policy, Target
+from .._exceptions import FailoverError
+from .._health import HealthStore, LocalHealth
+
+__all__ = ["FleetRun", "fleet_policy", "run_fleet"]
+
+_MESSAGES = [{"role": "user", "content": "Status?"}]
+
+
+def fleet_policy() -> Policy:
+    """The issue's figures: 3 failures open a breaker for 1 s; no retries in place."""
+    return Policy(
+        max_retries=0,
+        timeout=10.0,
+        attempt_timeout=2.0,
+        connect_timeout=0.5,
+        breaker_fail_max=3,
+        breaker_reset=1.0,
+    )
+
+
+@dataclass
+class FleetRun:
+    """What one worker saw: answered and failed calls, and its slowest call."""
+
+    answered: int = 0
+    failed: int = 0
+    slowest_s: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+
+def run_fleet(
+    processes: int,
+    chain: list[dict[str, str]],
+    *,
+    redis_url: str | None,
+    prefix: str,
+    seconds: float,
+    policy: Policy | None = None,
+    on_start: Callable[[float], None] | None = None,
+) -> list[FleetRun]:
+    """Start ``processes`` workers; once all are ready, they call together for
+    ``seconds`` from ``t0`` (``time.time()``), which ``on_start`` receives first.
+    ``chain`` items are ``{"name", "api", "base_url"}``."""
+    spec = {
+        "chain": chain,
+        "policy": asdict(policy or fleet_policy()),
+        "redis_url": redis_url,
+        "prefix": prefix,
+        "seconds": seconds,
+    }
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "failover.drill._fleet"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(processes)
+    ]
+    try:
+        for worker in workers:
+            assert worker.stdin is not None and worker.stdout is not None
+            worker.stdin.write(json.dumps(spec) + "\n")
+            worker.stdin.flush()
+        for worker in workers:  # each builds its client (imports, Redis) before the start
+            assert worker.stdout is not None
+            if worker.stdout.readline().strip() != "ready":
+                raise RuntimeError(f"fleet worker {worker.pid} did not start")
+        t0 = time.time() + 0.2
+        if on_start is not None:
+            on_start(t0)
+        for worker in workers:  # all of them first: communicate() waits for the end
+            assert worker.stdin is not None
+            worker.stdin.write(json.dumps({"t0": t0}) + "\n")
+            worker.stdin.flush()
+        runs = []
+        for worker in workers:
+            out, _ = worker.communicate(timeout=seconds + 60)
+            runs.append(FleetRun(**json.loads(out.strip().splitlines()[-1])))
+        return runs
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait(5)
+
+
+def _work(spec: dict[str, Any]) -> FleetRun:
+    chain = [
+        Target(t["name"], "m", api=t["api"], base_url=t["base_url"], api_key="drill-not-a-key")
+        for t in spec["chain"]
+    ]
+    health: HealthStore = LocalHealth()
+    if spec["redis_url"]:
+        from .._redis_health import RedisHealth
+
+        health = RedisHealth(spec["redis_url"], prefix=spec["prefix"])
+    run = FleetRun()
+    with Failover(chain, policy=Policy(**spec["policy"]), health=health) as client:
+        print("ready", flush=True)
+        t0 = float(json.loads(sys.stdin.readline())["t0"])
+        time.sleep(max(0.0, t0 - time.time()))
+        end = t0 + spec["seconds"]
+        while time.time() < end:
+            started = time.monotonic()
+            try:
+                client.chat.completions.create(messages=_MESSAGES)
+                run.answered += 1
+            except FailoverError as exc:
+                run.failed += 1
+                run.errors = [*run.errors, str(exc).splitlines()[0]][-5:]
+            run.slowest_s = max(run.slowest_s, time.monotonic() - started)
+    health.close()
+    return run
+
+
+def main() -> int:
+    print(json.dumps(asdict(_work(json.loads(sys.stdin.readline())))), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,195 @@
+"""A fleet sharing health through Redis: real worker processes, a real Redis, and a Redis
+of the test's own that it kills and restarts."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from failover import Failover, RedisHealth
+from failover.drill._fleet import fleet_policy, run_fleet
+from failover.testing import FakeProvider, Fault
+
+from .conftest import FAST, MESSAGES, target
+
+WORKERS = 4
+
+
+def _chain(primary: FakeProvider, backup: FakeProvider) -> list[dict[str, str]]:
+    return [
+        {"name": "primary", "api": primary.api, "base_url": primary.base_url},
+        {"name": "backup", "api": backup.api, "base_url": backup.base_url},
+    ]
+
+
+def _faulted_at(fake: FakeProvider) -> list[float]:
+    return sorted(r.arrived_at for r in fake.requests if r.fault is not None)
+
+
+def test_a_dead_primary_gets_one_breakers_worth_of_calls_from_the_whole_fleet(
+    redis_url: str, redis_prefix: str, primary: FakeProvider, secondary: FakeProvider
+) -> None:
+    policy = fleet_policy()  # fail_max 3, reset 1 s
+    primary.set_mode(Fault.status(503))
+    timers: list[threading.Timer] = []
+
+    def dead_for_3_s(t0: float) -> None:
+        timers.append(threading.Timer(t0 + 3.0 - time.time(), primary.set_mode, args=(None,)))
+        timers[0].start()
+
+    runs = run_fleet(
+        WORKERS,
+        _chain(primary, secondary),
+        redis_url=redis_url,
+        prefix=redis_prefix,
+        seconds=4.0,
+        policy=policy,
+        on_start=dead_for_3_s,
+    )
+    timers[0].join()
+    assert sum(r.failed for r in runs) == 0 and all(r.answered > 50 for r in runs), runs
+    dead = _faulted_at(primary)
+    # fail_max failures trip it; each other worker may have had one call in flight.
+    tripped, stragglers = policy.breaker_fail_max, WORKERS - 1
+    probes = [t for t in dead if t > dead[tripped - 1] + 0.5]
+    assert len(dead) - len(probes) <= tripped + stragglers, dead
+    # Then one probe per reset window for the whole fleet, never two in one window.
+    gaps = [b - a for a, b in zip([dead[tripped - 1], *probes], probes, strict=False)]
+    assert all(gap >= 0.9 for gap in gaps), gaps
+    assert 1 <= len(probes) <= 3
+    assert len(dead) <= tripped + stragglers + 3  # the issue's bound: at most 10
+
+
+def test_a_rate_limit_keeps_the_whole_fleet_away_for_its_retry_after(
+    redis_url: str, redis_prefix: str, primary: FakeProvider, secondary: FakeProvider
+) -> None:
+    timers: list[threading.Timer] = []
+
+    def rate_limit_soon(t0: float) -> None:
+        limit = Fault.rate_limit(retry_after=2)
+        timers.append(threading.Timer(t0 + 0.5 - time.time(), primary.enqueue, args=(limit,)))
+        timers[0].start()
+
+    runs = run_fleet(
+        WORKERS,
+        _chain(primary, secondary),
+        redis_url=redis_url,
+        prefix=redis_prefix,
+        seconds=3.5,
+        on_start=rate_limit_soon,
+    )
+    timers[0].join()
+    assert sum(r.failed for r in runs) == 0
+    limited = next(r.arrived_at for r in primary.requests if r.fault is not None)
+    # Calls already in flight when the 429 was served may still land just after it.
+    during = [r for r in primary.requests if limited + 0.1 < r.arrived_at < limited + 1.9]
+    after = [r for r in primary.requests if r.arrived_at > limited + 2.1]
+    assert during == [] and after, (len(during), len(after))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def _own_redis(port: int) -> Iterator[subprocess.Popen[bytes]]:
+    """A Redis of this test's own, ended by its pid (never the machine's)."""
+    proc = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 5
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.1):
+                break
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.02)
+        yield proc
+    finally:
+        proc.kill()
+        proc.wait(5)
+
+
+def _wait(check: object, within: float = 5.0) -> None:
+    deadline = time.monotonic() + within
+    while not check():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "never happened"
+        time.sleep(0.02)
+
+
+def test_redis_killed_mid_run_fails_nothing_and_sharing_resumes(
+    redis_url: str, primary: FakeProvider, secondary: FakeProvider, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="failover")
+    port = _free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    policy = dataclasses.replace(FAST, max_retries=0, breaker_fail_max=3, breaker_reset=0.5)
+    chain = [target(primary, "primary"), target(secondary, "backup")]
+    label = chain[0].label
+    slowest, failures = 0.0, 0
+
+    def call(client: Failover) -> None:
+        nonlocal slowest, failures
+        started = time.monotonic()
+        try:
+            client.chat.completions.create(messages=MESSAGES)
+        except Exception:
+            failures += 1
+        slowest = max(slowest, time.monotonic() - started)
+
+    with _own_redis(port) as server:
+        a_store, b_store = RedisHealth(url, prefix="kill"), RedisHealth(url, prefix="kill")
+        with (
+            Failover(chain, policy=policy, health=a_store) as a,
+            Failover(chain, policy=policy, health=b_store) as b,
+        ):
+            for _ in range(5):
+                call(a)
+                call(b)
+            server.kill()  # mid-run
+            server.wait(5)
+            primary.set_mode(Fault.status(503))
+            for _ in range(40):
+                call(a)
+                call(b)
+            assert failures == 0 and slowest < 1.0, (failures, slowest)
+            assert not a_store.connected
+            # The local breakers took over: each process tripped on its own.
+            assert a.breaker_state(label) == "open" and b.breaker_state(label) == "open"
+            with _own_redis(port):  # Redis is back, on the same address
+                _wait(lambda: a_store.connected and b_store.connected)
+                time.sleep(0.6)  # both local breakers have reset
+                primary.set_mode(Fault.status(503))
+                for _ in range(6):
+                    call(a)
+                _wait(lambda: b.breaker_state(label) == "open")  # shared again
+                a_store.close()
+                b_store.close()
+            assert failures == 0
+    messages = [r.getMessage() for r in caplog.records]
+    # One warning per store for each transition, not one per call.
+    assert sum("is unavailable" in m for m in messages) == 2
+    assert sum("is back" in m for m in messages) == 2
