@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import logging
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -193,3 +196,24 @@ def test_redis_killed_mid_run_fails_nothing_and_sharing_resumes(
     # One warning per store for each transition, not one per call.
     assert sum("is unavailable" in m for m in messages) == 2
     assert sum("is back" in m for m in messages) == 2
+
+
+def test_the_fleet_drill_compares_shared_and_per_process_health(
+    redis_url: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "fleet.json"
+    args = ["--processes", "3", "--redis", redis_url, "--seconds", "4", "--json", str(out)]
+    done = subprocess.run(
+        [sys.executable, "-m", "failover", "drill", *args],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    shared, alone = json.loads(out.read_text())["rows"]
+    assert shared["health"] == "shared through Redis" and alone["health"] == "each process alone"
+    assert shared["failed"] == alone["failed"] == 0
+    # 3 processes each trip their own breaker (9 calls) and probe on their own.
+    assert shared["dead_primary_calls"] < alone["dead_primary_calls"]
+    assert "calls to the dead primary" in done.stdout

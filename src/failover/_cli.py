@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -24,8 +25,14 @@ Replay a provider outage against fake providers on 127.0.0.1: no keys, no networ
 The primary refuses connections, then rate-limits, then hangs, and the chain answers
 through it all.
 
-example:
+With --processes N, N worker processes share the chain instead, the primary is down
+for the first 60% of the run, and the calls it received from the whole fleet are
+printed with health shared through Redis (--redis URL, or FAILOVER_REDIS_URL) and with
+each process on its own.
+
+examples:
   failover drill --seconds 20 --json drill.json
+  failover drill --processes 4 --redis redis://localhost:6379/0 --seconds 6
 """
 
 _DOCTOR = """\
@@ -50,10 +57,16 @@ exit status:
 def _drill(args: argparse.Namespace) -> int:
     try:
         from .drill import run_drill
+        from .drill._fleet import run_fleet_drill
     except ImportError as exc:
         print(_EXTRA_HINT.format(extra="drill"), f"({exc})", file=sys.stderr)
         return 2
-    return run_drill(args.seconds, args.json, args.workers)
+    if args.processes:
+        redis_url = args.redis or os.environ.get("FAILOVER_REDIS_URL") or None
+        seconds = 8.0 if args.seconds is None else args.seconds
+        return run_fleet_drill(args.processes, seconds, redis_url, args.json)
+    seconds = 60.0 if args.seconds is None else args.seconds
+    return run_drill(seconds, args.json, args.workers)
 
 
 def _doctor(args: argparse.Namespace) -> int:
@@ -75,10 +88,16 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=raw,
     )
     drill.add_argument(
-        "--seconds", type=float, default=60.0, help="length of the drill (default 60)"
+        "--seconds", type=float, help="length of the drill (default 60; with --processes 8)"
     )
     drill.add_argument("--json", metavar="PATH", help="write the summary as JSON to PATH")
     drill.add_argument("--workers", type=int, default=8, help="concurrent callers (default 8)")
+    drill.add_argument(
+        "--processes", type=int, metavar="N", help="run the fleet drill with N worker processes"
+    )
+    drill.add_argument(
+        "--redis", metavar="URL", help="with --processes: share health through this Redis"
+    )
     drill.set_defaults(func=_drill)
 
     doctor = commands.add_parser(

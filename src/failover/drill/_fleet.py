@@ -12,7 +12,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -21,8 +23,9 @@ from .._client import Failover
 from .._config import Policy, Target
 from .._exceptions import FailoverError
 from .._health import HealthStore, LocalHealth
+from ..testing import Fault
 
-__all__ = ["FleetRun", "fleet_policy", "run_fleet"]
+__all__ = ["FleetRun", "fleet_policy", "run_fleet", "run_fleet_drill"]
 
 _MESSAGES = [{"role": "user", "content": "Status?"}]
 
@@ -142,3 +145,74 @@ def main() -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _outage(
+    label: str, url: str | None, processes: int, seconds: float, dead_for: float, policy: Policy
+) -> dict[str, Any]:
+    """One fleet run against a primary that answers 503 for ``dead_for`` seconds."""
+    from ..testing import FakeProvider
+
+    with (
+        FakeProvider("openai", name="primary") as primary,
+        FakeProvider("anthropic", name="backup") as backup,
+    ):
+        chain = [
+            {"name": "primary", "api": "openai", "base_url": primary.base_url},
+            {"name": "backup", "api": "anthropic", "base_url": backup.base_url},
+        ]
+        primary.set_mode(Fault.status(503))
+        timers: list[threading.Timer] = []
+
+        def revive(t0: float) -> None:
+            timers.append(threading.Timer(t0 + dead_for - time.time(), primary.set_mode, (None,)))
+            timers[-1].start()
+
+        runs = run_fleet(
+            processes,
+            chain,
+            redis_url=url,
+            prefix=f"failover-drill-{uuid.uuid4().hex[:8]}",
+            seconds=seconds,
+            policy=policy,
+            on_start=revive,
+        )
+        for timer in timers:
+            timer.join()
+        return {
+            "health": label,
+            "dead_primary_calls": sum(1 for r in primary.requests if r.fault is not None),
+            "answered": sum(r.answered for r in runs),
+            "failed": sum(r.failed for r in runs),
+            "slowest_s": round(max(r.slowest_s for r in runs), 3),
+        }
+
+
+def run_fleet_drill(
+    processes: int, seconds: float, redis_url: str | None, json_path: str | None
+) -> int:
+    """``failover drill --processes N``: the fleet with shared health (if ``redis_url``)
+    and with each process alone, against the same outage; exit 1 if a call failed."""
+
+    policy = fleet_policy()
+    dead_for = round(seconds * 0.6, 1)
+    print(
+        f"fleet drill: {processes} processes, primary dead for {dead_for:g} s of {seconds:g} s, "
+        f"breakers open after {policy.breaker_fail_max} failures for {policy.breaker_reset:g} s"
+    )
+    modes: list[tuple[str, str | None]] = [("shared through Redis", redis_url)] if redis_url else []
+    modes.append(("each process alone", None))
+    rows = [_outage(label, url, processes, seconds, dead_for, policy) for label, url in modes]
+    head = f"{'health':<22} {'calls to the dead primary':>26} {'answered':>9} {'failed':>7}"
+    print(head + f" {'slowest':>8}")
+    for row in rows:
+        print(
+            f"{row['health']:<22} {row['dead_primary_calls']:>26} {row['answered']:>9} "
+            f"{row['failed']:>7} {row['slowest_s']:>7.2f}s"
+        )
+    if not redis_url:
+        print("(no --redis URL and no FAILOVER_REDIS_URL: the shared run was skipped)")
+    if json_path:
+        with open(json_path, "w") as out:
+            json.dump({"processes": processes, "seconds": seconds, "rows": rows}, out, indent=2)
+    return 1 if any(row["failed"] for row in rows) else 0
