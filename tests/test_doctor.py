@@ -158,3 +158,16 @@ def test_json_output_parses_and_masks_keys(primary: FakeProvider) -> None:
     (row,) = doc["targets"]
     assert row["status"] == "ok" and row["key"] == "sk-…cdef"
     assert SECRET not in done.stdout
+
+
+def test_a_malformed_redis_url_is_an_error_and_an_absent_redis_a_warning(
+    primary: FakeProvider,
+) -> None:
+    status, text = _doctor(_env(primary, FAILOVER_REDIS_URL="http://localhost:6379"))
+    assert status == EXIT_INVALID
+    assert "redis://" in _line(text, "error", "FAILOVER_REDIS_URL")
+    absent = closed_port_url().replace("http://", "redis://").removesuffix("/v1")
+    status, text = _doctor(_env(primary, FAILOVER_REDIS_URL=absent))
+    # Shared health without Redis still works, each process on its own.
+    assert status == EXIT_OK, text
+    assert "does not answer" in _line(text, "warning", "FAILOVER_REDIS_URL")

@@ -27,9 +27,10 @@ from . import __version__
 from ._attempts import Attempt
 from ._config import Policy, Target
 from ._decisions import ErrorKind
-from ._doctor_config import ConfigCheck, Entry, check_config
+from ._doctor_config import ConfigCheck, Entry, Finding, check_config
 from ._exceptions import FailoverError
 from ._redact import redact
+from ._redis_link import describe_redis_url
 
 __all__ = ["EXIT_DEGRADED", "EXIT_INVALID", "EXIT_NONE_USABLE", "EXIT_OK", "run_doctor"]
 
@@ -64,12 +65,14 @@ def _verdict(attempts: tuple[Attempt, ...]) -> str:
 def probe(target: Target, timeout: float) -> Probe:
     """One request of one token to ``target``, with no retries: can it answer at all?"""
     from ._client import Failover  # the vendor SDKs load only when something is probed
+    from ._health import LocalHealth
 
     if target.degraded:
         return Probe("static answer", False, detail="answers a fixed text; nothing to probe")
     policy = Policy(max_retries=0, timeout=timeout, attempt_timeout=timeout)
     started = time.monotonic()
-    with Failover([target], policy=policy) as client:
+    # In-process health: a probe's failure must not count against the fleet's breakers.
+    with Failover([target], policy=policy, health=LocalHealth()) as client:
         try:
             report = client.chat.completions.with_report.create(
                 messages=[{"role": "user", "content": "Reply with OK."}], max_tokens=1
@@ -95,6 +98,26 @@ def _probes(check: ConfigCheck, timeout: float, offline: bool) -> list[Probe]:
     # Together, not one after another: a chain of dead targets costs one timeout, not N.
     with ThreadPoolExecutor(max_workers=len(check.entries)) as pool:
         return list(pool.map(one, check.entries))
+
+
+def _ping_redis(url: str, check: ConfigCheck) -> None:
+    """Shared health that cannot reach Redis still works, each process on its own: a
+    warning, not an error."""
+    where = describe_redis_url(url)
+    try:
+        import redis
+
+        redis.Redis.from_url(url, socket_connect_timeout=2.0, socket_timeout=2.0).ping()
+    except ImportError:
+        check.findings.append(
+            Finding("error", "FAILOVER_REDIS_URL", 'needs redis-py: pip install "failover[redis]"')
+        )
+    except Exception as exc:
+        check.warn(
+            "FAILOVER_REDIS_URL",
+            f"Redis at {where} does not answer ({type(exc).__name__}); until it does, each "
+            "process keeps its own provider health",
+        )
 
 
 def _exit_status(check: ConfigCheck, probes: list[Probe], offline: bool) -> tuple[int, str]:
@@ -129,6 +152,8 @@ def run_doctor(
     """
     env = os.environ if env is None else env
     check = check_config(env)
+    if check.redis_url and not offline:
+        _ping_redis(check.redis_url, check)
     probes = _probes(check, timeout, offline)
     status, summary = _exit_status(check, probes, offline)
     text = (_as_json if as_json else _as_text)(check, probes, status, summary)

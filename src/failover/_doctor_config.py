@@ -27,6 +27,7 @@ from ._config import (
     resolve_target,
 )
 from ._exceptions import ConfigError
+from ._redis_link import check_redis_url
 
 __all__ = ["ConfigCheck", "Entry", "Finding", "check_config", "mask"]
 
@@ -59,6 +60,7 @@ class ConfigCheck:
     entries: list[Entry] = field(default_factory=list)
     policy: Policy | None = None
     keys: list[str] = field(default_factory=list)  # to scrub from anything printed
+    redis_url: str | None = None  # a valid FAILOVER_REDIS_URL, to be pinged
 
     @property
     def valid(self) -> bool:
@@ -81,6 +83,7 @@ def check_config(env: Mapping[str, str]) -> ConfigCheck:
     check = ConfigCheck()
     _check_policy(env, check)
     _check_chain(env, check)
+    _check_redis(env, check)
     if check.valid:
         try:  # the client's own reading is the last word: never pass what it refuses
             config_from_env(env)
@@ -153,6 +156,18 @@ def _entry(item: str, target: Target, env: Mapping[str, str], check: ConfigCheck
             f"{item}: no API key is set; fine only if the server at {target.base_url} needs none",
         )
     return Entry(item, target)
+
+
+def _check_redis(env: Mapping[str, str], check: ConfigCheck) -> None:
+    url = env.get("FAILOVER_REDIS_URL", "").strip()
+    if not url:
+        return
+    try:
+        check_redis_url(url)
+    except ConfigError as exc:
+        check.error(exc, "FAILOVER_REDIS_URL")
+        return
+    check.redis_url = url
 
 
 def _check_names(env: Mapping[str, str], check: ConfigCheck) -> None:
