@@ -45,6 +45,7 @@ class Profile:
     stream_rounds: int  # streams: interleaved rounds ...
     stream_batch: int  # ... of this many 10-chunk streams per contender (a fifth as many
     # 200-chunk ones)
+    fleet_rounds: int  # fleets: rounds of every fleet size and contender
 
     @property
     def results(self) -> Path:
@@ -67,6 +68,7 @@ FULL = Profile(
     bound_batch=200,
     stream_rounds=7,
     stream_batch=200,
+    fleet_rounds=3,
 )
 QUICK = Profile(
     "quick",
@@ -83,6 +85,7 @@ QUICK = Profile(
     bound_batch=40,
     stream_rounds=5,
     stream_batch=40,
+    fleet_rounds=1,
 )
 
 

@@ -20,11 +20,16 @@ VENV = BENCH / ".venv-litellm"
 PYTHON = VENV / "bin" / "python"
 
 
+# redis-py for LiteLLM's shared cooldowns (redis_host/redis_port) in the fleet benchmark.
+PEER_PACKAGES = (f"litellm=={LITELLM_VERSION}", "redis")
+
+
 def installed_version() -> str | None:
-    """LiteLLM's version in the venv, read from its metadata (no slow import)."""
+    """LiteLLM's version in the venv, read from its metadata (no slow import); None if
+    it or redis-py is missing."""
     if not PYTHON.exists():
         return None
-    probe = "import importlib.metadata as m; print(m.version('litellm'))"
+    probe = "import importlib.metadata as m; m.version('redis'); print(m.version('litellm'))"
     done = subprocess.run([PYTHON, "-c", probe], capture_output=True, text=True, timeout=60)
     return done.stdout.strip() if done.returncode == 0 else None
 
@@ -37,7 +42,7 @@ def ensure_venv(log: IO[str]) -> Path:
     base = str(getattr(sys, "_base_executable", sys.executable))
     subprocess.run([base, "-m", "venv", str(VENV)], check=True, timeout=300)
     pip = [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, f"litellm=={LITELLM_VERSION}"], check=True, timeout=900, stderr=log)
+    subprocess.run([*pip, *PEER_PACKAGES], check=True, timeout=900, stderr=log)
     return PYTHON
 
 

@@ -1,7 +1,8 @@
 """The one command: ``python benchmarks/run.py [--quick] [--only NAME ...]``.
 
 Creates LiteLLM's venv if missing, starts the fake providers in their own process,
-runs the start-up, overhead, outage, bound/first-request and streams benchmarks, writes
+runs the start-up, overhead, outage, bound/first-request, streams and fleet benchmarks
+(the last needs Redis: ``FAILOVER_REDIS_URL``, default the local one), writes
 ``results/*.json`` and renders ``results/summary.md`` from them (``--quick``: ``results/quick/``).
 """
 
@@ -21,12 +22,13 @@ from typing import Any
 if not __package__:  # run as a script: make ``benchmarks`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import bound_cost, outage, overhead, startup, streams, summary
+from benchmarks import bound_cost, fleet, outage, overhead, startup, streams, summary
 from benchmarks._common import FULL, QUICK, Profile, write_json
 from benchmarks._fake import FakeServers
 from benchmarks._peer import LiteLLMPeer, ensure_venv, installed_version
 
-STAGES = ("startup", "overhead", "outage", "bound", "streams")
+STAGES = ("startup", "overhead", "outage", "bound", "streams", "fleet")
+REDIS_URL = os.environ.get("FAILOVER_REDIS_URL") or "redis://127.0.0.1:6379/0"
 
 
 def meta(profile: Profile) -> dict[str, Any]:
@@ -63,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             write_json(
                 folder / "startup.json", {"meta": info, **startup.run(profile.import_repeats)}
             )
-        if {"overhead", "outage", "bound", "streams"} & set(args.only):
+        if {"overhead", "outage", "bound", "streams", "fleet"} & set(args.only):
             fakes, peer = FakeServers(log), LiteLLMPeer(log)
             try:
                 if "overhead" in args.only:
@@ -89,6 +91,17 @@ def main(argv: list[str] | None = None) -> int:
                     batches = {10: profile.stream_batch, 200: max(5, profile.stream_batch // 5)}
                     data = streams.run(profile.stream_rounds, batches, fakes, peer)
                     write_json(folder / "streams.json", {"meta": info, **data})
+                if "fleet" in args.only:
+                    print(f"fleets (Redis at {REDIS_URL}) ...", flush=True)
+                    fakes.reset()
+                    data = fleet.run(
+                        fakes.urls["primary"],
+                        REDIS_URL,
+                        profile.fleet_rounds,
+                        profile.bound_rounds,
+                        profile.bound_batch,
+                    )
+                    write_json(folder / "fleet.json", {"meta": info, **data})
             finally:
                 peer.close()
                 fakes.close()

@@ -8,11 +8,18 @@ from __future__ import annotations
 import json
 import math
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from benchmarks._common import BENCH
+from benchmarks._summary_scale import (
+    fleet_section,
+    fleet_targets,
+    soak_section,
+    stream_targets,
+    streams_section,
+)
+from benchmarks._tables import spread, table, verdict, x
 
 PHASE_TITLES = {
     "healthy": "healthy",
@@ -24,29 +31,13 @@ PHASE_TITLES = {
 }
 
 
-def _row(*cells: object) -> str:
-    return "| " + " | ".join(str(c) for c in cells) + " |"
-
-
-def _table(head: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
-    return [_row(*head), _row(*(["---"] * len(head))), *(_row(*r) for r in rows), ""]
-
-
-def _x(value: float) -> str:
-    return f"{value:.2f}x"
-
-
-def _verdict(ok: bool) -> str:
-    return "**met**" if ok else "**missed**"
-
-
 def overhead_section(data: dict[str, Any]) -> list[str]:
     seq, conc, setup = data["sequential"], data["concurrent"], data["setup"]
     rows = []
     for name, s in seq.items():
         c = conc[name]
-        cells = [s["p50_ms"], s["p99_ms"], _x(s["p50_ratio"]), f"{s['cpu_us_per_call']:.0f}"]
-        cells += [c["p50_ms"], c["p99_ms"], _x(c["p50_ratio"]), f"{c['cpu_us_per_call']:.0f}"]
+        cells = [s["p50_ms"], s["p99_ms"], x(s["p50_ratio"]), f"{s['cpu_us_per_call']:.0f}"]
+        cells += [c["p50_ms"], c["p99_ms"], x(c["p50_ratio"]), f"{c['cpu_us_per_call']:.0f}"]
         rows.append([name, *(f"{v:.2f}" if isinstance(v, float) else v for v in cells)])
     n = setup["concurrency"]
     head = ["contender", "seq p50 ms", "seq p99 ms", "seq p50 vs SDK", "seq CPU µs/call"]
@@ -59,7 +50,7 @@ def overhead_section(data: dict[str, Any]) -> list[str]:
         "contenders' order is shuffled every round. *CPU µs/call*: CPU time of the client's "
         "process per call (LiteLLM: its driver process)."
     )
-    return ["## Overhead", "", intro, "", *_table(head, rows)]
+    return ["## Overhead", "", intro, "", *table(head, rows)]
 
 
 def _hang(result: dict[str, Any]) -> dict[str, Any]:
@@ -122,13 +113,13 @@ def outage_section(data: dict[str, Any]) -> list[str]:
         "primary counted on the client, in calls started in the 503, 502, hang and "
         "refused phases; *attempts/call*: all HTTP sends per call.",
         "",
-        *_table(head, rows),
+        *table(head, rows),
         "Per phase: success % / requests received by the primary.",
         "",
-        *_table(["contender", *(PHASE_TITLES[k] for k in kinds)], phase_rows),
+        *table(["contender", *(PHASE_TITLES[k] for k in kinds)], phase_rows),
         f"Cold hang (the hang is the first failure; breakers closed): {_timeline(cold)}.",
         "",
-        *_table(cold_head, cold_rows),
+        *table(cold_head, cold_rows),
         "Settings: " + "; ".join(f"{k}: {v}" for k, v in setup.items()) + ".",
         "",
     ]
@@ -136,38 +127,29 @@ def outage_section(data: dict[str, Any]) -> list[str]:
 
 def startup_section(data: dict[str, Any]) -> list[str]:
     rows = [
-        [f"`{name}`", f"{r['import_ms']:.1f}", _x(r["vs_openai"]), f"{r['rss_mb']:.1f}"]
+        [f"`{name}`", f"{r['import_ms']:.1f}", x(r["vs_openai"]), f"{r['rss_mb']:.1f}"]
         for name, r in data["cases"].items()
     ]
     intro = f"Fresh interpreter per run, median of {data['setup']['repeats']}."
     head = ["statement", "import ms", "vs import openai", "RSS after, MB"]
-    return ["## Start-up", "", intro, "", *_table(head, rows)]
-
-
-def _spread(s: dict[str, float], unit: str = "", digits: int = 2) -> str:
-    return f"{s['median']:.{digits}f}{unit} ({s['min']:.{digits}f} to {s['max']:.{digits}f})"
-
-
-def _contender_order(name: str) -> int:
-    """The raw SDK first, then failover, then the peers."""
-    return 0 if name.startswith("openai SDK") else 1 if name.startswith("failover") else 2
+    return ["## Start-up", "", intro, "", *table(head, rows)]
 
 
 def bound_section(data: dict[str, Any]) -> list[str]:
     b, first = data["bound"], data["first_request"]
     rows = [
-        [name, _spread(b["p50_ms"][name]), _spread(b["cpu_us_per_call"][name])]
+        [name, spread(b["p50_ms"][name]), spread(b["cpu_us_per_call"][name])]
         for name in b["p50_ms"]
     ]
     ratios = [
-        [label, _spread(b[key]["p50"], "x"), _spread(b[key]["cpu"], "x")]
+        [label, spread(b[key]["p50"], "x"), spread(b[key]["cpu"], "x")]
         for key, label in (
             ("bounded_vs_unbounded", "bounded / unbounded"),
             ("bounded_vs_raw", "bounded / raw SDK"),
         )
     ]
     first_rows = [
-        [name, _spread(c["first_ms"]), _spread(c["warm_ms"]), _spread(c["excess_ms"])]
+        [name, spread(c["first_ms"]), spread(c["warm_ms"]), spread(c["excess_ms"])]
         for name, c in first["cases"].items()
     ]
     setup = b["setup"]
@@ -180,93 +162,13 @@ def bound_section(data: dict[str, Any]) -> list[str]:
         "client CPU per call. *Unbounded*: the same failover client with the SDK's stock "
         "HTTP client swapped in, so the difference is the bound alone.",
         "",
-        *_table(["contender", "p50 ms", "CPU µs/call"], rows),
-        *_table(["ratio per round", "p50", "CPU"], ratios),
+        *table(["contender", "p50 ms", "CPU µs/call"], rows),
+        *table(["ratio per round", "p50", "CPU"], ratios),
         f"First request in a fresh interpreter ({first['setup']['runs']} runs, interleaved): "
         f"the first call, the median of the next {first['setup']['warm_calls']}, and the "
         "first call's excess over that, in ms: median (min to max).",
         "",
-        *_table(["client", "first call", "warm call", "excess"], first_rows),
-    ]
-
-
-def streams_section(data: dict[str, Any]) -> list[str]:
-    setup, rows = data["setup"], []
-    for case, contenders in data["cases"].items():
-        mode, chunks = case.split("-")
-        for name in sorted(contenders, key=_contender_order):
-            r = contenders[name]
-            rows.append(
-                [
-                    f"{mode}, {chunks} chunks",
-                    name,
-                    _spread(r["cpu_us_per_stream"], digits=0),
-                    _spread(r["cpu_ratio"], "x"),
-                    _spread(r["ttft_ms"]),
-                    _spread(r["ttft_ratio"], "x"),
-                ]
-            )
-    batches = setup["streams_per_batch"]
-    head = ["case", "contender", "CPU µs/stream", "CPU vs SDK", "first token ms", "vs SDK"]
-    return [
-        "## Streams",
-        "",
-        f"Whole streams read one after another against healthy fakes in another process "
-        f"that answer in 10 or 200 content chunks: {setup['rounds']} rounds of "
-        f"{batches['10']} (10 chunks) or {batches['200']} (200 chunks) streams per "
-        "contender and case, in a shuffled order each round. Cells: median over rounds "
-        "(min to max) of the client's CPU per stream and of the median time to the first "
-        "content chunk, and of their ratios to the raw SDK's in the same round (LiteLLM: "
-        "its driver process).",
-        "",
-        *_table(head, rows),
-    ]
-
-
-def _stream_targets(streams: dict[str, Any]) -> list[list[object]]:
-    rows: list[list[object]] = []
-    for key, label in (("cpu_ratio", "client CPU"), ("ttft_ratio", "time to first token")):
-        ratios = [streams["cases"][f"{m}-10"]["failover, 1 target"][key] for m in ("sync", "async")]
-        rows.append(
-            [
-                f"10-chunk stream {label} <= 1.05x raw SDK (sync / async, median of rounds)",
-                " / ".join(_x(r["median"]) for r in ratios),
-                _verdict(max(r["median"] for r in ratios) <= 1.05),
-            ]
-        )
-    return rows
-
-
-def soak_section(data: dict[str, Any]) -> list[str]:
-    setup = data["setup"]
-    outcomes = ", ".join(f"{name} {count:,}" for name, count in data["outcomes"].items())
-    checks = [[name, f"{count:,}"] for name, count in data["checks"].items()]
-    slopes = data["slopes_per_100k_calls"]
-    first, last = data["samples"][0], data["samples"][-1]
-    return [
-        "## Fault soak",
-        "",
-        f"`python benchmarks/soak.py --calls {setup['calls']} --seed {setup['seed']}`"
-        + (f" (at commit {setup['commit']})" if "commit" in setup else "")
-        + ": "
-        f"{setup['sync_threads']} sync threads and {setup['async_tasks']} async tasks, half "
-        f"of the calls streamed, against 3 fakes that each fail {setup['fault_rate']}; "
-        f"deadline {setup['policy']['timeout']:g} s, attempt timeout "
-        f"{setup['policy']['attempt_timeout']:g} s. {data['wall_s']:,.0f} s wall, "
-        f"{data['calls_per_s']:,.0f} calls/s, client CPU {data['client_cpu_s']:,.0f} s.",
-        "",
-        f"Outcomes: {outcomes}.",
-        "",
-        *_table(["check", "count"], checks),
-        f"Largest overrun of the deadline: {data['max_overshoot_s']:.3f} s; longest call: "
-        f"{data['longest_call']['seconds']:.3f} s.",
-        "",
-        f"After warm-up (the first {setup.get('warm_up', 0.2):.0%} of the calls), per 100k "
-        f"calls: RSS {slopes['rss_mb']:+.2f} MB, open descriptors {slopes['fds']:+.2f}, "
-        f"threads {slopes['threads']:+.2f}. RSS went from {first['rss_mb']:.0f} MB at start to "
-        f"{last['rss_mb']:.0f} MB at {last['calls']:,} calls; descriptors {first['fds']} to "
-        f"{last['fds']}; threads {first['threads']} to {last['threads']}.",
-        "",
+        *table(["client", "first call", "warm call", "excess"], first_rows),
     ]
 
 
@@ -276,6 +178,7 @@ def targets(
     start: dict[str, Any],
     bound: dict[str, Any],
     streams: dict[str, Any],
+    fleet: dict[str, Any] | None,
 ) -> list[str]:
     rows: list[list[object]] = []
     for mode in ("sequential", "concurrent"):
@@ -284,27 +187,28 @@ def targets(
         rows.append(
             [
                 f"overhead p50 <= 1.03x raw SDK ({mode})",
-                " / ".join(_x(r) for r in ratios) + " (1 target / chain)",
-                _verdict(max(ratios) <= 1.03),
+                " / ".join(x(r) for r in ratios) + " (1 target / chain)",
+                verdict(max(ratios) <= 1.03),
             ]
         )
-    rows += _stream_targets(streams)
+    rows += stream_targets(streams)
+    rows += fleet_targets(fleet) if fleet else []
     for statement in ("import failover", "from failover import Failover"):
         ratio = start["cases"][statement]["vs_openai"]
-        rows.append([f"`{statement}` <= 0.25x `import openai`", _x(ratio), _verdict(ratio <= 0.25)])
+        rows.append([f"`{statement}` <= 0.25x `import openai`", x(ratio), verdict(ratio <= 0.25)])
     excess = bound["first_request"]["cases"]["failover (clients built at construction)"]
     worst = excess["excess_ms"]["max"]
     rows.append(
         [
             "first request <= warm request + 50 ms (worst of runs)",
             f"+{worst:.1f} ms",
-            _verdict(worst <= 50),
+            verdict(worst <= 50),
         ]
     )
     res = out["drill"]["contenders"]
     fo, peer = res["failover"], res["LiteLLM Router"]
     rows.append(
-        ["outage success 100%", f"{fo['success_pct']:.2f}%", _verdict(fo["success_pct"] >= 100)]
+        ["outage success 100%", f"{fo['success_pct']:.2f}%", verdict(fo["success_pct"] >= 100)]
     )
     mine, theirs = fo["dead_target_received"], peer["dead_target_received"]
     fewer = theirs / mine if mine else math.inf
@@ -312,7 +216,7 @@ def targets(
         [
             ">= 10x fewer calls to the dead target than LiteLLM",
             f"{mine} vs {theirs} ({fewer:.1f}x fewer)",
-            _verdict(fewer >= 10),
+            verdict(fewer >= 10),
         ]
     )
     timeout_ms = out["setup"]["attempt_timeout_s"] * 1000
@@ -326,10 +230,10 @@ def targets(
             [
                 f"hang-phase p99 <= attempt timeout + fallback p99 ({label})",
                 f"{p99:.0f} ms vs {bound:.0f} ms",
-                _verdict(p99 <= bound),
+                verdict(p99 <= bound),
             ]
         )
-    return ["## Targets", "", *_table(["target", "measured", "verdict"], rows)]
+    return ["## Targets", "", *table(["target", "measured", "verdict"], rows)]
 
 
 def render(folder: Path) -> str:
@@ -339,6 +243,7 @@ def render(folder: Path) -> str:
 
     over, out, start, bound = load("overhead"), load("outage"), load("startup"), load("bound")
     streams = load("streams")
+    fleet = load("fleet") if (folder / "fleet.json").exists() else None
     meta = over["meta"]
     lines = [
         "# Benchmark summary",
@@ -346,9 +251,10 @@ def render(folder: Path) -> str:
         f"Generated by `python benchmarks/run.py{' --quick' if meta['profile'] != 'full' else ''}`"
         f" from the JSON beside this file. {meta['machine']}.",
         "",
-        *targets(over, out, start, bound, streams),
+        *targets(over, out, start, bound, streams, fleet),
         *overhead_section(over),
         *streams_section(streams),
+        *(fleet_section(fleet) if fleet else []),
         *bound_section(bound),
         *outage_section(out),
         *startup_section(start),

@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -61,10 +61,13 @@ def run_fleet(
     seconds: float,
     policy: Policy | None = None,
     on_start: Callable[[float], None] | None = None,
+    command: Sequence[str] | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> list[FleetRun]:
     """Start ``processes`` workers; once all are ready, they call together for
     ``seconds`` from ``t0`` (``time.time()``), which ``on_start`` receives first.
-    ``chain`` items are ``{"name", "api", "base_url"}``."""
+    ``chain`` items are ``{"name", "api", "base_url"}``. ``command`` runs another worker
+    that speaks the same protocol (the benchmarks' LiteLLM worker)."""
     spec = {
         "chain": chain,
         "policy": asdict(policy or fleet_policy()),
@@ -74,10 +77,11 @@ def run_fleet(
     }
     workers = [
         subprocess.Popen(
-            [sys.executable, "-m", "failover.drill._fleet"],
+            list(command or [sys.executable, "-m", "failover.drill._fleet"]),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
+            env=dict(env) if env is not None else None,
         )
         for _ in range(processes)
     ]

@@ -1,0 +1,143 @@
+"""Fleets: what a dead primary receives from 1, 4 and 8 processes, and what shared
+health costs a healthy call.
+
+*Dead primary.* Worker processes (``failover.drill._fleet``'s protocol) call one chain,
+primary then backup, in a loop for 5 s; the primary, a fake in this process, answers 503
+for the first 3 s. Contenders, in a shuffled order each round: failover with health
+shared through Redis, failover with each process on its own, and LiteLLM's Router with
+its Redis settings (``redis_host``, ``redis_port``) and the same figures (3 failures,
+1 s cool-down, no retries in place, a fallback). Counted: the requests the primary
+received while dead, from the fake's own log.
+
+*Healthy call.* Sequential sync calls against one healthy fake in another process: the
+raw SDK, failover with in-process health and failover with Redis health, in a shuffled
+order each round; per round each one's median latency and CPU per call, and the ratios.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+import uuid
+from typing import Any
+
+import openai
+
+import failover
+from benchmarks._common import MESSAGES, MODEL
+from benchmarks._peer import PYTHON, peer_env
+from benchmarks.bound_cost import _batch, _spread
+from failover.drill._fleet import fleet_policy, run_fleet
+from failover.testing import FakeProvider, Fault
+
+SIZES = (1, 4, 8)
+RUN_S, DEAD_S = 5.0, 3.0
+SHARED = "failover, health in Redis"
+ALONE = "failover, each process alone"
+PEER = "LiteLLM Router, Redis cooldowns"
+RAW = "openai SDK (max_retries=0)"
+LOCAL = "failover, in-process health"
+
+
+def _outage(contender: str, processes: int, redis_url: str) -> dict[str, int]:
+    with (
+        FakeProvider("openai", name="primary") as primary,
+        FakeProvider("openai", name="backup") as backup,
+    ):
+        chain = [
+            {"name": "primary", "api": "openai", "base_url": primary.base_url},
+            {"name": "backup", "api": "openai", "base_url": backup.base_url},
+        ]
+        primary.set_mode(Fault.status(503))
+        timers: list[threading.Timer] = []
+
+        def revive(t0: float) -> None:
+            timers.append(threading.Timer(t0 + DEAD_S - time.time(), primary.set_mode, (None,)))
+            timers[-1].start()
+
+        peer = contender == PEER
+        runs = run_fleet(
+            processes,
+            chain,
+            redis_url=None if contender == ALONE else redis_url,
+            prefix=f"failover-bench-{uuid.uuid4().hex[:8]}",
+            seconds=RUN_S,
+            policy=fleet_policy(),
+            on_start=revive,
+            command=[str(PYTHON), "benchmarks/litellm_fleet_worker.py"] if peer else None,
+            env=peer_env() if peer else None,
+        )
+        for timer in timers:
+            timer.join()
+        return {
+            "dead_calls": sum(1 for r in primary.requests if r.fault is not None),
+            "answered": sum(r.answered for r in runs),
+            "failed": sum(r.failed for r in runs),
+        }
+
+
+def outage(redis_url: str, rounds: int) -> dict[str, Any]:
+    rng = random.Random(5)
+    seen: dict[int, dict[str, list[dict[str, int]]]] = {
+        n: {c: [] for c in (SHARED, ALONE, PEER)} for n in SIZES
+    }
+    for _ in range(rounds):
+        for n in SIZES:
+            for contender in rng.sample(list(seen[n]), 3):
+                seen[n][contender].append(_outage(contender, n, redis_url))
+    return {
+        str(n): {
+            c: {
+                "dead_calls": _spread([float(r["dead_calls"]) for r in runs]),
+                "answered": sum(r["answered"] for r in runs),
+                "failed": sum(r["failed"] for r in runs),
+            }
+            for c, runs in by.items()
+        }
+        for n, by in seen.items()
+    }
+
+
+def healthy_cost(url: str, redis_url: str, rounds: int, batch: int) -> dict[str, Any]:
+    target = failover.Target("fake", MODEL, base_url=url, api_key="x")
+    store = failover.RedisHealth(redis_url, prefix=f"failover-bench-{uuid.uuid4().hex[:8]}")
+    raw = openai.OpenAI(base_url=url, api_key="x", max_retries=0)
+    local = failover.Failover([target], health=failover.LocalHealth())
+    shared = failover.Failover([target], health=store)
+    calls = {
+        RAW: lambda: raw.chat.completions.create(model=MODEL, messages=MESSAGES),  # type: ignore[arg-type]
+        LOCAL: lambda: local.chat.completions.create(messages=MESSAGES),
+        SHARED: lambda: shared.chat.completions.create(messages=MESSAGES),
+    }
+    rng = random.Random(9)
+    per_round: list[dict[str, tuple[float, float]]] = []
+    try:
+        for call in calls.values():
+            _batch(call, 30)
+        for _ in range(rounds):
+            per_round.append({n: _batch(calls[n], batch) for n in rng.sample(list(calls), 3)})
+    finally:
+        raw.close()
+        local.close()
+        shared.close()
+        store.close()
+
+    def ratios(a: str, b: str) -> dict[str, float]:
+        return _spread([r[a][1] / r[b][1] for r in per_round])
+
+    return {
+        "setup": {"rounds": rounds, "calls_per_round": batch},
+        "cpu_us_per_call": {n: _spread([r[n][1] * 1e6 for r in per_round]) for n in calls},
+        "p50_ms": {n: _spread([r[n][0] * 1000 for r in per_round]) for n in calls},
+        "cpu_redis_vs_local": ratios(SHARED, LOCAL),
+        "cpu_redis_vs_raw": ratios(SHARED, RAW),
+    }
+
+
+def run(url: str, redis_url: str, rounds: int, cost_rounds: int, batch: int) -> dict[str, Any]:
+    return {
+        "setup": {"run_s": RUN_S, "dead_s": DEAD_S, "sizes": list(SIZES), "rounds": rounds},
+        "outage": outage(redis_url, rounds),
+        "healthy": healthy_cost(url, redis_url, cost_rounds, batch),
+    }
