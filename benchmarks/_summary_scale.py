@@ -91,6 +91,11 @@ def fleet_section(data: dict[str, Any]) -> list[str]:
         "",
         *table(["contender", "p50 ms", "CPU µs/call"], cost),
         *table(["CPU ratio per round", "median (min to max)"], ratios),
+        "From the start of the failure report that trips a breaker to another process's "
+        f"view saying open (pub/sub): {spread(data['propagation_ms'])} ms, p99 "
+        f"{data['propagation_ms']['p99']:.2f} ms (two stores with their own connections "
+        "in one process, 50 trips).",
+        "",
     ]
 
 

@@ -135,9 +135,36 @@ def healthy_cost(url: str, redis_url: str, rounds: int, batch: int) -> dict[str,
     }
 
 
+def propagation(redis_url: str, trips: int = 50) -> dict[str, float]:
+    """How long from the start of the failure report that trips one store's breaker
+    until another store's view says open: two RedisHealth stores (two connections and
+    listeners, as two processes have), ``trips`` trips; milliseconds. The other store
+    often has the change before the tripping call has its own reply."""
+    prefix = f"failover-bench-{uuid.uuid4().hex[:8]}"
+    a, b = (failover.RedisHealth(redis_url, prefix=prefix) for _ in range(2))
+    policy = failover.Policy(breaker_fail_max=1, breaker_reset=60.0)
+    delays = []
+    try:
+        for i in range(trips):
+            target = failover.Target("fake", f"m{i}", base_url="http://127.0.0.1:9/v1")
+            tripper, watcher = a.for_target(target, policy), b.for_target(target, policy)
+            admission = tripper.admit()
+            tripped = time.perf_counter()
+            tripper.record_failure(admission)
+            while watcher.peek().allowed:
+                if time.perf_counter() - tripped > 2.0:
+                    raise RuntimeError("the trip never reached the other store")
+            delays.append((time.perf_counter() - tripped) * 1000)
+    finally:
+        a.close()
+        b.close()
+    return {**_spread(delays), "p99": round(sorted(delays)[int(0.99 * (len(delays) - 1))], 3)}
+
+
 def run(url: str, redis_url: str, rounds: int, cost_rounds: int, batch: int) -> dict[str, Any]:
     return {
         "setup": {"run_s": RUN_S, "dead_s": DEAD_S, "sizes": list(SIZES), "rounds": rounds},
         "outage": outage(redis_url, rounds),
         "healthy": healthy_cost(url, redis_url, cost_rounds, batch),
+        "propagation_ms": propagation(redis_url),
     }
