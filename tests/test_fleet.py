@@ -106,20 +106,11 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def _own_redis(port: int) -> Iterator[subprocess.Popen[bytes]]:
+def _own_redis(port: int, *options: str) -> Iterator[subprocess.Popen[bytes]]:
     """A Redis of this test's own, ended by its pid (never the machine's)."""
+    server = ["redis-server", "--port", str(port), "--bind", "127.0.0.1"]
     proc = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
+        [*server, "--save", "", "--appendonly", "no", *options],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -217,3 +208,47 @@ def test_the_fleet_drill_compares_shared_and_per_process_health(
     # 3 processes each trip their own breaker (9 calls) and probe on their own.
     assert shared["dead_primary_calls"] < alone["dead_primary_calls"]
     assert "calls to the dead primary" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("options", "trouble"),
+    [
+        (("--requirepass", "right-password"), "wrong password"),
+        (("--maxmemory", "1mb", "--maxmemory-policy", "noeviction"), "out of memory"),
+    ],
+)
+def test_a_misconfigured_or_full_redis_fails_nothing(
+    redis_url: str,
+    options: tuple[str, ...],
+    trouble: str,
+    primary: FakeProvider,
+    secondary: FakeProvider,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="failover")
+    port = _free_port()
+    password = ":wrong-password@" if "wrong" in trouble else ""
+    url = f"redis://{password}127.0.0.1:{port}/0"
+    policy = dataclasses.replace(FAST, max_retries=0, breaker_fail_max=3, breaker_reset=30.0)
+    with _own_redis(port, *options):
+        if "memory" in trouble:  # fill it: every write is refused from now on
+            import redis
+
+            filler = redis.Redis(port=port)
+            with contextlib.suppress(redis.ResponseError):
+                for i in range(10_000):
+                    filler.set(f"filler:{i}", "x" * 1024)
+        store = RedisHealth(url, prefix="trouble")
+        primary.set_mode(Fault.status(503))
+        chain = [target(primary, "primary"), target(secondary, "backup")]
+        with Failover(chain, policy=policy, health=store) as client:
+            started = time.monotonic()
+            for _ in range(10):
+                client.chat.completions.create(messages=MESSAGES)  # raises on failure
+            assert time.monotonic() - started < 5.0
+            assert client.breaker_state(chain[0].label) == "open"  # the local breaker did it
+        store.close()
+    assert len(primary.requests) == 3
+    warnings = [r.getMessage() for r in caplog.records if "is unavailable" in r.getMessage()]
+    assert len(warnings) == 1, warnings
+    assert "wrong-password" not in warnings[0]
