@@ -159,20 +159,29 @@ class _SharedHealth:
             target.label, fail_max=policy.breaker_fail_max, reset_timeout=policy.breaker_reset
         )
         self._view = _View()
+        self._lock = threading.Lock()  # for apply(): the listener thread writes too
         self._owes_reset = False  # this process failed since its last success
         self._token = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
 
     # -- the view -------------------------------------------------------------------
     def load(self) -> None:
-        reply = self._store.script("READ", self)
-        if reply is not None:
-            self.apply(reply)
+        self._run("READ")
 
-    def apply(self, reply: list[int]) -> None:
-        """Take a script's reply or a published change, unless it is older than the view."""
+    def apply(self, reply: list[int], *, current: bool = False) -> None:
+        """Take a published change, unless the view already has a newer one; or, with
+        ``current``, a script's reply, which is the state as Redis has it now (after a
+        Redis restart its versions start again from 0, so they cannot be compared)."""
         _, opened, cooled, probing, version = reply
-        if version >= self._view.version:
-            self._view = _View(opened / 1000, cooled / 1000, probing / 1000, version)
+        with self._lock:
+            if current or version >= self._view.version:
+                self._view = _View(opened / 1000, cooled / 1000, probing / 1000, version)
+
+    def _run(self, script: str, *args: str | int) -> list[int] | None:
+        """Run a script for this target and take its reply into the view."""
+        reply = self._store.script(script, self, *args)
+        if reply is not None:
+            self.apply(reply, current=True)
+        return reply
 
     def _shared(self) -> bool:
         return self._store.up
@@ -207,10 +216,9 @@ class _SharedHealth:
         if time.time() < self._view.probe_until:
             return Admission(False, reason="breaker_open", retry_at=self._view.probe_until)
         token = f"{self._token}-{uuid.uuid4().hex[:8]}"
-        reply = self._store.script("PROBE", self, token, self._lease_ms)
+        reply = self._run("PROBE", token, self._lease_ms)
         if reply is None:  # Redis went away just now
             return self._local.admit()
-        self.apply(reply)
         if reply[0] == 2:
             return ADMITTED
         if reply[0] == 1:
@@ -240,20 +248,14 @@ class _SharedHealth:
             return
         self._local.record_failure(admission)
         self._owes_reset = True
-        reply = self._store.script("FAIL", self, self._fail_max, self._reset_ms)
-        if reply is not None:
-            self.apply(reply)
+        self._run("FAIL", self._fail_max, self._reset_ms)
 
     def cool_down(self, seconds: float) -> None:
         self._local.cool_down(seconds)
-        reply = self._store.script("COOL", self, _ms(time.time() + seconds))
-        if reply is not None:
-            self.apply(reply)
+        self._run("COOL", _ms(time.time() + seconds))
 
     def _verdict(self, script: str, admission: Admission, *ok: int) -> None:
         args: list[str | int] = [admission.token, *ok]
         if script == "VERDICT":
             args.append(self._reset_ms)
-        reply = self._store.script(script, self, *args)
-        if reply is not None:
-            self.apply(reply)
+        self._run(script, *args)
