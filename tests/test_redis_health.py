@@ -9,11 +9,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 import redis
 
-from failover import AsyncFailover, ConfigError, Failover, Outcome, Policy, RedisHealth
+from failover import AsyncFailover, ConfigError, Failover, Outcome, Policy, RedisHealth, Target
+from failover._breaker import ADMITTED
 from failover.testing import FakeProvider, Fault, closed_port_url
 
 from .conftest import FAST, MESSAGES, SECRET, target
@@ -226,3 +228,63 @@ def test_the_environment_turns_it_on(
         for _ in range(2):
             a.chat.completions.create(messages=MESSAGES)
         _eventually(lambda: b.breaker_state("p/m") == "open")
+
+
+def _pair(stores: Callable[[], RedisHealth], policy: Policy) -> tuple[Any, Any, Target]:
+    """One target's health in two stores (two processes' worth of connections)."""
+    t = Target("fake", f"m-{time.monotonic_ns()}", base_url="http://127.0.0.1:9/v1")
+    return stores().for_target(t, policy), stores().for_target(t, policy), t
+
+
+def test_a_probe_that_outlived_its_lease_cannot_undo_the_next_probes_verdict(
+    stores: Callable[[], RedisHealth],
+) -> None:
+    policy = Policy(breaker_fail_max=1, breaker_reset=0.2, attempt_timeout=0.1)  # lease 1.1 s
+    a, b, _ = _pair(stores, policy)
+    a.record_failure(a.admit())
+    time.sleep(0.25)
+    slow = a.admit()
+    assert slow.probe and slow.token
+    time.sleep(1.2)  # its lease runs out; b probes, fails, and the breaker opens again
+    _eventually(lambda: b.peek().allowed)
+    second = b.admit()
+    assert second.probe
+    b.record_failure(second)
+    a.record_success(slow)  # the first probe's late success
+    assert a.state == "open" and b.state == "open"
+
+
+def test_a_long_cool_down_outlives_later_failures_in_redis(
+    stores: Callable[[], RedisHealth], redis_url: str
+) -> None:
+    a, _, _ = _pair(stores, SHARED)
+    a.cool_down(3600)
+    a.record_failure(ADMITTED)  # counted, not tripping: must not shorten the expiry
+    ttl = redis.Redis.from_url(redis_url).pttl(a.keys[0])
+    assert ttl > 3_500_000
+
+
+def test_a_cancelled_probe_gives_its_lease_back_soon(stores: Callable[[], RedisHealth]) -> None:
+    policy = Policy(breaker_fail_max=1, breaker_reset=0.2)
+    a, b, _ = _pair(stores, policy)
+    a.record_failure(a.admit())
+    time.sleep(0.25)
+    probe = a.admit()
+    assert probe.probe
+    a.release(probe)  # e.g. the caller was cancelled
+    waited = _eventually(lambda: b.admit().probe, within=3.0)
+    assert waited < 2.0
+
+
+def test_sharing_survives_redis_losing_its_data(
+    stores: Callable[[], RedisHealth], redis_url: str
+) -> None:
+    policy = Policy(breaker_fail_max=1, breaker_reset=0.3)
+    a, b, _ = _pair(stores, policy)
+    a.record_failure(a.admit())
+    _eventually(lambda: b.state == "open")
+    redis.Redis.from_url(redis_url).delete(*a.keys)  # evicted, flushed or restarted
+    time.sleep(0.35)
+    assert b.admit() == ADMITTED and b.state == "closed"  # Redis says closed: believe it
+    a.record_failure(ADMITTED)  # a new trip, with a version newer than any before
+    _eventually(lambda: b.state == "open")

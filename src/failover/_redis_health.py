@@ -84,7 +84,7 @@ class RedisHealth:
         )
         self._scripts = {
             name: self._link.redis.register_script(getattr(lua, name))
-            for name in ("FAIL", "PROBE", "VERDICT", "RELEASE", "COOL", "READ")
+            for name in ("FAIL", "RESET", "PROBE", "VERDICT", "RELEASE", "COOL", "READ")
         }
         self._link.start()
 
@@ -114,9 +114,6 @@ class RedisHealth:
         reply: Any = self._link.run(lambda _: self._scripts[name](health.keys, argv))
         return None if reply is None else [int(x) for x in reply]
 
-    def command(self, fn: Any) -> Any:
-        return self._link.run(fn)
-
     @property
     def up(self) -> bool:
         return self._link.up
@@ -124,12 +121,18 @@ class RedisHealth:
     def _message(self, data: str) -> None:
         tid, *state = data.split()
         health = self._targets.get(tid)
-        if health is not None and len(state) == 4:
-            health.apply([0, *(int(x) for x in state)])
+        if health is None or len(state) != 4 or not all(x.isdigit() for x in state):
+            return  # another target, or not ours: nothing to do
+        health.apply([0, *(int(x) for x in state)])
 
     def _reload(self) -> None:
         for health in list(self._targets.values()):
-            health.load()
+            health.load(replace=True)
+
+    def later(self, health: _SharedHealth, name: str, *args: str | int) -> None:
+        """Run a script on the listener thread (see ``RedisLink.later``)."""
+        argv = [health.tid, f"{self.prefix}:health", health.keep_ms, _ms(time.time()), *args]
+        self._link.later(lambda _: self._scripts[name](health.keys, argv))
 
     def close(self) -> None:
         self._link.close()
@@ -148,39 +151,42 @@ class _SharedHealth:
     def __init__(self, store: RedisHealth, tid: str, target: Target, policy: Policy) -> None:
         self.tid = tid
         tag = f"{store.prefix}:{{{tid}}}"  # the braces: one Cluster slot per target
-        self.keys = [tag, f"{tag}:probe", f"{tag}:version"]
-        self.keep_ms = _ms(max(2 * policy.breaker_reset, 60.0))
+        self.keys = [tag, f"{tag}:probe"]
+        self.keep_ms = _ms(min(max(2 * policy.breaker_reset, 60.0), 86400.0))
         self._store = store
         self._fail_max = policy.breaker_fail_max
-        self._reset_ms = _ms(policy.breaker_reset)
-        # A probe may take a whole attempt; its lease outlives that a little.
-        self._lease_ms = _ms(policy.attempt_timeout + 1.0)
+        self._reset_ms = _ms(min(policy.breaker_reset, 86400.0 * 365))
+        # A probe may take a whole attempt; its lease outlives that a little. (A probe
+        # stream read for longer loses its lease: its late verdict is then ignored.)
+        self._lease_ms = _ms(min(policy.attempt_timeout, 3600.0) + 1.0)
         self._local = TargetHealth(
             target.label, fail_max=policy.breaker_fail_max, reset_timeout=policy.breaker_reset
         )
         self._view = _View()
-        self._lock = threading.Lock()  # for apply(): the listener thread writes too
+        self._lock = threading.RLock()  # for apply(): the listener thread writes too
         self._owes_reset = False  # this process failed since its last success
         self._token = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
 
     # -- the view -------------------------------------------------------------------
-    def load(self) -> None:
-        self._run("READ")
+    def load(self, *, replace: bool = False) -> None:
+        """Read the state; ``replace``: take it even if older (a reload after a
+        reconnection: Redis may have lost its data meanwhile)."""
+        reply = self._store.script("READ", self)
+        if reply is not None:
+            self.apply(reply, replace=replace)
 
-    def apply(self, reply: list[int], *, current: bool = False) -> None:
-        """Take a published change, unless the view already has a newer one; or, with
-        ``current``, a script's reply, which is the state as Redis has it now (after a
-        Redis restart its versions start again from 0, so they cannot be compared)."""
+    def apply(self, reply: list[int], *, replace: bool = False) -> None:
+        """Take a script's reply or a published change, unless the view is newer."""
         _, opened, cooled, probing, version = reply
         with self._lock:
-            if current or version >= self._view.version:
+            if replace or version >= self._view.version:
                 self._view = _View(opened / 1000, cooled / 1000, probing / 1000, version)
 
     def _run(self, script: str, *args: str | int) -> list[int] | None:
         """Run a script for this target and take its reply into the view."""
         reply = self._store.script(script, self, *args)
         if reply is not None:
-            self.apply(reply, current=True)
+            self.apply(reply)
         return reply
 
     def _shared(self) -> bool:
@@ -219,7 +225,8 @@ class _SharedHealth:
         reply = self._run("PROBE", token, self._lease_ms)
         if reply is None:  # Redis went away just now
             return self._local.admit()
-        if reply[0] == 2:
+        if reply[0] == 2:  # closed, whatever this view remembered (Redis lost it?)
+            self.apply(reply, replace=True)
             return ADMITTED
         if reply[0] == 1:
             return Admission(True, probe=True, token=token)
@@ -227,24 +234,25 @@ class _SharedHealth:
 
     def release(self, admission: Admission) -> None:
         if admission.token:
-            self._verdict("RELEASE", admission)
+            # This may run in a finalizer (an abandoned stream): no I/O here.
+            self._store.later(self, "RELEASE", admission.token)
         else:
             self._local.release(admission)
 
     def record_success(self, admission: Admission) -> None:
         if admission.token:
             self._local.record_success(_PLAIN)
-            self._verdict("VERDICT", admission, 1)
+            self._verdict(admission, 1)
             return
         self._local.record_success(admission)
         if self._owes_reset:  # the fleet's count of consecutive failures starts over
             self._owes_reset = False
-            self._store.command(lambda redis: redis.hset(self.keys[0], "fails", 0))
+            self._run("RESET")
 
     def record_failure(self, admission: Admission) -> None:
         if admission.token:
             self._local.record_failure(_PLAIN)
-            self._verdict("VERDICT", admission, 0)
+            self._verdict(admission, 0)
             return
         self._local.record_failure(admission)
         self._owes_reset = True
@@ -254,8 +262,5 @@ class _SharedHealth:
         self._local.cool_down(seconds)
         self._run("COOL", _ms(time.time() + seconds))
 
-    def _verdict(self, script: str, admission: Admission, *ok: int) -> None:
-        args: list[str | int] = [admission.token, *ok]
-        if script == "VERDICT":
-            args.append(self._reset_ms)
-        self._run(script, *args)
+    def _verdict(self, admission: Admission, ok: int) -> None:
+        self._run("VERDICT", admission.token, ok, self._reset_ms)

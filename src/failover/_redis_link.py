@@ -2,51 +2,56 @@
 
 * Every command has a short socket timeout and **no retries**: redis-py 8 retries a
   failed command 10 times with exponential backoff by default, which would turn a dead
-  Redis into seconds per call.
-* A breaker around Redis itself: after an error, commands are not even tried for
-  ``retry_every`` seconds (the callers use their in-process state meanwhile), so a dead
-  Redis costs at most one timeout per second, not one per call.
+  Redis into seconds per call. Options in the URL cannot lengthen these timeouts.
+* A breaker around Redis itself: after any error, calls stop using Redis at once (their
+  callers use in-process state), and only the listener thread tries it again, every
+  ``retry_every`` seconds, with a write (a Redis that answers PING but refuses writes,
+  out of memory, is still away). So a dead Redis costs a request nothing after the
+  first error, and recovery never runs on a request's time.
 * One WARNING when Redis goes away and one when it is back, never one per call.
-* A listener thread receives the state changes other processes publish and hands them
-  to ``on_message``; after a reconnection, ``on_reconnect`` reloads what was missed.
+* The listener receives the state changes other processes publish and hands them to
+  ``on_message``; after every (re)connection, ``on_reconnect`` reloads what was missed.
+* ``later()`` queues rare commands (a released probe lease) for the listener, so that
+  they never run inside a garbage collector's finalizer on some request's thread.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import queue
 import threading
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from ._exceptions import ConfigError
+from ._redact import redact
 
 __all__ = ["RedisLink", "check_redis_url", "describe_redis_url"]
 
 logger = logging.getLogger("failover")
 T = TypeVar("T")
 _VAR = "FAILOVER_REDIS_URL"
+_FORM = "redis://[:password@]host[:port][/db], rediss://... or unix:///path/to/socket"
 
 
 def check_redis_url(url: str) -> None:
     """Raise a ConfigError naming FAILOVER_REDIS_URL unless ``url`` can be connected to."""
-    form = "redis://[:password@]host[:port][/db], rediss://... or unix:///path/to/socket"
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
-        raise ConfigError(f"{_VAR} must look like {form}", variable=_VAR) from None
+        raise ConfigError(f"{_VAR} must look like {_FORM}", variable=_VAR) from None
     if parts.scheme in ("redis", "rediss") and parts.hostname:
         return
     if parts.scheme == "unix" and parts.path:
         return
-    raise ConfigError(f"{_VAR} must look like {form}", variable=_VAR)
+    raise ConfigError(f"{_VAR} must look like {_FORM}", variable=_VAR)
 
 
 def describe_redis_url(url: str) -> str:
-    """The URL without user or password, for logs and reprs."""
+    """The URL without user, password or options, for logs and reprs."""
     parts = urlsplit(url)
     if parts.scheme == "unix":
         return f"unix://{parts.path}"
@@ -55,7 +60,7 @@ def describe_redis_url(url: str) -> str:
 
 
 class RedisLink:
-    """One Redis client and one listener thread, shared by a store's targets."""
+    """One Redis client for commands, and one listener thread that also reconnects."""
 
     def __init__(
         self,
@@ -69,26 +74,37 @@ class RedisLink:
     ) -> None:
         import redis
         from redis.backoff import NoBackoff
+        from redis.connection import parse_url
         from redis.retry import Retry
 
+        try:
+            settings = parse_url(url)  # type: ignore[no-untyped-call]
+        except ValueError as exc:
+            raise ConfigError(f"{_VAR}: {exc}; it must look like {_FORM}", variable=_VAR) from None
+        self._password = urlsplit(url).password
         self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
-        options: dict[str, Any] = {
+        ours: dict[str, Any] = {
             "socket_timeout": timeout,
             "socket_connect_timeout": timeout,
             "retry": Retry(NoBackoff(), 0),
             "decode_responses": True,
         }
-        self.redis = redis.Redis.from_url(url, **options)
-        # The listener blocks in reads between messages, so its client has no read timeout.
-        self._listen = redis.Redis.from_url(url, **{**options, "socket_timeout": None})
+        self.redis = redis.Redis(connection_pool=redis.ConnectionPool(**{**settings, **ours}))
+        # The listener polls with get_message(timeout=0.5); its own reads and connection
+        # handshakes are bounded too, and a PING every few seconds notices a lost link.
+        listen = {**ours, "socket_timeout": 2.0, "socket_connect_timeout": 1.0}
+        listen["health_check_interval"] = 5
+        self._listen = redis.Redis(connection_pool=redis.ConnectionPool(**{**settings, **listen}))
         self.where = describe_redis_url(url)
         self._channel = channel
+        self._alive_key = f"{channel}:alive"
         self._retry_every = retry_every
         self._on_message = on_message
         self._on_reconnect = on_reconnect
         self._lock = threading.Lock()
+        self._thread_state = threading.local()  # "recovering": the listener's reload
         self._up = True
-        self._down_until = 0.0
+        self._later: queue.SimpleQueue[Callable[[Any], object]] = queue.SimpleQueue()
         self._closed = threading.Event()
         self._thread = threading.Thread(target=self._run, name="failover-redis", daemon=True)
 
@@ -101,21 +117,25 @@ class RedisLink:
         return self._up
 
     def run(self, command: Callable[[Any], T]) -> T | None:
-        """``command(redis_client)``, or None when Redis is away (now or recently)."""
-        if not self._up and time.monotonic() < self._down_until:
+        """``command(redis_client)``, or None when Redis is away (it is then not tried,
+        except by the listener while it reloads the state)."""
+        recovering = getattr(self._thread_state, "recovering", False)
+        if not self._up and not recovering:
             return None
         try:
-            result = command(self.redis)
+            return command(self.redis)
         except self._errors as exc:
+            if recovering:
+                raise  # _came_back decides
             self._went_down(exc)
             return None
-        if not self._up:
-            self._came_back()
-        return result
+
+    def later(self, command: Callable[[Any], object]) -> None:
+        """Run ``command(redis_client)`` soon on the listener thread (if Redis is up)."""
+        self._later.put(command)
 
     def _went_down(self, exc: BaseException) -> None:
         with self._lock:
-            self._down_until = time.monotonic() + self._retry_every
             if not self._up:
                 return
             self._up = False
@@ -124,28 +144,37 @@ class RedisLink:
             "provider health until it returns",
             self.where,
             type(exc).__name__,
-            str(exc)[:120],
+            redact(str(exc), self._password)[:160],
         )
 
-    def _came_back(self) -> None:
+    def _came_back(self) -> bool:
+        """Try a write; if Redis takes it, reload the shared state and use it again."""
+        self._thread_state.recovering = True
+        try:
+            self.redis.set(self._alive_key, "1", px=60_000)
+            self._on_reconnect()
+        except self._errors:
+            return False
+        finally:
+            self._thread_state.recovering = False
         with self._lock:
-            if self._up:
-                return
             self._up = True
         logger.warning("failover: Redis at %s is back; provider health is shared again", self.where)
-        self._on_reconnect()
+        return True
 
     def _run(self) -> None:
-        """Listen for state changes; on any error, reconnect every ``retry_every``."""
+        """Listen for changes; while Redis is away, try it again every ``retry_every``."""
         while not self._closed.is_set():
             pubsub = self._listen.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
             try:
                 pubsub.subscribe(self._channel)
                 if self._up:
                     self._on_reconnect()  # what changed while we were not listening
-                else:
-                    self._came_back()  # which reloads too
                 while not self._closed.is_set():
+                    if not self._up and not self._came_back():
+                        self._closed.wait(self._retry_every)
+                        continue
+                    self._run_later()
                     message = pubsub.get_message(timeout=0.5)
                     if message is not None and message.get("type") == "message":
                         self._on_message(str(message["data"]))
@@ -159,10 +188,18 @@ class RedisLink:
                 with contextlib.suppress(*self._errors):
                     pubsub.close()
 
+    def _run_later(self) -> None:
+        while True:
+            try:
+                command = self._later.get_nowait()
+            except queue.Empty:
+                return
+            self.run(command)
+
     def close(self) -> None:
         self._closed.set()
         if self._thread.is_alive():
-            self._thread.join(timeout=2.0)
+            self._thread.join(timeout=3.0)
         for client in (self.redis, self._listen):
             with contextlib.suppress(*self._errors):
                 client.close()

@@ -1,12 +1,16 @@
 """The Lua scripts that change a target's shared health, each one atomic in Redis.
 
-Every script takes the same three keys, which share one hash tag and so one Redis
-Cluster slot: ``KEYS[1]`` the state hash (``fails``, ``open_until``, ``cool_until``, in
-ms), ``KEYS[2]`` the probe lease, ``KEYS[3]`` the version counter (it never expires,
-so a version never goes back). ``ARGV`` starts with the target id, the channel, how
-long to keep a quiet state (ms) and the caller's clock (ms). Every script returns
-``{code, open_until, cool_until, probe_until, version}``, and one that changes the
-state publishes ``"<tid> <open_until> <cool_until> <probe_until> <version>"``.
+Every script takes the same two keys, which share one hash tag and so one Redis Cluster
+slot: ``KEYS[1]`` the state hash (``fails``; ``open_until`` and ``cool_until`` in ms;
+``v``, the version) and ``KEYS[2]`` the probe lease. ``ARGV`` starts with the target id,
+the channel, how long to keep a quiet state (ms) and the caller's clock (ms). Every
+script returns ``{code, open_until, cool_until, probe_until, version}``, and one that
+changes the state publishes ``"<tid> <open_until> <cool_until> <probe_until> <version>"``.
+
+The version is Redis's own clock in microseconds at the change, so it only grows, even
+across a restart or a flush of Redis, and a process can always tell a newer state from
+an older one. The hash's expiry only ever grows too: it outlives the open breaker, the
+cool-down and the probe lease by the quiet time.
 """
 
 from __future__ import annotations
@@ -14,18 +18,24 @@ from __future__ import annotations
 _COMMON = """
 local now = tonumber(ARGV[4])
 local function state(code)
-  local s = redis.call('HMGET', KEYS[1], 'open_until', 'cool_until')
+  local s = redis.call('HMGET', KEYS[1], 'open_until', 'cool_until', 'v')
   local ttl = redis.call('PTTL', KEYS[2])
   local probe = 0
   if ttl > 0 then probe = now + ttl end
-  local v = tonumber(redis.call('GET', KEYS[3])) or 0
-  return {code, tonumber(s[1]) or 0, tonumber(s[2]) or 0, probe, v}
+  -- The version stays a string: Lua would print a 16-digit number in exponent form.
+  return {code, tonumber(s[1]) or 0, tonumber(s[2]) or 0, probe, s[3] or '0'}
+end
+local function keep()
+  local s = state(0)
+  local last = math.max(s[2], s[3], s[4], now)
+  local ms = last - now + tonumber(ARGV[3])
+  if redis.call('PTTL', KEYS[1]) < ms then redis.call('PEXPIRE', KEYS[1], ms) end
 end
 local function changed(code)
-  redis.call('INCR', KEYS[3])
+  local t = redis.call('TIME')
+  redis.call('HSET', KEYS[1], 'v', t[1] .. string.format('%06d', tonumber(t[2])))
+  keep()
   local st = state(code)
-  local keep = math.max(st[2] - now, st[3] - now, 0) + tonumber(ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], keep)
   local message = table.concat({ARGV[1], st[2], st[3], st[4], st[5]}, ' ')
   redis.call('PUBLISH', ARGV[2], message)
   return st
@@ -43,7 +53,19 @@ if fails >= tonumber(ARGV[5]) then
   redis.call('HSET', KEYS[1], 'open_until', now + tonumber(ARGV[6]), 'fails', 0)
   return changed(1)
 end
-redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]))
+keep()
+return state(0)
+"""
+)
+
+# The first success after this process's failures: the fleet's count starts over.
+RESET = (
+    _COMMON
+    + """
+if redis.call('HEXISTS', KEYS[1], 'fails') == 1 then
+  redis.call('HSET', KEYS[1], 'fails', 0)
+  keep()
+end
 return state(0)
 """
 )
@@ -60,11 +82,14 @@ return state(0)
 """
 )
 
-# The probe's verdict (ARGV[5] token, ARGV[6] "1" success / "0" failure, ARGV[7] reset ms).
+# The probe's verdict (ARGV[5] token, ARGV[6] "1" success / "0" failure, ARGV[7] reset
+# ms), taken only from the caller that still holds the lease: a probe that outlived its
+# lease may not undo the verdict of the probe that came after it.
 VERDICT = (
     _COMMON
     + """
-if redis.call('GET', KEYS[2]) == ARGV[5] then redis.call('DEL', KEYS[2]) end
+if redis.call('GET', KEYS[2]) ~= ARGV[5] then return state(0) end
+redis.call('DEL', KEYS[2])
 if ARGV[6] == '1' then
   redis.call('HSET', KEYS[1], 'open_until', 0, 'fails', 0)
 else
