@@ -20,7 +20,7 @@ import random
 import statistics
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import openai
@@ -52,6 +52,20 @@ def _batch(call: Callable[[], object], n: int) -> tuple[float, float]:
     return statistics.median(latencies), cpu / n
 
 
+def interleaved(
+    calls: Mapping[str, Callable[[], object]], rounds: int, batch: int, seed: int
+) -> list[dict[str, tuple[float, float]]]:
+    """After a warm-up, ``rounds`` rounds of ``batch`` calls per contender in a freshly
+    shuffled order: per round and contender, median latency (s) and CPU s per call."""
+    rng = random.Random(seed)
+    for call in calls.values():
+        _batch(call, 30)  # warm-up: connections and caches
+    return [
+        {name: _batch(calls[name], batch) for name in rng.sample(list(calls), len(calls))}
+        for _ in range(rounds)
+    ]
+
+
 def _spread(values: list[float]) -> dict[str, float]:
     return {
         "min": round(min(values), 3),
@@ -69,16 +83,8 @@ def bound(url: str, rounds: int, batch: int) -> dict[str, Any]:
         BOUNDED: lambda: bounded.chat.completions.create(messages=MESSAGES),
         UNBOUNDED: lambda: unbounded.chat.completions.create(messages=MESSAGES),
     }
-    rng = random.Random(7)
-    per_round: list[dict[str, tuple[float, float]]] = []
     try:
-        for call in calls.values():
-            _batch(call, 30)  # warm-up: connections and caches
-        for _ in range(rounds):
-            row = {}
-            for name in rng.sample(list(calls), len(calls)):
-                row[name] = _batch(calls[name], batch)
-            per_round.append(row)
+        per_round = interleaved(calls, rounds, batch, seed=7)
     finally:
         raw.close()
         bounded.close()

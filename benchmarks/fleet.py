@@ -17,7 +17,6 @@ order each round; per round each one's median latency and CPU per call, and the 
 from __future__ import annotations
 
 import random
-import threading
 import time
 import uuid
 from typing import Any
@@ -27,9 +26,8 @@ import openai
 import failover
 from benchmarks._common import MESSAGES, MODEL
 from benchmarks._peer import PYTHON, peer_env
-from benchmarks.bound_cost import _batch, _spread
-from failover.drill._fleet import fleet_policy, run_fleet
-from failover.testing import FakeProvider, Fault
+from benchmarks.bound_cost import _spread, interleaved
+from failover.drill._fleet import dead_primary_run, fleet_policy
 
 SIZES = (1, 4, 8)
 RUN_S, DEAD_S = 5.0, 3.0
@@ -40,46 +38,23 @@ RAW = "openai SDK (max_retries=0)"
 LOCAL = "failover, in-process health"
 
 
-def _outage(contender: str, processes: int, redis_url: str) -> dict[str, int]:
-    with (
-        FakeProvider("openai", name="primary") as primary,
-        FakeProvider("openai", name="backup") as backup,
-    ):
-        chain = [
-            {"name": "primary", "api": "openai", "base_url": primary.base_url},
-            {"name": "backup", "api": "openai", "base_url": backup.base_url},
-        ]
-        primary.set_mode(Fault.status(503))
-        timers: list[threading.Timer] = []
-
-        def revive(t0: float) -> None:
-            timers.append(threading.Timer(t0 + DEAD_S - time.time(), primary.set_mode, (None,)))
-            timers[-1].start()
-
-        peer = contender == PEER
-        runs = run_fleet(
-            processes,
-            chain,
-            redis_url=None if contender == ALONE else redis_url,
-            prefix=f"failover-bench-{uuid.uuid4().hex[:8]}",
-            seconds=RUN_S,
-            policy=fleet_policy(),
-            on_start=revive,
-            command=[str(PYTHON), "benchmarks/litellm_fleet_worker.py"] if peer else None,
-            env=peer_env() if peer else None,
-        )
-        for timer in timers:
-            timer.join()
-        return {
-            "dead_calls": sum(1 for r in primary.requests if r.fault is not None),
-            "answered": sum(r.answered for r in runs),
-            "failed": sum(r.failed for r in runs),
-        }
+def _outage(contender: str, processes: int, redis_url: str) -> dict[str, Any]:
+    peer = contender == PEER
+    return dead_primary_run(
+        processes,
+        redis_url=None if contender == ALONE else redis_url,
+        seconds=RUN_S,
+        dead_for=DEAD_S,
+        policy=fleet_policy(),
+        backup_api="openai",  # LiteLLM's side is configured for OpenAI-compatible fakes
+        command=[str(PYTHON), "benchmarks/litellm_fleet_worker.py"] if peer else None,
+        env=peer_env() if peer else None,
+    )
 
 
 def outage(redis_url: str, rounds: int) -> dict[str, Any]:
     rng = random.Random(5)
-    seen: dict[int, dict[str, list[dict[str, int]]]] = {
+    seen: dict[int, dict[str, list[dict[str, Any]]]] = {
         n: {c: [] for c in (SHARED, ALONE, PEER)} for n in SIZES
     }
     for _ in range(rounds):
@@ -89,7 +64,7 @@ def outage(redis_url: str, rounds: int) -> dict[str, Any]:
     return {
         str(n): {
             c: {
-                "dead_calls": _spread([float(r["dead_calls"]) for r in runs]),
+                "dead_calls": _spread([float(r["dead_primary_calls"]) for r in runs]),
                 "answered": sum(r["answered"] for r in runs),
                 "failed": sum(r["failed"] for r in runs),
             }
@@ -110,13 +85,8 @@ def healthy_cost(url: str, redis_url: str, rounds: int, batch: int) -> dict[str,
         LOCAL: lambda: local.chat.completions.create(messages=MESSAGES),
         SHARED: lambda: shared.chat.completions.create(messages=MESSAGES),
     }
-    rng = random.Random(9)
-    per_round: list[dict[str, tuple[float, float]]] = []
     try:
-        for call in calls.values():
-            _batch(call, 30)
-        for _ in range(rounds):
-            per_round.append({n: _batch(calls[n], batch) for n in rng.sample(list(calls), 3)})
+        per_round = interleaved(calls, rounds, batch, seed=9)
     finally:
         raw.close()
         local.close()

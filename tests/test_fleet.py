@@ -12,13 +12,13 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from failover import Failover, RedisHealth
-from failover.drill._fleet import fleet_policy, run_fleet
+from failover import Failover, Policy, RedisHealth
+from failover.drill._fleet import FleetRun, fleet_policy, run_fleet
 from failover.testing import FakeProvider, Fault
 
 from .conftest import FAST, MESSAGES, target
@@ -33,6 +33,35 @@ def _chain(primary: FakeProvider, backup: FakeProvider) -> list[dict[str, str]]:
     ]
 
 
+def _fleet(
+    primary: FakeProvider,
+    backup: FakeProvider,
+    redis_url: str,
+    prefix: str,
+    seconds: float,
+    event: tuple[float, Callable[[], object]],
+    policy: Policy | None = None,
+) -> list[FleetRun]:
+    """WORKERS processes for ``seconds``; ``event`` = (seconds after their start, action)."""
+    timers: list[threading.Timer] = []
+
+    def schedule(t0: float) -> None:
+        timers.append(threading.Timer(t0 + event[0] - time.time(), event[1]))
+        timers[0].start()
+
+    runs = run_fleet(
+        WORKERS,
+        _chain(primary, backup),
+        redis_url=redis_url,
+        prefix=prefix,
+        seconds=seconds,
+        policy=policy,
+        on_start=schedule,
+    )
+    timers[0].join()
+    return runs
+
+
 def _faulted_at(fake: FakeProvider) -> list[float]:
     return sorted(r.arrived_at for r in fake.requests if r.fault is not None)
 
@@ -42,22 +71,8 @@ def test_a_dead_primary_gets_one_breakers_worth_of_calls_from_the_whole_fleet(
 ) -> None:
     policy = fleet_policy()  # fail_max 3, reset 1 s
     primary.set_mode(Fault.status(503))
-    timers: list[threading.Timer] = []
-
-    def dead_for_3_s(t0: float) -> None:
-        timers.append(threading.Timer(t0 + 3.0 - time.time(), primary.set_mode, args=(None,)))
-        timers[0].start()
-
-    runs = run_fleet(
-        WORKERS,
-        _chain(primary, secondary),
-        redis_url=redis_url,
-        prefix=redis_prefix,
-        seconds=4.0,
-        policy=policy,
-        on_start=dead_for_3_s,
-    )
-    timers[0].join()
+    revive = (3.0, lambda: primary.set_mode(None))
+    runs = _fleet(primary, secondary, redis_url, redis_prefix, 4.0, revive, policy)
     assert sum(r.failed for r in runs) == 0 and all(r.answered > 50 for r in runs), runs
     dead = _faulted_at(primary)
     # fail_max failures trip it; each other worker may have had one call in flight.
@@ -74,22 +89,8 @@ def test_a_dead_primary_gets_one_breakers_worth_of_calls_from_the_whole_fleet(
 def test_a_rate_limit_keeps_the_whole_fleet_away_for_its_retry_after(
     redis_url: str, redis_prefix: str, primary: FakeProvider, secondary: FakeProvider
 ) -> None:
-    timers: list[threading.Timer] = []
-
-    def rate_limit_soon(t0: float) -> None:
-        limit = Fault.rate_limit(retry_after=2)
-        timers.append(threading.Timer(t0 + 0.5 - time.time(), primary.enqueue, args=(limit,)))
-        timers[0].start()
-
-    runs = run_fleet(
-        WORKERS,
-        _chain(primary, secondary),
-        redis_url=redis_url,
-        prefix=redis_prefix,
-        seconds=3.5,
-        on_start=rate_limit_soon,
-    )
-    timers[0].join()
+    limit = (0.5, lambda: primary.enqueue(Fault.rate_limit(retry_after=2)))
+    runs = _fleet(primary, secondary, redis_url, redis_prefix, 3.5, limit)
     assert sum(r.failed for r in runs) == 0
     limited = next(r.arrived_at for r in primary.requests if r.fault is not None)
     # Calls already in flight when the 429 was served may still land just after it.

@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from .._client import Failover
 from .._config import Policy, Target
@@ -25,7 +25,7 @@ from .._exceptions import FailoverError
 from .._health import HealthStore, LocalHealth
 from ..testing import Fault
 
-__all__ = ["FleetRun", "fleet_policy", "run_fleet", "run_fleet_drill"]
+__all__ = ["FleetRun", "dead_primary_run", "fleet_policy", "run_fleet", "run_fleet_drill"]
 
 _MESSAGES = [{"role": "user", "content": "Status?"}]
 
@@ -151,19 +151,29 @@ if __name__ == "__main__":
     sys.exit(main())
 
 
-def _outage(
-    label: str, url: str | None, processes: int, seconds: float, dead_for: float, policy: Policy
+def dead_primary_run(
+    processes: int,
+    *,
+    redis_url: str | None,
+    seconds: float,
+    dead_for: float,
+    policy: Policy,
+    backup_api: Literal["openai", "anthropic"] = "anthropic",
+    command: Sequence[str] | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """One fleet run against a primary that answers 503 for ``dead_for`` seconds."""
+    """One fleet run, primary then backup, against a primary that answers 503 for the
+    first ``dead_for`` seconds; counts what the primary received while dead (from the
+    fake's own log). ``command``/``env``: another worker (see :func:`run_fleet`)."""
     from ..testing import FakeProvider
 
     with (
         FakeProvider("openai", name="primary") as primary,
-        FakeProvider("anthropic", name="backup") as backup,
+        FakeProvider(backup_api, name="backup") as backup,
     ):
         chain = [
             {"name": "primary", "api": "openai", "base_url": primary.base_url},
-            {"name": "backup", "api": "anthropic", "base_url": backup.base_url},
+            {"name": "backup", "api": backup_api, "base_url": backup.base_url},
         ]
         primary.set_mode(Fault.status(503))
         timers: list[threading.Timer] = []
@@ -175,16 +185,17 @@ def _outage(
         runs = run_fleet(
             processes,
             chain,
-            redis_url=url,
+            redis_url=redis_url,
             prefix=f"failover-drill-{uuid.uuid4().hex[:8]}",
             seconds=seconds,
             policy=policy,
             on_start=revive,
+            command=command,
+            env=env,
         )
         for timer in timers:
             timer.join()
         return {
-            "health": label,
             "dead_primary_calls": sum(1 for r in primary.requests if r.fault is not None),
             "answered": sum(r.answered for r in runs),
             "failed": sum(r.failed for r in runs),
@@ -206,7 +217,15 @@ def run_fleet_drill(
     )
     modes: list[tuple[str, str | None]] = [("shared through Redis", redis_url)] if redis_url else []
     modes.append(("each process alone", None))
-    rows = [_outage(label, url, processes, seconds, dead_for, policy) for label, url in modes]
+    rows = [
+        {
+            "health": label,
+            **dead_primary_run(
+                processes, redis_url=url, seconds=seconds, dead_for=dead_for, policy=policy
+            ),
+        }
+        for label, url in modes
+    ]
     head = f"{'health':<22} {'calls to the dead primary':>26} {'answered':>9} {'failed':>7}"
     print(head + f" {'slowest':>8}")
     for row in rows:
