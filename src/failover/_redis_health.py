@@ -102,37 +102,29 @@ class RedisHealth:
         health.load()
         return health
 
+    def _call(self, name: str, health: _SharedHealth, args: tuple[str | int, ...]) -> Any:
+        argv = [health.tid, f"{self.prefix}:health", health.keep_ms, _ms(time.time()), *args]
+        return lambda _: self._scripts[name](health.keys, argv)
+
     def script(self, name: str, health: _SharedHealth, *args: str | int) -> list[int] | None:
         """Run one of ``_redis_scripts``' scripts for ``health``; None if Redis is away."""
-        argv: list[str | int] = [
-            health.tid,
-            f"{self.prefix}:health",
-            health.keep_ms,
-            _ms(time.time()),
-            *args,
-        ]
-        reply: Any = self._link.run(lambda _: self._scripts[name](health.keys, argv))
+        reply: Any = self._link.run(self._call(name, health, args))
         return None if reply is None else [int(x) for x in reply]
 
-    @property
-    def up(self) -> bool:
-        return self._link.up
+    def later(self, health: _SharedHealth, name: str, *args: str | int) -> None:
+        """Run a script soon on the listener thread (see ``RedisLink.later``)."""
+        self._link.later(self._call(name, health, args))
 
     def _message(self, data: str) -> None:
-        tid, *state = data.split()
-        health = self._targets.get(tid)
-        if health is None or len(state) != 4 or not all(x.isdigit() for x in state):
-            return  # another target, or not ours: nothing to do
-        health.apply([0, *(int(x) for x in state)])
+        parts = data.split()
+        health = self._targets.get(parts[0]) if parts else None
+        if health is None or len(parts) != 5 or not all(x.isdigit() for x in parts[1:]):
+            return  # another target's, or not a message of ours
+        health.apply([0, *(int(x) for x in parts[1:])])
 
     def _reload(self) -> None:
         for health in list(self._targets.values()):
             health.load(replace=True)
-
-    def later(self, health: _SharedHealth, name: str, *args: str | int) -> None:
-        """Run a script on the listener thread (see ``RedisLink.later``)."""
-        argv = [health.tid, f"{self.prefix}:health", health.keep_ms, _ms(time.time()), *args]
-        self._link.later(lambda _: self._scripts[name](health.keys, argv))
 
     def close(self) -> None:
         self._link.close()
@@ -190,7 +182,7 @@ class _SharedHealth:
         return reply
 
     def _shared(self) -> bool:
-        return self._store.up
+        return self._store.connected
 
     # -- Health -----------------------------------------------------------------------
     @property
