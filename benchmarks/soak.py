@@ -28,6 +28,7 @@ import logging
 import os
 import random
 import resource
+import subprocess
 import sys
 import threading
 import time
@@ -57,6 +58,17 @@ POLICY = Policy(
 SLACK = 0.5  # seconds past the deadline that count as outliving it
 MESSAGES = [{"role": "user", "content": "Soak."}]
 WARM_UP = 0.2  # share of the calls before which samples are not used for slopes
+
+
+def _commit() -> str:
+    """The checkout's commit, so that a result names the code it measured."""
+    done = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    )
+    return done.stdout.strip() or "unknown"
+
+
+COMMIT = _commit()  # at the start: commits made while a long soak runs are not in it
 
 
 def secret(name: str) -> str:
@@ -300,6 +312,7 @@ def _drive(
             "policy": {k: getattr(POLICY, k) for k in ("timeout", "attempt_timeout")},
             "fault_rate": "about 25% of requests per provider, every fault kind",
             "warm_up": WARM_UP,
+            "commit": COMMIT,
         },
         "wall_s": round(wall, 1),
         "calls_per_s": round(calls / wall, 1),
