@@ -26,7 +26,8 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
 
 def test_benchmark_tables_match_the_results() -> None:
     summary = (ROOT / "benchmarks" / "results" / "summary.md").read_text()
-    for block in ("benchmark-targets", "benchmark-overhead", "benchmark-bound", "benchmark-soak"):
+    blocks = ("targets", "overhead", "bound", "soak", "streams", "fleet")
+    for block in (f"benchmark-{name}" for name in blocks):
         for line in _between(README, block).splitlines():
             assert line in summary, f"README line not in benchmarks/results/summary.md: {line}"
 
