@@ -7,7 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from failover import ConfigError, Failover, Policy, Target
-from failover._config import ENV_NAMES, config_from_env, policy_from_env, resolve_target
+from failover._config import ENV_NAMES
+from failover._env import config_from_env, policy_from_env, resolve_target
 
 KEYS = {"OPENAI_API_KEY": "sk-test-openai-0000", "ANTHROPIC_API_KEY": "sk-ant-test-0000"}
 

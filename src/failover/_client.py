@@ -7,7 +7,8 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
 from ._attempts import AttemptHook, Report
-from ._config import Policy, Target, config_from_env, policy_from_env, targets_from
+from ._config import Policy, Target
+from ._env import config_from_env, policy_from_env, targets_from
 from ._exceptions import UnsupportedParameter
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ class _ClientBase:
         their clients built here, so that the first request costs what any other does.
         """
         from . import _drive  # noqa: F401 - load the routing machinery now, not in a request
-        from ._health import health_from_env
+        from ._env import health_from_env
         from ._router import Router
 
         targets = targets_from(chain, env)

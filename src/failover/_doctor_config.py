@@ -12,13 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ._config import (
-    ENV_NAMES,
+from ._config import ENV_NAMES, PRESETS, Policy, Target
+from ._env import (
     GLOBAL_VARIABLES,
-    PRESETS,
     PROVIDER_SETTINGS,
-    Policy,
-    Target,
     api_key_from_env,
     checked_chain,
     config_from_env,

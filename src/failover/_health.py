@@ -10,17 +10,12 @@ whenever Redis is away.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from typing import Protocol
 
 from ._breaker import Admission, TargetHealth
 from ._config import Policy, Target
 
-__all__ = ["Health", "HealthStore", "LocalHealth", "health_from_env"]
-
-REDIS_URL_ENV = "FAILOVER_REDIS_URL"
-REDIS_PREFIX_ENV = "FAILOVER_REDIS_PREFIX"
+__all__ = ["Health", "HealthStore", "LocalHealth"]
 
 
 class Health(Protocol):
@@ -73,15 +68,3 @@ class LocalHealth:
 
     def __repr__(self) -> str:
         return "LocalHealth()"
-
-
-def health_from_env(env: Mapping[str, str] | None = None) -> HealthStore:
-    """``RedisHealth`` when ``FAILOVER_REDIS_URL`` is set, else :class:`LocalHealth`."""
-    env = os.environ if env is None else env
-    url = env.get(REDIS_URL_ENV, "").strip()
-    if not url:
-        return LocalHealth()
-    from ._redis_health import RedisHealth
-
-    prefix = env.get(REDIS_PREFIX_ENV, "").strip() or "failover"
-    return RedisHealth(url, prefix=prefix)

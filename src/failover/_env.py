@@ -1,0 +1,257 @@
+"""Reading the chain, the policy and the health store from the environment.
+
+:func:`config_from_env` builds the chain and the policy from ``FAILOVER_*`` and the
+vendors' standard variables, and raises :class:`ConfigError` naming the variable for
+anything it cannot use, before any request is sent. :func:`health_from_env` picks
+where breakers live (``FAILOVER_REDIS_URL``).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import fields
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from ._config import ENV_NAMES, PRESETS, STATIC_MESSAGE_ENV, Api, Policy, Target
+from ._exceptions import ConfigError
+
+if TYPE_CHECKING:
+    from ._health import HealthStore
+
+__all__ = [
+    "GLOBAL_VARIABLES",
+    "PROVIDER_SETTINGS",
+    "api_key_from_env",
+    "checked_chain",
+    "config_from_env",
+    "health_from_env",
+    "policy_from_env",
+    "provider_prefix",
+    "resolve_target",
+    "targets_from",
+]
+
+REDIS_URL_ENV = "FAILOVER_REDIS_URL"
+REDIS_PREFIX_ENV = "FAILOVER_REDIS_PREFIX"
+_INT_FIELDS = frozenset({"max_retries", "breaker_fail_max", "default_max_tokens"})
+# Every variable the client reads, so that ``failover doctor`` can flag a misspelt one
+# (the client itself ignores unknown names). A new setting is added here too.
+GLOBAL_VARIABLES = frozenset(
+    {
+        "FAILOVER_CHAIN",
+        STATIC_MESSAGE_ENV,
+        REDIS_URL_ENV,
+        REDIS_PREFIX_ENV,
+        *ENV_NAMES.values(),
+    }
+)
+PROVIDER_SETTINGS = ("API", "BASE_URL", "API_KEY")  # FAILOVER_PROVIDER_<NAME>_<SETTING>
+
+
+def _parse_number(var: str, raw: str, integer: bool) -> float | int:
+    form = "a whole number >= 0" if integer else "a number of seconds >= 0"
+    try:
+        value: float | int = int(raw) if integer else float(raw)
+    except ValueError:
+        raise ConfigError(f"{var} must be {form}, got {raw!r}", variable=var) from None
+    if not math.isfinite(value) or value < 0:
+        raise ConfigError(f"{var} must be {form}, got {raw!r}", variable=var)
+    return value
+
+
+def _parse_bool(var: str, raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{var} must be 1/0, true/false, yes/no or on/off, got {raw!r}", variable=var)
+
+
+def policy_from_env(env: Mapping[str, str], base: Policy | None = None) -> Policy:
+    """A :class:`Policy` with every ``FAILOVER_*`` knob that is set in ``env``."""
+    values: dict[str, object] = {}
+    for name, var in ENV_NAMES.items():
+        raw = env.get(var)
+        if raw is None or raw.strip() == "":
+            continue
+        if name == "stream_resume":
+            values[name] = _parse_bool(var, raw)
+        else:
+            values[name] = _parse_number(var, raw.strip(), name in _INT_FIELDS)
+    start = base or Policy()
+    merged = {f.name: values.get(f.name, getattr(start, f.name)) for f in fields(Policy)}
+    return Policy(**merged)  # type: ignore[arg-type]
+
+
+def provider_prefix(provider: str) -> str:
+    return f"FAILOVER_PROVIDER_{provider.upper().replace('-', '_')}_"
+
+
+def _is_http_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def api_key_from_env(provider: str, env: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """``(variable, key)`` for ``provider``: ``FAILOVER_PROVIDER_<NAME>_API_KEY`` first,
+    then the vendor's own variable; ``(None, None)`` when neither is set."""
+    preset = PRESETS.get(provider.lower())
+    return _first_set(
+        env, provider_prefix(provider) + "API_KEY", preset.key_env if preset else None
+    )
+
+
+def _first_set(env: Mapping[str, str], *names: str | None) -> tuple[str | None, str | None]:
+    """``(variable, value)`` of the first of ``names`` that is set and not empty."""
+    for name in names:
+        if name and env.get(name):
+            return name, env[name]
+    return None, None
+
+
+def resolve_target(
+    spec: str, env: Mapping[str, str] | None = None, *, var: str = "chain"
+) -> Target:
+    """Turn ``provider/model`` into a :class:`Target`, reading keys and URLs from ``env``.
+
+    The split is on the first ``/`` so ``openrouter/meta-llama/llama-3-70b`` works.
+    A provider that is not built in is defined by ``FAILOVER_PROVIDER_<NAME>_API``,
+    ``_BASE_URL`` and ``_API_KEY``; those variables also override a built-in's.
+    """
+    env = os.environ if env is None else env
+    provider, sep, model = spec.strip().partition("/")
+    if not sep or not provider or not model:
+        raise ConfigError(
+            f"{var}: item {spec!r} must have the form provider/model, e.g. openai/gpt-4o-mini",
+            variable=var,
+        )
+    provider = provider.lower()
+    if provider == "static":
+        message = env.get(STATIC_MESSAGE_ENV, "")
+        if not message.strip():
+            raise ConfigError(
+                f"{var}: {spec.strip()} answers with the text of {STATIC_MESSAGE_ENV}, which "
+                "is not set; set it to what users should read when every provider is down",
+                variable=STATIC_MESSAGE_ENV,
+            )
+        return Target.static(message, model)
+    prefix = provider_prefix(provider)
+    preset = PRESETS.get(provider)
+    api_raw = env.get(prefix + "API")
+    if api_raw is not None:
+        if api_raw not in ("openai", "anthropic"):
+            raise ConfigError(
+                f"{prefix}API must be 'openai' or 'anthropic', got {api_raw!r}",
+                variable=prefix + "API",
+            )
+        api: Api = api_raw  # type: ignore[assignment]
+    elif preset is not None:
+        api = preset.api
+    else:
+        known = ", ".join(sorted(PRESETS))
+        raise ConfigError(
+            f"{var}: unknown provider {provider!r} in {spec!r}; use one of {known}, "
+            f"or define it with {prefix}API=openai|anthropic and {prefix}BASE_URL",
+            variable=var,
+        )
+    url_var, base_url = _first_set(
+        env, prefix + "BASE_URL", preset.base_url_env if preset else None
+    )
+    base_url = base_url or (preset.base_url if preset else None)
+    _, api_key = api_key_from_env(provider, env)
+    if preset is not None and preset.needs_key and not api_key:
+        raise ConfigError(
+            f"provider {provider!r} needs an API key: set {preset.key_env} (or {prefix}API_KEY)",
+            variable=preset.key_env,
+        )
+    if base_url is None and preset is None:
+        raise ConfigError(
+            f"provider {provider!r} needs {prefix}BASE_URL (an http:// or https:// URL)",
+            variable=prefix + "BASE_URL",
+        )
+    if base_url and url_var is not None and not _is_http_url(base_url):
+        raise ConfigError(
+            f"{url_var} must be an http:// or https:// URL with a host, got {base_url!r}",
+            variable=url_var,
+        )
+    azure = bool(preset and preset.azure)
+    api_version = env.get("OPENAI_API_VERSION") if azure else None
+    if azure and not (base_url and api_version):
+        missing = "AZURE_OPENAI_ENDPOINT" if not base_url else "OPENAI_API_VERSION"
+        raise ConfigError(
+            "provider 'azure' needs AZURE_OPENAI_ENDPOINT and OPENAI_API_VERSION (e.g. 2024-10-21)",
+            variable=missing,
+        )
+    return Target(
+        provider,
+        model,
+        api=api,
+        base_url=base_url,
+        api_key=api_key,
+        api_version=api_version,
+        azure=azure,
+    )
+
+
+def config_from_env(env: Mapping[str, str] | None = None) -> tuple[list[Target], Policy]:
+    """Read ``FAILOVER_CHAIN`` and every policy knob; raise :class:`ConfigError` early."""
+    env = os.environ if env is None else env
+    chain = env.get("FAILOVER_CHAIN", "")
+    items = [item for item in (part.strip() for part in chain.split(",")) if item]
+    if not items:
+        raise ConfigError(
+            "FAILOVER_CHAIN is empty: set it to a comma-separated list of provider/model, "
+            "e.g. FAILOVER_CHAIN=openai/gpt-4o-mini,anthropic/claude-haiku-4-5",
+            variable="FAILOVER_CHAIN",
+        )
+    targets = [resolve_target(item, env, var="FAILOVER_CHAIN") for item in items]
+    return checked_chain(targets, "FAILOVER_CHAIN"), policy_from_env(env)
+
+
+def targets_from(
+    chain: Sequence[Target | str], env: Mapping[str, str] | None = None
+) -> list[Target]:
+    """Accept Target objects and ``provider/model`` strings alike, in order."""
+    if not chain:
+        raise ConfigError("chain must contain at least one target", variable="chain")
+    targets = [t if isinstance(t, Target) else resolve_target(t, env, var="chain") for t in chain]
+    return checked_chain(targets, "chain")
+
+
+def checked_chain(targets: list[Target], var: str) -> list[Target]:
+    """Refuse a target named twice (it would silently become more retries of one target)
+    and a static answer anywhere but at the end (the targets after it would never run)."""
+    seen: set[tuple[str, str, str, str]] = set()
+    for position, t in enumerate(targets):
+        if t.degraded and position < len(targets) - 1:
+            raise ConfigError(
+                f"{var}: {t.label} is a static answer and may only end the chain; "
+                f"move it to the end (the targets after it would never be tried)",
+                variable=var,
+            )
+        if t.key in seen:
+            raise ConfigError(
+                f"{var} names {t.label} twice (the same provider, base URL, key and model); "
+                "retries of one target come from FAILOVER_MAX_RETRIES, so list it once",
+                variable=var,
+            )
+        seen.add(t.key)
+    return targets
+
+
+def health_from_env(env: Mapping[str, str] | None = None) -> HealthStore:
+    """``RedisHealth`` when ``FAILOVER_REDIS_URL`` is set, else ``LocalHealth``."""
+    env = os.environ if env is None else env
+    url = env.get(REDIS_URL_ENV, "").strip()
+    if not url:
+        from ._health import LocalHealth
+
+        return LocalHealth()
+    from ._redis_health import RedisHealth
+
+    prefix = env.get(REDIS_PREFIX_ENV, "").strip() or "failover"
+    return RedisHealth(url, prefix=prefix)
