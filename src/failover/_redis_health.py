@@ -52,7 +52,9 @@ class RedisHealth:
 
     >>> Failover(chain, health=RedisHealth("redis://localhost:6379/0", prefix="myapp"))
 
-    ``FAILOVER_REDIS_URL`` and ``FAILOVER_REDIS_PREFIX`` do the same from the environment.
+    ``FAILOVER_REDIS_URL`` and ``FAILOVER_REDIS_PREFIX`` do the same from the environment
+    (the client then owns the store and closes it). A store passed in may serve several
+    clients of the process; ``close()`` it when they are done.
     Commands time out after ``timeout`` seconds and are never retried: if Redis is away,
     each process uses its own in-process health and tries Redis again every second.
     """

@@ -36,7 +36,7 @@ class Router:
         for t in self.targets:
             adapter = self._adapters[t.key] = make_adapter(t, policy)
             adapter.preload(asynchronous=asynchronous)
-        store = health or LocalHealth()
+        store = health if health is not None else LocalHealth()
         self.health: dict[tuple[str, str, str, str], Health] = {
             t.key: store.for_target(t, policy) for t in self.targets
         }
