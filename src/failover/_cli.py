@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
 from collections.abc import Sequence
@@ -63,6 +64,9 @@ def _drill(args: argparse.Namespace) -> int:
         return 2
     if args.processes:
         redis_url = args.redis or os.environ.get("FAILOVER_REDIS_URL") or None
+        if redis_url and importlib.util.find_spec("redis") is None:
+            print(_EXTRA_HINT.format(extra="redis"), "(--redis)", file=sys.stderr)
+            return 2
         seconds = 8.0 if args.seconds is None else args.seconds
         return run_fleet_drill(args.processes, seconds, redis_url, args.json)
     seconds = 60.0 if args.seconds is None else args.seconds
