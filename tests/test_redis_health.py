@@ -288,3 +288,19 @@ def test_sharing_survives_redis_losing_its_data(
     assert b.admit() == ADMITTED and b.state == "closed"  # Redis says closed: believe it
     a.record_failure(ADMITTED)  # a new trip, with a version newer than any before
     _eventually(lambda: b.state == "open")
+
+
+def test_clients_sharing_a_store_keep_their_own_policies(
+    stores: Callable[[], RedisHealth], primary: FakeProvider, secondary: FakeProvider
+) -> None:
+    store = stores()
+    lenient = dataclasses.replace(SHARED, breaker_fail_max=5)
+    strict = dataclasses.replace(SHARED, breaker_fail_max=1)
+    primary.set_mode(Fault.status(503))
+    with (
+        _client(store, primary, secondary, lenient) as a,
+        _client(store, primary, secondary, strict) as b,
+    ):
+        b.chat.completions.create(messages=MESSAGES)  # one failure is enough for b
+        assert b.breaker_state(P) == "open"
+        _eventually(lambda: a.breaker_state(P) == "open")  # and the fleet follows

@@ -107,7 +107,8 @@ def _ping_redis(url: str, check: ConfigCheck) -> None:
     try:
         import redis
 
-        redis.Redis.from_url(url, socket_connect_timeout=2.0, socket_timeout=2.0).ping()
+        with redis.Redis.from_url(url, socket_connect_timeout=2.0, socket_timeout=2.0) as client:
+            client.ping()
     except ImportError:
         check.findings.append(
             Finding("error", "FAILOVER_REDIS_URL", 'needs redis-py: pip install "failover[redis]"')

@@ -22,6 +22,7 @@ import os
 import threading
 import time
 import uuid
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,7 +76,9 @@ class RedisHealth:
             )
         self.prefix = prefix
         self._where = describe_redis_url(url)
-        self._targets: dict[str, _SharedHealth] = {}
+        # Each client gets its own health per target (its own policy: fail_max, reset),
+        # held weakly here so that clients made and dropped do not pile up.
+        self._targets: dict[str, weakref.WeakSet[_SharedHealth]] = {}
         self._lock = threading.Lock()
         self._link = RedisLink(
             url,
@@ -97,12 +100,16 @@ class RedisHealth:
 
     def for_target(self, target: Target, policy: Policy) -> Health:
         tid = hashlib.sha256(repr(target.key).encode()).hexdigest()[:20]
+        health = _SharedHealth(self, tid, target, policy)
         with self._lock:
-            health = self._targets.get(tid)
-            if health is None:
-                health = self._targets[tid] = _SharedHealth(self, tid, target, policy)
+            self._targets.setdefault(tid, weakref.WeakSet()).add(health)
         health.load()
         return health
+
+    def _healths(self, tid: str | None = None) -> list[_SharedHealth]:
+        with self._lock:
+            groups = [self._targets.get(tid, ())] if tid else list(self._targets.values())
+            return [health for group in groups for health in group]
 
     def _call(self, name: str, health: _SharedHealth, args: tuple[str | int, ...]) -> Any:
         argv = [health.tid, f"{self.prefix}:health", health.keep_ms, _ms(time.time()), *args]
@@ -119,13 +126,13 @@ class RedisHealth:
 
     def _message(self, data: str) -> None:
         parts = data.split()
-        health = self._targets.get(parts[0]) if parts else None
-        if health is None or len(parts) != 5 or not all(x.isdigit() for x in parts[1:]):
-            return  # another target's, or not a message of ours
-        health.apply([0, *(int(x) for x in parts[1:])])
+        if len(parts) != 5 or not all(x.isdigit() for x in parts[1:]):
+            return  # not a message of ours
+        for health in self._healths(parts[0]):  # none: another application's target
+            health.apply([0, *(int(x) for x in parts[1:])])
 
     def _reload(self) -> None:
-        for health in list(self._targets.values()):
+        for health in self._healths():
             health.load(replace=True)
 
     def close(self) -> None:
