@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from ._client import AsyncFailover, Failover
     from ._config import Policy, Target
     from ._decisions import ErrorKind
-    from ._health import LocalHealth
+    from ._health import Health, HealthStore, LocalHealth
     from ._redis_health import RedisHealth
     from ._stream import ChatStream
 
@@ -47,6 +47,8 @@ __all__ = [
     "ErrorKind",
     "Failover",
     "FailoverError",
+    "Health",
+    "HealthStore",
     "LocalHealth",
     "Outcome",
     "Policy",
@@ -67,6 +69,8 @@ _LAZY = {
     "Policy": "._config",
     "Target": "._config",
     "ErrorKind": "._decisions",
+    "Health": "._health",
+    "HealthStore": "._health",
     "LocalHealth": "._health",
     "RedisHealth": "._redis_health",
     "ChatStream": "._stream",
