@@ -268,9 +268,11 @@ def _drive(
                 for loop in loops:
                     loop.call_soon_threadsafe(_print_tasks)
             done = tally.done
-            if done >= mark:
+            if done >= mark or done >= calls:
                 samples.append(_sample(done))
-                mark = done + every
+                # The next mark on the grid, not `done + every`: a poll that lands a few
+                # calls late must not push every later sample (and the last) further out.
+                mark = (done // every + 1) * every
                 # A progress line per sample: a long run shows (and keeps) where it is.
                 print(
                     json.dumps({**samples[-1], "s": round(time.monotonic() - started)}),

@@ -31,4 +31,6 @@ def test_a_short_soak_keeps_every_promise(tmp_path: Path) -> None:
     # depends on timing: answered runs from 73% (a loaded CI machine) to 93% (idle).
     assert outcomes["answered"] > 2500 // 2 and len(outcomes) >= 3
     assert result["log_records_checked"] > 2500
-    assert len(result["samples"]) >= 10
+    # Samples fall on a grid of 250 calls plus the last one (11 when idle); a starved
+    # monitor thread may miss a grid point, and the slopes need only a few.
+    assert len(result["samples"]) >= 6 and result["samples"][-1]["calls"] == 2500
