@@ -7,12 +7,11 @@ import contextlib
 import dataclasses
 import json
 import logging
-import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from failover.drill._fleet import FleetRun, fleet_policy, run_fleet
 from failover.testing import FakeProvider, Fault
 
 from .conftest import FAST, MESSAGES, target
+from .own_redis import free_port, own_redis
 
 WORKERS = 4
 
@@ -99,35 +99,6 @@ def test_a_rate_limit_keeps_the_whole_fleet_away_for_its_retry_after(
     assert during == [] and after, (len(during), len(after))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextlib.contextmanager
-def _own_redis(port: int, *options: str) -> Iterator[subprocess.Popen[bytes]]:
-    """A Redis of this test's own, ended by its pid (never the machine's)."""
-    server = ["redis-server", "--port", str(port), "--bind", "127.0.0.1"]
-    proc = subprocess.Popen(
-        [*server, "--save", "", "--appendonly", "no", *options],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 5
-        while True:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.1):
-                break
-            assert time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.02)
-        yield proc
-    finally:
-        proc.kill()
-        proc.wait(5)
-
-
 def _wait(check: object, within: float = 5.0) -> None:
     deadline = time.monotonic() + within
     while not check():  # type: ignore[operator]
@@ -139,7 +110,7 @@ def test_redis_killed_mid_run_fails_nothing_and_sharing_resumes(
     redis_url: str, primary: FakeProvider, secondary: FakeProvider, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="failover")
-    port = _free_port()
+    port = free_port()
     url = f"redis://127.0.0.1:{port}/0"
     policy = dataclasses.replace(FAST, max_retries=0, breaker_fail_max=3, breaker_reset=0.5)
     chain = [target(primary, "primary"), target(secondary, "backup")]
@@ -155,7 +126,7 @@ def test_redis_killed_mid_run_fails_nothing_and_sharing_resumes(
             failures += 1
         slowest = max(slowest, time.monotonic() - started)
 
-    with _own_redis(port) as server:
+    with own_redis(port) as server:
         a_store, b_store = RedisHealth(url, prefix="kill"), RedisHealth(url, prefix="kill")
         with (
             Failover(chain, policy=policy, health=a_store) as a,
@@ -174,7 +145,7 @@ def test_redis_killed_mid_run_fails_nothing_and_sharing_resumes(
             assert not a_store.connected
             # The local breakers took over: each process tripped on its own.
             assert a.breaker_state(label) == "open" and b.breaker_state(label) == "open"
-            with _own_redis(port):  # Redis is back, on the same address
+            with own_redis(port):  # Redis is back, on the same address
                 _wait(lambda: a_store.connected and b_store.connected)
                 # The new Redis knows nothing: the views were reloaded, not kept.
                 _wait(lambda: b.breaker_state(label) == "closed")
@@ -227,11 +198,11 @@ def test_a_misconfigured_or_full_redis_fails_nothing(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.WARNING, logger="failover")
-    port = _free_port()
+    port = free_port()
     password = ":wrong-password@" if "wrong" in trouble else ""
     url = f"redis://{password}127.0.0.1:{port}/0"
     policy = dataclasses.replace(FAST, max_retries=0, breaker_fail_max=3, breaker_reset=30.0)
-    with _own_redis(port, *options):
+    with own_redis(port, *options):
         if "memory" in trouble:  # fill it: every write is refused from now on
             import redis
 

@@ -92,6 +92,10 @@ class TargetHealth:
             self._probing = True
             return Admission(True, probe=True)
 
+    async def admit_async(self) -> Admission:
+        """:meth:`admit`, for the async driver (nothing here waits)."""
+        return self.admit()
+
     def release(self, admission: Admission) -> None:
         """Forget an admission whose call ended without a verdict (e.g. cancelled)."""
         if admission.probe:

@@ -127,9 +127,15 @@ class Call:
     # -- one attempt ------------------------------------------------------------
     def admit(self, target: Target) -> Admission:
         """Check the deadline and the target's health before sending anything."""
+        self.check_time()
+        return self.admitted(target, self.router.health[target.key].admit())
+
+    def check_time(self) -> None:
         if self.remaining() <= 0:
             self.give_up()
-        admission = self.router.health[target.key].admit()
+
+    def admitted(self, target: Target, admission: Admission) -> Admission:
+        """Log a skip and move on, unless the target's health let the call go."""
         if not admission.allowed:
             wait = max(admission.retry_at - time.time(), 0.0)
             self.log(

@@ -156,9 +156,13 @@ class AsyncFailover(_ClientBase):
 
     async def aclose(self) -> None:
         """Close the vendor clients' connection pools (and a health store it made)."""
+        import asyncio
+
         await self._router.aclose()
+        await self._health.settle()  # this loop's last failures reach the fleet
         if self._own_health:
-            self._health.close()
+            # Off the loop: the store's listener thread may take a moment to stop.
+            await asyncio.to_thread(self._health.close)
 
     async def __aenter__(self) -> AsyncFailover:
         return self

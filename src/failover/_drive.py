@@ -57,7 +57,8 @@ def _attempt_sync(call: Call, target: Target, invoke: Callable[[Target, Adapter]
 async def _attempt_async(
     call: Call, target: Target, invoke: Callable[[Target, Adapter], Awaitable[T]]
 ) -> T:
-    admission = call.admit(target)
+    call.check_time()
+    admission = call.admitted(target, await call.router.health[target.key].admit_async())
     adapter = call.router.adapter(target)
     started = time.monotonic()
     try:

@@ -30,6 +30,10 @@ class Health(Protocol):
         """May a call go now? A probe admission must be reported or released."""
         ...
 
+    async def admit_async(self) -> Admission:
+        """:meth:`admit` on an event loop, which any Redis round trip must not block."""
+        ...
+
     def peek(self) -> Admission:
         """Like :meth:`admit`, without taking the probe."""
         ...
@@ -52,6 +56,10 @@ class HealthStore(Protocol):
 
     def for_target(self, target: Target, policy: Policy) -> Health: ...
 
+    async def settle(self) -> None:
+        """Wait until this event loop's writes (if it queues any) have been made."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -62,6 +70,9 @@ class LocalHealth:
         return TargetHealth(
             target.label, fail_max=policy.breaker_fail_max, reset_timeout=policy.breaker_reset
         )
+
+    async def settle(self) -> None:
+        pass
 
     def close(self) -> None:
         pass

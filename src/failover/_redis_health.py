@@ -9,7 +9,8 @@ shared state, loaded at start and kept current by the changes other processes pu
 (``_redis_link.py``). Admitting a call reads only the view, so a healthy call costs no
 Redis round trip. Redis is written only when something happens: a failure (whose reply
 tells this process at once whether it tripped the breaker), a probe, a cool-down, and
-the first success after this process's own failures.
+the first success after this process's own failures. On an event loop these writes go
+through ``redis.asyncio`` and are not awaited; only a probe is (``_redis_async.py``).
 
 When Redis is away, every target falls back to its in-process ``TargetHealth``, which
 is fed all along, so it starts warm.
@@ -17,12 +18,14 @@ is fed all along, so it starts warm.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import threading
 import time
 import uuid
 import weakref
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,6 +123,43 @@ class RedisHealth:
         reply: Any = self._link.run(self._call(name, health, args))
         return None if reply is None else [int(x) for x in reply]
 
+    def send(self, health: _SharedHealth, name: str, *args: str | int) -> bool:
+        """On an event loop: queue a script whose reply goes to ``health``, and return
+        True. Elsewhere return False (the caller runs it with :meth:`script`)."""
+        writer = self._link.writer()
+        if writer is None:
+            return False
+        writer.send(self._async_call(name, health, args), health.take)
+        return True
+
+    async def ask(
+        self,
+        health: _SharedHealth,
+        name: str,
+        *args: str | int,
+        orphan: Callable[[Any], None],
+    ) -> list[int] | None:
+        """Run a script from an event loop and await its reply; None if Redis is away.
+        A reply nobody waits for any more goes to ``orphan``."""
+        writer = self._link.writer()
+        if writer is None or not self._link.up:
+            return None
+        reply = await writer.ask(self._async_call(name, health, args), orphan)
+        return None if reply is None else [int(x) for x in reply]
+
+    def _async_call(
+        self, name: str, health: _SharedHealth, args: tuple[str | int, ...]
+    ) -> Callable[[Any], Awaitable[Any]]:
+        argv = [health.tid, f"{self.prefix}:health", health.keep_ms, _ms(time.time()), *args]
+        source: str = getattr(lua, name)
+        return lambda client: client.register_script(source)(health.keys, argv)
+
+    async def settle(self) -> None:
+        """Wait (briefly) until this event loop's queued writes have reached Redis."""
+        writer = self._link.writer()
+        if writer is not None:
+            await writer.settle(max(1.0, 4 * self._link.timeout))
+
     def later(self, health: _SharedHealth, name: str, *args: str | int) -> None:
         """Run a script soon on the listener thread (see ``RedisLink.later``)."""
         self._link.later(self._call(name, health, args))
@@ -190,6 +230,21 @@ class _SharedHealth:
             self.apply(reply)
         return reply
 
+    def _write(self, script: str, *args: str | int) -> None:
+        """A script whose reply only refreshes the view: not awaited on an event loop."""
+        if not self._store.send(self, script, *args):
+            self._run(script, *args)
+
+    def take(self, reply: Any) -> None:
+        """A reply that came back on an event loop's writer."""
+        self.apply([int(x) for x in reply])
+
+    def _orphan(self, token: str, reply: Any) -> None:
+        """A probe reply that came after its caller stopped waiting: free the lease."""
+        self.take(reply)
+        if int(reply[0]) == 1:
+            self._store.later(self, "RELEASE", token)
+
     def _shared(self) -> bool:
         return self._store.connected
 
@@ -214,6 +269,24 @@ class _SharedHealth:
         return ADMITTED
 
     def admit(self) -> Admission:
+        wanted = self._wants_probe()
+        if isinstance(wanted, Admission):
+            return wanted
+        return self._probed(wanted, self._run("PROBE", wanted, self._lease_ms))
+
+    async def admit_async(self) -> Admission:
+        """:meth:`admit` for an event loop: a probe's round trip is awaited."""
+        wanted = self._wants_probe()
+        if isinstance(wanted, Admission):
+            return wanted
+        orphan = functools.partial(self._orphan, wanted)
+        reply = await self._store.ask(self, "PROBE", wanted, self._lease_ms, orphan=orphan)
+        if reply is not None:
+            self.apply(reply)
+        return self._probed(wanted, reply)
+
+    def _wants_probe(self) -> Admission | str:
+        """The admission, or the token to ask the fleet's probe lease with."""
         if not self._shared():
             return self._local.admit()
         seen = self.peek()
@@ -222,8 +295,9 @@ class _SharedHealth:
         # The reset time has passed: one process in the fleet gets the probe.
         if time.time() < self._view.probe_until:
             return Admission(False, reason="breaker_open", retry_at=self._view.probe_until)
-        token = f"{self._token}-{uuid.uuid4().hex[:8]}"
-        reply = self._run("PROBE", token, self._lease_ms)
+        return f"{self._token}-{uuid.uuid4().hex[:8]}"
+
+    def _probed(self, token: str, reply: list[int] | None) -> Admission:
         if reply is None:  # Redis went away just now
             return self._local.admit()
         if reply[0] == 2:  # closed, whatever this view remembered (Redis lost it?)
@@ -248,7 +322,7 @@ class _SharedHealth:
         self._local.record_success(admission)
         if self._owes_reset:  # the fleet's count of consecutive failures starts over
             self._owes_reset = False
-            self._run("RESET")
+            self._write("RESET")
 
     def record_failure(self, admission: Admission) -> None:
         if admission.token:
@@ -257,11 +331,11 @@ class _SharedHealth:
             return
         self._local.record_failure(admission)
         self._owes_reset = True
-        self._run("FAIL", self._fail_max, self._reset_ms)
+        self._write("FAIL", self._fail_max, self._reset_ms)
 
     def cool_down(self, seconds: float) -> None:
         self._local.cool_down(seconds)
-        self._run("COOL", _ms(time.time() + seconds))
+        self._write("COOL", _ms(time.time() + seconds))
 
     def _verdict(self, admission: Admission, ok: int) -> None:
-        self._run("VERDICT", admission.token, ok, self._reset_ms)
+        self._write("VERDICT", admission.token, ok, self._reset_ms)

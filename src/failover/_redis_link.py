@@ -13,20 +13,25 @@
   ``on_message``; after every (re)connection, ``on_reconnect`` reloads what was missed.
 * ``later()`` queues rare commands (a released probe lease) for the listener, so that
   they never run inside a garbage collector's finalizer on some request's thread.
+* On an event loop, ``writer()`` gives that loop's ``redis.asyncio`` side
+  (``_redis_async.py``), so that no Redis round trip ever blocks a loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import queue
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from ._exceptions import ConfigError
 from ._redact import redact
+from ._redis_async import LoopWriter
 
 __all__ = ["RedisLink", "check_redis_url", "describe_redis_url"]
 
@@ -82,7 +87,9 @@ class RedisLink:
         except ValueError as exc:
             raise ConfigError(f"{_VAR}: {exc}; it must look like {_FORM}", variable=_VAR) from None
         self._password = urlsplit(url).password
-        self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
+        self.errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
+        self.timeout = timeout
+        self._url = url
         ours: dict[str, Any] = {
             "socket_timeout": timeout,
             "socket_connect_timeout": timeout,
@@ -95,6 +102,9 @@ class RedisLink:
         listen = {**ours, "socket_timeout": 2.0, "socket_connect_timeout": 1.0}
         listen["health_check_interval"] = 5
         self._listen = redis.Redis(connection_pool=redis.ConnectionPool(**{**settings, **listen}))
+        self._writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopWriter] = (
+            weakref.WeakKeyDictionary()
+        )
         self.where = describe_redis_url(url)
         self._channel = channel
         self._alive_key = f"{channel}:alive"
@@ -124,17 +134,45 @@ class RedisLink:
             return None
         try:
             return command(self.redis)
-        except self._errors as exc:
+        except self.errors as exc:
             if recovering:
                 raise  # _came_back decides
-            self._went_down(exc)
+            self.went_down(exc)
             return None
+
+    def writer(self) -> LoopWriter | None:
+        """The running event loop's writer, or None when not called on a loop."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return None
+        with self._lock:
+            found = self._writers.get(loop)
+            if found is None:
+                found = self._writers[loop] = LoopWriter(self)
+            return found
+
+    def async_client(self) -> Any:
+        """A new ``redis.asyncio`` client with the same short timeouts and no retries."""
+        from redis.asyncio import ConnectionPool, Redis
+        from redis.asyncio.connection import parse_url
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+
+        settings: dict[str, Any] = {
+            **parse_url(self._url),
+            "socket_timeout": self.timeout,
+            "socket_connect_timeout": self.timeout,
+            "retry": Retry(NoBackoff(), 0),
+            "decode_responses": True,
+        }
+        return Redis(connection_pool=ConnectionPool(**settings))
 
     def later(self, command: Callable[[Any], object]) -> None:
         """Run ``command(redis_client)`` soon on the listener thread (if Redis is up)."""
         self._later.put(command)
 
-    def _went_down(self, exc: BaseException) -> None:
+    def went_down(self, exc: BaseException) -> None:
         with self._lock:
             if not self._up:
                 return
@@ -153,7 +191,7 @@ class RedisLink:
         try:
             self.redis.set(self._alive_key, "1", px=60_000)
             self._on_reconnect()
-        except self._errors:
+        except self.errors:
             return False
         finally:
             self._thread_state.recovering = False
@@ -178,14 +216,14 @@ class RedisLink:
                     message = pubsub.get_message(timeout=0.5)
                     if message is not None and message.get("type") == "message":
                         self._on_message(str(message["data"]))
-            except self._errors as exc:
-                self._went_down(exc)
+            except self.errors as exc:
+                self.went_down(exc)
                 self._closed.wait(self._retry_every)
             except Exception:  # a bug in a handler must not end the listener
                 logger.exception("failover: the Redis listener failed; restarting it")
                 self._closed.wait(self._retry_every)
             finally:
-                with contextlib.suppress(*self._errors):
+                with contextlib.suppress(*self.errors):
                     pubsub.close()
 
     def _run_later(self) -> None:
@@ -201,5 +239,5 @@ class RedisLink:
         if self._thread.is_alive():
             self._thread.join(timeout=3.0)
         for client in (self.redis, self._listen):
-            with contextlib.suppress(*self._errors):
+            with contextlib.suppress(*self.errors):
                 client.close()
