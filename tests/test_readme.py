@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 from pathlib import Path
+from typing import Any
 
 from failover._doctor import run_doctor
 
@@ -38,9 +39,24 @@ def test_the_doctor_example_is_what_doctor_prints() -> None:
         "OPENAI_API_KEY": "sk-proj-EXAMPLE-not-a-real-key-wxyz",
         "FAILOVER_MAX_RETRIES": "three",
         "FAILOVER_TIMOUT": "30",
+        "FAILOVER_REQUIRE": "local",
     }
     for name, value in env.items():  # the same variables as the README's commands
         assert f"{name}={value}" in README
     out = io.StringIO()
     assert run_doctor(env, offline=True, out=out) == 3
     assert _between(README, "doctor-example") == f"```text\n{out.getvalue().rstrip()}\n```"
+
+
+def test_the_before_send_example_masks_addresses_for_targets_without_zdr() -> None:
+    from failover import Target
+
+    start = README.index("import re\nfrom failover import Failover, Target")
+    code = README[start : README.index("```", start)]
+    names: dict[str, Any] = {}
+    exec(code.replace("client = Failover.from_env(before_send=mask_emails)", ""), names)
+    params = {"messages": [{"role": "user", "content": "Mail jane.doe+x@example.co.uk"}]}
+    assert names["mask_emails"](Target("openai", "m"), params)["messages"][0]["content"] == (
+        "Mail [email]"
+    )
+    assert names["mask_emails"](Target("openai", "m", tags=["zdr"]), params) is None

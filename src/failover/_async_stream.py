@@ -43,10 +43,8 @@ class AsyncChatStream(StreamBase):
     ...         print(chunk.choices[0].delta.content or "", end="")
     """
 
-    def __init__(
-        self, router: Router, call: Call, params: dict[str, Any], timeout: float | None = None
-    ) -> None:
-        super().__init__(router, call, params, timeout)
+    def __init__(self, router: Router, call: Call, timeout: float | None = None) -> None:
+        super().__init__(router, call, timeout)
         self._pending: deque[ChatCompletionChunk] = deque()
         self._rest: Chunks | None = None
         self._resumed = False
@@ -62,10 +60,12 @@ class AsyncChatStream(StreamBase):
     def _opener(self, call: Call, partial: str) -> Any:
         policy = self._router.policy
 
-        async def open_one(target: Target, adapter: Adapter) -> Opened[Chunks]:
+        async def open_one(
+            target: Target, adapter: Adapter, params: dict[str, Any]
+        ) -> Opened[Chunks]:
             window = call.attempt_seconds(cap=policy.first_token_timeout)
             timeout = call.http_timeout(max(window, policy.stream_idle_timeout))
-            events = adapter.astream(params_for(target, self._params, partial), timeout)
+            events = adapter.astream(params_for(target, params, partial), timeout)
             buffered: list[ChatCompletionChunk] = []
             try:
                 async with asyncio.timeout(window):

@@ -20,6 +20,7 @@ class Outcome(StrEnum):
     OK = "ok"
     FAILED = "failed"
     SKIPPED = "skipped"  # not sent: breaker open, cooling down, or not eligible
+    EXCLUDED = "excluded"  # never sent: the data policy keeps the request from it
     CANCELLED = "cancelled"  # the caller gave up; never counted against the target
     RESUMED = "resumed"  # a stream broke and the next target continued it
     DEGRADED = "degraded"  # answered by a static last resort, not by a model

@@ -29,6 +29,7 @@ from ._exceptions import (
     RequestRejected,
     UnsupportedParameter,
 )
+from ._privacy import Guard, Refused
 from ._redact import redact
 
 if TYPE_CHECKING:
@@ -50,15 +51,25 @@ class TargetDone(Exception):
 
 
 _CANCELLATION = (asyncio.CancelledError, KeyboardInterrupt, GeneratorExit, SystemExit)
+_OPEN = Guard()  # no requirements, no hook
 
 
 class Call:
     """The state and decisions of one call: deadline, attempt log, what to do next."""
 
     def __init__(
-        self, router: Router, timeout: float | None = None, *, defer_verdict: bool = False
+        self,
+        router: Router,
+        timeout: float | None = None,
+        *,
+        request: dict[str, Any],
+        guard: Guard = _OPEN,
+        defer_verdict: bool = False,
     ) -> None:
         self.router = router
+        self.request = request  # as the caller gave it; ``before_send`` may change it per target
+        self.guard = guard
+        self._prepared: dict[tuple[str, str, str, str], dict[str, Any]] = {}
         # A stream's success is only known when it ends: keep the admission until then.
         self.defer_verdict = defer_verdict
         self.admission: Admission | None = None
@@ -123,6 +134,35 @@ class Call:
             "sleep": sleep,
             "reraise": True,
         }
+
+    # -- the data policy (``_privacy.py``) --------------------------------------
+    def excluded(self, target: Target, why: str) -> None:
+        """Log a target the policy keeps this request from; it is never contacted."""
+        self.log(Attempt(target.label, Outcome.EXCLUDED, detail=why))
+
+    def params_for(self, target: Target) -> dict[str, Any]:
+        """The request for ``target``, through ``before_send`` once per target."""
+        found = self._prepared.get(target.key)
+        if found is None:
+            try:
+                found = self.guard.prepare(target, self.request)
+            except Refused as refused:
+                self.excluded(target, str(refused))
+                raise TargetDone(None, None, None) from None
+            self._prepared[target.key] = found
+        return found
+
+    async def aparams_for(self, target: Target) -> dict[str, Any]:
+        """:meth:`params_for` for the async client (``before_send`` may be async)."""
+        found = self._prepared.get(target.key)
+        if found is None:
+            try:
+                found = await self.guard.aprepare(target, self.request)
+            except Refused as refused:
+                self.excluded(target, str(refused))
+                raise TargetDone(None, None, None) from None
+            self._prepared[target.key] = found
+        return found
 
     # -- one attempt ------------------------------------------------------------
     def admit(self, target: Target) -> Admission:

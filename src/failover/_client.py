@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import os
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
 from ._attempts import AttemptHook, Report
-from ._config import Policy, Target
-from ._env import config_from_env, policy_from_env, targets_from
+from ._config import Policy, Target, clean_tags
+from ._env import REQUIRE_ENV, config_from_env, policy_from_env, requirement_from_env, targets_from
 from ._exceptions import UnsupportedParameter
+from ._privacy import BeforeSend, Guard
 
 if TYPE_CHECKING:
     from openai.types.chat import ChatCompletion
@@ -25,6 +27,8 @@ if TYPE_CHECKING:
 __all__ = ["AsyncFailover", "Failover"]
 
 R = TypeVar("R")
+Client = TypeVar("Client", bound="_ClientBase")
+_UNSET: Any = object()
 
 
 def _prepare(params: dict[str, Any]) -> dict[str, Any]:
@@ -48,6 +52,8 @@ class _ClientBase:
         on_attempt: AttemptHook | None = None,
         env: Mapping[str, str] | None = None,
         health: HealthStore | None = None,
+        require: Iterable[str] | None = None,
+        before_send: BeforeSend | None = None,
     ) -> None:
         """Route over ``chain`` (Targets or ``provider/model`` strings, read with ``env``).
 
@@ -55,8 +61,11 @@ class _ClientBase:
         environment). ``on_attempt`` is called with every :class:`Attempt` as it is logged.
         ``health`` is where breakers and cool-downs live: by default in this process, or
         in Redis when ``FAILOVER_REDIS_URL`` is set; pass ``RedisHealth(...)`` to share
-        one store between clients. The vendor SDKs the chain needs are imported and
-        their clients built here, so that the first request costs what any other does.
+        one store between clients. ``require`` (default: ``FAILOVER_REQUIRE``) lists tags
+        that every target a call goes to must carry; ``before_send(target, params)`` may
+        change the request for a target or raise to keep it from it (``_privacy.py``).
+        The vendor SDKs the chain needs are imported and their clients built here, so
+        that the first request costs what any other does.
         """
         from . import _drive  # noqa: F401 - load the routing machinery now, not in a request
         from ._env import health_from_env
@@ -64,6 +73,11 @@ class _ClientBase:
 
         targets = targets_from(chain, env)
         policy = policy or policy_from_env(_env(env))
+        if require is None:
+            self._guard = Guard(requirement_from_env(env), before_send, REQUIRE_ENV)
+        else:
+            self._guard = Guard(clean_tags(list(require), "require"), before_send)
+        self._guard.check(targets)  # before a Redis store or a vendor client is made
         # A store the client made from the environment is the client's to close.
         self._own_health = health is None
         store = health if health is not None else health_from_env(env)
@@ -71,14 +85,48 @@ class _ClientBase:
             targets, policy, on_attempt, asynchronous=self._asynchronous, health=store
         )
         self._health = store
+        self._derived = False
+
+    def _bind(self) -> None:
+        """(Re)make ``self.chat`` for this client's router and data policy."""
+        raise NotImplementedError
+
+    def with_options(
+        self: Client, *, require: Iterable[str] = _UNSET, before_send: BeforeSend | None = _UNSET
+    ) -> Client:
+        """A client with its own ``require`` and/or ``before_send``, as openai's
+        ``with_options`` makes one: it shares this client's connections and health, and
+        closing it closes nothing (close the client it came from).
+
+        >>> private = client.with_options(require=["zdr"])
+        """
+        guard = Guard(
+            self._guard.require if require is _UNSET else clean_tags(list(require), "require"),
+            self._guard.before_send if before_send is _UNSET else before_send,
+            self._guard.source if require is _UNSET else "require",
+        )
+        guard.check(self.targets)
+        derived = copy.copy(self)
+        derived._guard, derived._derived = guard, True
+        derived._bind()
+        return derived
+
+    @property
+    def require(self) -> frozenset[str]:
+        """The tags every target a call goes to must carry."""
+        return self._guard.require
 
     @classmethod
     def from_env(
-        cls, env: Mapping[str, str] | None = None, *, on_attempt: AttemptHook | None = None
+        cls,
+        env: Mapping[str, str] | None = None,
+        *,
+        on_attempt: AttemptHook | None = None,
+        before_send: BeforeSend | None = None,
     ) -> Any:
         """Build from ``FAILOVER_CHAIN`` and the other variables; see the README."""
         targets, policy = config_from_env(env)
-        return cls(targets, policy=policy, on_attempt=on_attempt, env=env)
+        return cls(targets, policy=policy, on_attempt=on_attempt, env=env, before_send=before_send)
 
     @property
     def targets(self) -> tuple[Target, ...]:
@@ -116,17 +164,26 @@ class Failover(_ClientBase):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.chat = _Chat(_Completions(self._router))
+        self._bind()
+
+    def _bind(self) -> None:
+        self.chat = _Chat(_Completions(self._router, self._guard))
 
     @classmethod
     def from_env(
-        cls, env: Mapping[str, str] | None = None, *, on_attempt: AttemptHook | None = None
+        cls,
+        env: Mapping[str, str] | None = None,
+        *,
+        on_attempt: AttemptHook | None = None,
+        before_send: BeforeSend | None = None,
     ) -> Failover:
-        client: Failover = super().from_env(env, on_attempt=on_attempt)
+        client: Failover = super().from_env(env, on_attempt=on_attempt, before_send=before_send)
         return client
 
     def close(self) -> None:
         """Close the vendor clients' connection pools (and a health store it made)."""
+        if self._derived:
+            return
         self._router.close()
         if self._own_health:
             self._health.close()
@@ -145,19 +202,30 @@ class AsyncFailover(_ClientBase):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.chat = _AsyncChat(_AsyncCompletions(self._router))
+        self._bind()
+
+    def _bind(self) -> None:
+        self.chat = _AsyncChat(_AsyncCompletions(self._router, self._guard))
 
     @classmethod
     def from_env(
-        cls, env: Mapping[str, str] | None = None, *, on_attempt: AttemptHook | None = None
+        cls,
+        env: Mapping[str, str] | None = None,
+        *,
+        on_attempt: AttemptHook | None = None,
+        before_send: BeforeSend | None = None,
     ) -> AsyncFailover:
-        client: AsyncFailover = super().from_env(env, on_attempt=on_attempt)
+        client: AsyncFailover = super().from_env(
+            env, on_attempt=on_attempt, before_send=before_send
+        )
         return client
 
     async def aclose(self) -> None:
         """Close the vendor clients' connection pools (and a health store it made)."""
         import asyncio
 
+        if self._derived:
+            return
         await self._router.aclose()
         await self._health.settle()  # this loop's last failures reach the fleet
         if self._own_health:
@@ -179,8 +247,9 @@ class _WithReport(Generic[R]):
 
 
 class _Completions:
-    def __init__(self, router: Router) -> None:
+    def __init__(self, router: Router, guard: Guard) -> None:
         self._router = router
+        self._guard = guard
         self.with_report: _WithReport[Report[ChatCompletion]] = _WithReport(self._report)
 
     @overload
@@ -199,26 +268,31 @@ class _Completions:
         if stream:
             from ._stream import ChatStream
 
-            call = Call(self._router, timeout, defer_verdict=True)
-            return ChatStream(self._router, call, _prepare(params), timeout)
+            request = _prepare(params)
+            call = Call(
+                self._router, timeout, request=request, guard=self._guard, defer_verdict=True
+            )
+            return ChatStream(self._router, call, timeout)
         return self._report(timeout=timeout, **params).response
 
     def _report(self, *, timeout: float | None = None, **params: Any) -> Report[ChatCompletion]:
         from ._call import Call
         from ._drive import run_sync
 
-        params = _prepare(params)
-        call = Call(self._router, timeout)
+        call = Call(self._router, timeout, request=_prepare(params), guard=self._guard)
         answer, target = run_sync(
             call,
-            lambda t, adapter: adapter.create(params, call.http_timeout(call.attempt_seconds())),
+            lambda t, adapter, sent: adapter.create(
+                sent, call.http_timeout(call.attempt_seconds())
+            ),
         )
         return Report(answer, target.label, tuple(call.attempts))
 
 
 class _AsyncCompletions:
-    def __init__(self, router: Router) -> None:
+    def __init__(self, router: Router, guard: Guard) -> None:
         self._router = router
+        self._guard = guard
         self.with_report: _WithReport[Awaitable[Report[ChatCompletion]]] = _WithReport(self._report)
 
     @overload
@@ -238,8 +312,11 @@ class _AsyncCompletions:
         if stream:
             from ._async_stream import AsyncChatStream
 
-            call = Call(self._router, timeout, defer_verdict=True)
-            return await AsyncChatStream(self._router, call, _prepare(params), timeout)._start()
+            request = _prepare(params)
+            call = Call(
+                self._router, timeout, request=request, guard=self._guard, defer_verdict=True
+            )
+            return await AsyncChatStream(self._router, call, timeout)._start()
         return (await self._report(timeout=timeout, **params)).response
 
     async def _report(
@@ -248,11 +325,12 @@ class _AsyncCompletions:
         from ._call import Call
         from ._drive import run_async
 
-        params = _prepare(params)
-        call = Call(self._router, timeout)
+        call = Call(self._router, timeout, request=_prepare(params), guard=self._guard)
         answer, target = await run_async(
             call,
-            lambda t, adapter: adapter.acreate(params, call.http_timeout(call.attempt_seconds())),
+            lambda t, adapter, sent: adapter.acreate(
+                sent, call.http_timeout(call.attempt_seconds())
+            ),
         )
         return Report(answer, target.label, tuple(call.attempts))
 

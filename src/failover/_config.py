@@ -9,13 +9,24 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Literal
+from urllib.parse import urlsplit
 
 from ._exceptions import ConfigError
 
-__all__ = ["ENV_NAMES", "PRESETS", "STATIC_MESSAGE_ENV", "Api", "Policy", "Preset", "Target"]
+__all__ = [
+    "ENV_NAMES",
+    "PRESETS",
+    "STATIC_MESSAGE_ENV",
+    "Api",
+    "Policy",
+    "Preset",
+    "Target",
+    "clean_tags",
+    "parse_tags",
+]
 
 Api = Literal["openai", "anthropic", "static"]
 STATIC_MESSAGE_ENV = "FAILOVER_STATIC_MESSAGE"
@@ -31,6 +42,7 @@ class Preset:
     base_url_env: str | None = None
     needs_key: bool = True
     azure: bool = False
+    self_hosted: bool = False  # a server one runs oneself: tagged ``local`` on loopback
 
 
 PRESETS: Mapping[str, Preset] = {
@@ -39,8 +51,12 @@ PRESETS: Mapping[str, Preset] = {
     "azure": Preset(
         "openai", "AZURE_OPENAI_API_KEY", base_url_env="AZURE_OPENAI_ENDPOINT", azure=True
     ),
-    "ollama": Preset("openai", None, "http://localhost:11434/v1", needs_key=False),
-    "vllm": Preset("openai", "VLLM_API_KEY", "http://localhost:8000/v1", needs_key=False),
+    "ollama": Preset(
+        "openai", None, "http://localhost:11434/v1", needs_key=False, self_hosted=True
+    ),
+    "vllm": Preset(
+        "openai", "VLLM_API_KEY", "http://localhost:8000/v1", needs_key=False, self_hosted=True
+    ),
     "groq": Preset("openai", "GROQ_API_KEY", "https://api.groq.com/openai/v1"),
     "together": Preset("openai", "TOGETHER_API_KEY", "https://api.together.xyz/v1"),
     "deepseek": Preset("openai", "DEEPSEEK_API_KEY", "https://api.deepseek.com/v1"),
@@ -60,6 +76,13 @@ _SDK_DEFAULT_URLS: Mapping[str, str] = {
 }
 
 
+class _Auto(frozenset[str]):
+    """The default of ``Target.tags``: told apart from an explicit empty list."""
+
+
+_AUTO = _Auto()
+
+
 @dataclass(frozen=True, slots=True)
 class Target:
     """One place an answer can come from: ``provider/model`` at a base URL.
@@ -70,6 +93,12 @@ class Target:
     The key never appears in the repr. ``api_version`` is only used by Azure. ``name``
     labels the target in attempt logs (default ``provider/model``). A last resort that
     answers with a fixed text is made with :meth:`Target.static`.
+
+    ``tags`` are what the operator vouches for about where a request to this target goes
+    (``zdr``, ``local``, ``region:eu``, ``hipaa``...); calls that require tags go only to
+    targets that carry them all. Tags are lower-cased. Left out, an ollama or vllm
+    target whose base URL is on this machine (loopback) is tagged ``local``; any other
+    target has none. Given, even empty, they replace that default.
     """
 
     provider: str
@@ -81,6 +110,7 @@ class Target:
     azure: bool = False
     name: str | None = None
     static_message: str | None = field(default=None, repr=False)
+    tags: Collection[str] = field(default_factory=lambda: _AUTO)  # stored as a frozenset
     # Computed once: the key is read several times per request.
     _key: tuple[str, str, str, str] = field(init=False, repr=False, compare=False)
 
@@ -96,6 +126,11 @@ class Target:
             raise ConfigError(
                 "a static target needs a message: Target.static('...')", variable="message"
             )
+        if self.tags is _AUTO:
+            local = _self_hosted_on_loopback(self.provider, self.base_url)
+            object.__setattr__(self, "tags", frozenset({"local"} if local else ()))
+        else:
+            object.__setattr__(self, "tags", clean_tags(self.tags, "tags"))
         fingerprint = hashlib.sha256(self.api_key.encode()).hexdigest()[:16] if self.api_key else ""
         url = (self.base_url or _SDK_DEFAULT_URLS.get(self.api, "")).rstrip("/")
         object.__setattr__(self, "_key", (self.provider, url, self.model, fingerprint))
@@ -121,6 +156,13 @@ class Target:
         """``name`` if given, else ``provider/model``: the name used in attempt logs."""
         return self.name or f"{self.provider}/{self.model}"
 
+    def missing(self, required: frozenset[str]) -> list[str]:
+        """The required tags this target lacks. None for a static last resort: its fixed
+        text sends the request nowhere, so it may answer any call."""
+        if self.degraded:
+            return []
+        return sorted(required.difference(self.tags))
+
     @property
     def key(self) -> tuple[str, str, str, str]:
         """Identity for clients, breakers and cool-downs: provider, base URL, model, and a
@@ -130,6 +172,37 @@ class Target:
 
     def __repr__(self) -> str:
         return f"Target({self.label!r}, api={self.api!r}, base_url={self.base_url!r})"
+
+
+def clean_tags(values: Collection[str], variable: str) -> frozenset[str]:
+    """Lower-cased tags; a ConfigError naming ``variable`` for an empty or spaced one."""
+    if isinstance(values, str):  # "zdr" would otherwise become {"z", "d", "r"}
+        raise ConfigError(f"{variable} must be a list of tags, not a string", variable=variable)
+    tags = set()
+    for tag in values:
+        cleaned = tag.strip().lower() if isinstance(tag, str) else ""
+        if not cleaned or any(c.isspace() or c == "," for c in cleaned):
+            raise ConfigError(
+                f"{variable}: {tag!r} is not a tag (a word such as zdr, local or region:eu, "
+                "without spaces or commas)",
+                variable=variable,
+            )
+        tags.add(cleaned)
+    return frozenset(tags)
+
+
+def parse_tags(raw: str, variable: str) -> frozenset[str]:
+    """Comma-separated tags, as ``FAILOVER_REQUIRE`` and ``..._TAGS`` hold them."""
+    return clean_tags([part for part in (p.strip() for p in raw.split(",")) if part], variable)
+
+
+def _self_hosted_on_loopback(provider: str, base_url: str | None) -> bool:
+    """An ollama or vllm server at this machine's own address: the prompt stays here."""
+    preset = PRESETS.get(provider)
+    if preset is None or not preset.self_hosted:
+        return False
+    host = urlsplit(base_url or preset.base_url or "").hostname or ""
+    return host == "localhost" or host == "::1" or host.startswith("127.")
 
 
 @dataclass(frozen=True, slots=True)

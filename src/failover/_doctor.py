@@ -162,13 +162,15 @@ def run_doctor(
     return status
 
 
-def _target_row(entry: Entry, p: Probe) -> dict[str, Any]:
+def _target_row(check: ConfigCheck, entry: Entry, p: Probe) -> dict[str, Any]:
     t = entry.target
     return {
         "item": entry.item,
         "target": t.label if t else entry.item,
         "api": t.api if t else None,
         "base_url": t.base_url if t else None,
+        "tags": sorted(t.tags) if t else [],
+        "excluded_by_require": check.excluded(t) or None,
         "key_variable": entry.key_variable,
         "key": entry.key_masked,
         "status": p.status,
@@ -185,7 +187,8 @@ def _as_json(check: ConfigCheck, probes: list[Probe], status: int, summary: str)
         "summary": summary,
         "valid": check.valid,
         "problems": [asdict(f) for f in check.findings],
-        "targets": [_target_row(e, p) for e, p in zip(check.entries, probes, strict=True)],
+        "require": sorted(check.require),
+        "targets": [_target_row(check, e, p) for e, p in zip(check.entries, probes, strict=True)],
         "policy": asdict(check.policy) if check.policy else None,
     }
     return json.dumps(doc, indent=2)
@@ -199,13 +202,26 @@ def _as_text(check: ConfigCheck, probes: list[Probe], status: int, summary: str)
         lines.append("")
     if check.entries:
         lines.append("targets, in FAILOVER_CHAIN order:")
-        rows = [("target", "key", "status", "latency", "detail")]
+        rows = [("target", "tags", "key", "status", "latency", "detail")]
         for entry, p in zip(check.entries, probes, strict=True):
             t = entry.target
             key = f"{entry.key_masked} ({entry.key_variable})" if entry.key_variable else "-"
             latency = "-" if p.latency_ms is None else f"{p.latency_ms:.0f} ms"
-            rows.append((t.label if t else entry.item, key, p.status, latency, p.detail))
+            tags = ",".join(sorted(t.tags)) if t and t.tags else "-"
+            label = t.label if t else entry.item
+            rows.append((label, tags, key, p.status, latency, p.detail))
         lines += _table(rows)
+        if check.require:
+            required = ",".join(sorted(check.require))
+            left = [
+                f"{e.target.label} ({check.excluded(e.target)})"
+                for e in check.entries
+                if check.excluded(e.target) and e.target is not None
+            ]
+            lines.append(
+                f"FAILOVER_REQUIRE={required}: calls never go to "
+                + (", ".join(left) if left else "no target: every one carries it")
+            )
         lines.append("")
     lines.append(f"{summary} (exit status {status})")
     return "\n".join(lines)

@@ -16,14 +16,17 @@ from ._config import ENV_NAMES, PRESETS, Policy, Target
 from ._env import (
     GLOBAL_VARIABLES,
     PROVIDER_SETTINGS,
+    REQUIRE_ENV,
     api_key_from_env,
     checked_chain,
     config_from_env,
     policy_from_env,
     provider_prefix,
+    requirement_from_env,
     resolve_target,
 )
 from ._exceptions import ConfigError
+from ._privacy import Guard
 from ._redis_link import check_redis_url
 
 __all__ = ["ConfigCheck", "Entry", "Finding", "check_config", "mask"]
@@ -58,6 +61,12 @@ class ConfigCheck:
     policy: Policy | None = None
     keys: list[str] = field(default_factory=list)  # to scrub from anything printed
     redis_url: str | None = None  # a valid FAILOVER_REDIS_URL, to be pinged
+    require: frozenset[str] = frozenset()  # FAILOVER_REQUIRE
+
+    def excluded(self, target: Target | None) -> str:
+        """Why FAILOVER_REQUIRE keeps calls from ``target`` ("" if it does not)."""
+        missing = target.missing(self.require) if target is not None else []
+        return f"lacks {', '.join(missing)}" if missing else ""
 
     @property
     def valid(self) -> bool:
@@ -80,6 +89,7 @@ def check_config(env: Mapping[str, str]) -> ConfigCheck:
     check = ConfigCheck()
     _check_policy(env, check)
     _check_chain(env, check)
+    _check_require(env, check)
     _check_redis(env, check)
     if check.valid:
         try:  # the client's own reading is the last word: never pass what it refuses
@@ -153,6 +163,20 @@ def _entry(item: str, target: Target, env: Mapping[str, str], check: ConfigCheck
             f"{item}: no API key is set; fine only if the server at {target.base_url} needs none",
         )
     return Entry(item, target)
+
+
+def _check_require(env: Mapping[str, str], check: ConfigCheck) -> None:
+    try:
+        check.require = requirement_from_env(env)
+    except ConfigError as exc:
+        check.error(exc, REQUIRE_ENV)
+        return
+    resolved = [e.target for e in check.entries if e.target is not None]
+    if check.require and len(resolved) == len(check.entries):
+        try:
+            Guard(check.require, source=REQUIRE_ENV).check(resolved)
+        except ConfigError as exc:
+            check.error(exc, REQUIRE_ENV)
 
 
 def _check_redis(env: Mapping[str, str], check: ConfigCheck) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import tenacity
 
@@ -21,24 +21,36 @@ from ._deadline import bounded
 __all__ = ["run_async", "run_sync"]
 
 T = TypeVar("T")
+# One attempt: the target, its vendor adapter, and the request to send it.
+Invoke = Callable[[Target, Adapter, dict[str, Any]], T]
 
 
 def _chain(call: Call, after: Target | None) -> Iterator[tuple[Target, Callable[[], bool]]]:
-    """Each target, with a check of whether any later one could be tried right now."""
+    """Each target the data policy allows, with a check of whether any later one could
+    be tried right now. A target it excludes is logged and passed by, never contacted."""
     targets = list(call.targets(after))
     health = call.router.health
+    excluded = [call.guard.excludes(t) for t in targets]
 
     def nothing_after(position: int) -> Callable[[], bool]:
         # A static last resort does not count: the last real provider is still retried
         # before the application degrades to a fixed answer.
-        rest = [t for t in targets[position + 1 :] if not t.degraded]
+        rest = [
+            t
+            for t, why in zip(targets[position + 1 :], excluded[position + 1 :], strict=True)
+            if not t.degraded and not why
+        ]
         return lambda: not any(health[t.key].peek().allowed for t in rest)
 
     for position, target in enumerate(targets):
+        if excluded[position]:
+            call.excluded(target, excluded[position])
+            continue
         yield target, nothing_after(position)
 
 
-def _attempt_sync(call: Call, target: Target, invoke: Callable[[Target, Adapter], T]) -> T:
+def _attempt_sync(call: Call, target: Target, invoke: Invoke[T]) -> T:
+    params = call.params_for(target)
     admission = call.admit(target)
     adapter = call.router.adapter(target)
     started = time.monotonic()
@@ -47,23 +59,22 @@ def _attempt_sync(call: Call, target: Target, invoke: Callable[[Target, Adapter]
         # (``_adapters/_bounded_io.py``): the attempt ends by this instant however slowly
         # the server sends.
         with bounded(started + call.attempt_seconds()):
-            result = invoke(target, adapter)
+            result = invoke(target, adapter, params)
     except BaseException as exc:
         call.failed(target, admission, exc, started)
     call.succeeded(target, admission, started)
     return result
 
 
-async def _attempt_async(
-    call: Call, target: Target, invoke: Callable[[Target, Adapter], Awaitable[T]]
-) -> T:
+async def _attempt_async(call: Call, target: Target, invoke: Invoke[Awaitable[T]]) -> T:
+    params = await call.aparams_for(target)
     call.check_time()
     admission = call.admitted(target, await call.router.health[target.key].admit_async())
     adapter = call.router.adapter(target)
     started = time.monotonic()
     try:
         async with asyncio.timeout(call.attempt_seconds()):
-            result = await invoke(target, adapter)
+            result = await invoke(target, adapter, params)
     except BaseException as exc:
         call.failed(target, admission, exc, started)
     call.succeeded(target, admission, started)
@@ -78,7 +89,7 @@ async def _attempt_async(
 
 def run_sync(
     call: Call,
-    invoke: Callable[[Target, Adapter], T],
+    invoke: Invoke[T],
     *,
     after: Target | None = None,
 ) -> tuple[T, Target]:
@@ -104,7 +115,7 @@ def run_sync(
 
 async def run_async(
     call: Call,
-    invoke: Callable[[Target, Adapter], Awaitable[T]],
+    invoke: Invoke[Awaitable[T]],
     *,
     after: Target | None = None,
 ) -> tuple[T, Target]:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from ._config import ENV_NAMES, PRESETS, STATIC_MESSAGE_ENV, Api, Policy, Target
+from ._config import ENV_NAMES, PRESETS, STATIC_MESSAGE_ENV, Api, Policy, Target, parse_tags
 from ._exceptions import ConfigError
 
 if TYPE_CHECKING:
@@ -30,12 +30,14 @@ __all__ = [
     "health_from_env",
     "policy_from_env",
     "provider_prefix",
+    "requirement_from_env",
     "resolve_target",
     "targets_from",
 ]
 
 REDIS_URL_ENV = "FAILOVER_REDIS_URL"
 REDIS_PREFIX_ENV = "FAILOVER_REDIS_PREFIX"
+REQUIRE_ENV = "FAILOVER_REQUIRE"
 _INT_FIELDS = frozenset({"max_retries", "breaker_fail_max", "default_max_tokens"})
 # Every variable the client reads, so that ``failover doctor`` can flag a misspelt one
 # (the client itself ignores unknown names). A new setting is added here too.
@@ -45,10 +47,11 @@ GLOBAL_VARIABLES = frozenset(
         STATIC_MESSAGE_ENV,
         REDIS_URL_ENV,
         REDIS_PREFIX_ENV,
+        REQUIRE_ENV,
         *ENV_NAMES.values(),
     }
 )
-PROVIDER_SETTINGS = ("API", "BASE_URL", "API_KEY")  # FAILOVER_PROVIDER_<NAME>_<SETTING>
+PROVIDER_SETTINGS = ("API", "BASE_URL", "API_KEY", "TAGS")  # FAILOVER_PROVIDER_<NAME>_<SETTING>
 
 
 def _parse_number(var: str, raw: str, integer: bool) -> float | int:
@@ -186,7 +189,7 @@ def resolve_target(
             "provider 'azure' needs AZURE_OPENAI_ENDPOINT and OPENAI_API_VERSION (e.g. 2024-10-21)",
             variable=missing,
         )
-    return Target(
+    made = Target(
         provider,
         model,
         api=api,
@@ -195,6 +198,8 @@ def resolve_target(
         api_version=api_version,
         azure=azure,
     )
+    tags = env.get(prefix + "TAGS")  # set, even empty, it replaces the default tags
+    return made if tags is None else replace(made, tags=parse_tags(tags, prefix + "TAGS"))
 
 
 def config_from_env(env: Mapping[str, str] | None = None) -> tuple[list[Target], Policy]:
@@ -241,6 +246,12 @@ def checked_chain(targets: list[Target], var: str) -> list[Target]:
             )
         seen.add(t.key)
     return targets
+
+
+def requirement_from_env(env: Mapping[str, str] | None = None) -> frozenset[str]:
+    """The tags ``FAILOVER_REQUIRE`` asks of every target a call may go to."""
+    env = os.environ if env is None else env
+    return parse_tags(env.get(REQUIRE_ENV, ""), REQUIRE_ENV)
 
 
 def health_from_env(env: Mapping[str, str] | None = None) -> HealthStore:

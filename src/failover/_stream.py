@@ -176,13 +176,10 @@ def _preamble(chunk: ChatCompletionChunk) -> bool:
 class StreamBase:
     """The decisions shared by the sync and async streams."""
 
-    def __init__(
-        self, router: Router, call: Call, params: dict[str, Any], timeout: float | None = None
-    ) -> None:
+    def __init__(self, router: Router, call: Call, timeout: float | None = None) -> None:
         self._router = router
         self._call = call
         self._timeout = timeout  # the caller's per-call deadline, also for a resumed call
-        self._params = params
         self._tally = _Tally()
         self.target: Target | None = None
 
@@ -258,7 +255,13 @@ class StreamBase:
         ) from cause
 
     def _resume_call(self) -> Call:
-        call = Call(self._router, self._timeout, defer_verdict=True)
+        call = Call(
+            self._router,
+            self._timeout,
+            request=self._call.request,
+            guard=self._call.guard,
+            defer_verdict=True,
+        )
         call.attempts = self._call.attempts  # one log for the whole stream
         self._call = call
         self._tally.held = ""
@@ -283,10 +286,8 @@ class ChatStream(StreamBase):
     ...         print(chunk.choices[0].delta.content or "", end="")
     """
 
-    def __init__(
-        self, router: Router, call: Call, params: dict[str, Any], timeout: float | None = None
-    ) -> None:
-        super().__init__(router, call, params, timeout)
+    def __init__(self, router: Router, call: Call, timeout: float | None = None) -> None:
+        super().__init__(router, call, timeout)
         opened, self.target = run_sync(call, self._opener(call, ""))
         self._gen = self._run(opened)
 
@@ -294,7 +295,7 @@ class ChatStream(StreamBase):
         policy = self._router.policy
 
         def open_one(
-            target: Target, adapter: Adapter
+            target: Target, adapter: Adapter, params: dict[str, Any]
         ) -> Opened[Generator[ChatCompletionChunk, None, None]]:
             window = call.attempt_seconds(cap=policy.first_token_timeout)
             limit = time.monotonic() + window
@@ -303,7 +304,7 @@ class ChatStream(StreamBase):
             # can stretch it. Once committed, the read timeout is the idle limit.
             timeout = call.http_timeout(policy.stream_idle_timeout)
             buffered: list[ChatCompletionChunk] = []
-            events = adapter.stream(params_for(target, self._params, partial), timeout)
+            events = adapter.stream(params_for(target, params, partial), timeout)
             try:
                 with bounded(limit):
                     for chunk in events:
