@@ -54,16 +54,16 @@ def add_fake_server_parser(subparsers: argparse._SubParsersAction) -> None:  # t
     """Add the ``fake-server`` sub-command; its handler is set as ``func``."""
     parser = subparsers.add_parser(
         "fake-server",
-        help="run a fake OpenAI/Anthropic API that fails on demand",
+        help="run a fake OpenAI/Anthropic/Azure API that fails on demand",
         description=_DESCRIPTION,
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--api",
-        choices=["openai", "anthropic"],
+        choices=["openai", "anthropic", "azure"],
         default="openai",
-        help="wire format to speak (default openai)",
+        help="wire format to speak (default openai; azure: Azure OpenAI's routes and errors)",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument(

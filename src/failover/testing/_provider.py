@@ -17,12 +17,17 @@ from ._schedule import Schedule, ScheduleClock
 from ._server import ConnectionTracker, ServerThread, bind_socket
 from ._wire import Call, Wire, parse_body
 from ._wire_anthropic import AnthropicWire
+from ._wire_azure import AzureWire
 from ._wire_openai import OpenAIWire
 
 __all__ = ["Api", "FakeProvider"]
 
 Api = Literal["openai", "anthropic"]
-_WIRES: dict[str, Wire] = {"openai": OpenAIWire(), "anthropic": AnthropicWire()}
+_WIRES: dict[str, Callable[[str | None], Wire]] = {
+    "openai": lambda _: OpenAIWire(),
+    "anthropic": lambda _: AnthropicWire(),
+    "azure": AzureWire,
+}
 
 
 class _Script:
@@ -88,7 +93,8 @@ class _Script:
 
 
 class FakeProvider:
-    """A fake OpenAI or Anthropic API on ``127.0.0.1``, served by uvicorn on a thread.
+    """A fake OpenAI, Anthropic or Azure OpenAI API on ``127.0.0.1``, served by uvicorn on
+    a thread.
 
     Point the real vendor SDK at :attr:`base_url`. By default every request gets the
     healthy :class:`Reply`; script trouble with :meth:`enqueue` (one item per request),
@@ -98,11 +104,15 @@ class FakeProvider:
     ``on_request`` is called on the server thread with each :class:`RecordedRequest`.
     ``log_limit`` keeps only that many of the latest requests (long load tests); the
     default keeps all. After :meth:`stop`, :meth:`start` serves again on the same port.
+
+    ``"azure"`` speaks Azure OpenAI (``_wire_azure.py``): point ``openai.AzureOpenAI``'s
+    ``azure_endpoint`` at :attr:`base_url`. It requires ``api-version`` and an ``api-key``
+    header, and with ``deployment`` set it answers 404 ``DeploymentNotFound`` for others.
     """
 
     def __init__(
         self,
-        api: Api = "openai",
+        api: Api | Literal["azure"] = "openai",
         *,
         reply: Reply | str = DEFAULT_TEXT,
         host: str = "127.0.0.1",
@@ -110,14 +120,17 @@ class FakeProvider:
         name: str | None = None,
         on_request: Callable[[RecordedRequest], None] | None = None,
         log_limit: int | None = None,
+        deployment: str | None = None,
     ) -> None:
         if api not in _WIRES:
-            raise ValueError(f"api must be 'openai' or 'anthropic', got {api!r}")
-        self.api: Api = api
+            raise ValueError(f"api must be 'openai', 'anthropic' or 'azure', got {api!r}")
+        # Azure speaks OpenAI's protocol: ``api`` is the SDK family, ``azure`` the flavour.
+        self.api: Api = "openai" if api == "azure" else api
+        self.azure = api == "azure"
         self.name = name or f"fake-{api}"
         self.host = host
         self._port = port
-        self._wire = _WIRES[api]
+        self._wire = _WIRES[api](deployment)
         self._script = _Script(Reply.of(reply), log_limit)
         self._tracker = ConnectionTracker()
         self._server: ServerThread | None = None
@@ -174,7 +187,7 @@ class FakeProvider:
     @property
     def base_url(self) -> str:
         """What the vendor SDK's ``base_url`` expects (OpenAI: with ``/v1``)."""
-        return f"{self.url}/v1" if self.api == "openai" else self.url
+        return f"{self.url}/v1" if self.api == "openai" and not self.azure else self.url
 
     # -- scripting -----------------------------------------------------------------------
 
@@ -217,21 +230,24 @@ class FakeProvider:
 
     def __repr__(self) -> str:
         where = self.url if self._port else "not started"
-        return f"FakeProvider({self.api!r}, name={self.name!r}, {where})"
+        api = "azure" if self.azure else self.api
+        return f"FakeProvider({api!r}, name={self.name!r}, {where})"
 
     # -- serving (runs on the server thread) -------------------------------------------
 
     def _respond(
-        self, method: str, path: str, headers: Iterable[tuple[str, str]], raw: bytes
+        self, method: str, path: str, query: str, pairs: Iterable[tuple[str, str]], raw: bytes
     ) -> list[Action]:
         arrived = time.monotonic()
         body, is_json = parse_body(raw)
-        if method != "POST" or path != self._wire.path:
-            self._record(method, path, headers, body, arrived, None, stream=False)
-            return error_plan(self._wire, None, self._wire.not_found(method, path), ())
+        headers = redact_headers(pairs)
+        refused = self._wire.route(method, path, query, headers)
+        if refused is not None:
+            self._record(method, path, query, headers, body, arrived, None, stream=False)
+            return error_plan(self._wire, None, refused, ())
         seq, fault, reply = self._script.next(arrived)
         call = Call.from_body(seq, body)
-        self._record(method, path, headers, body, arrived, fault, stream=call.stream)
+        self._record(method, path, query, headers, body, arrived, fault, stream=call.stream)
         if fault is None and raw and not is_json:
             return error_plan(self._wire, call, self._wire.bad_json(), ())
         return build_plan(self._wire, call, fault, reply)
@@ -240,16 +256,15 @@ class FakeProvider:
         self,
         method: str,
         path: str,
-        headers: Iterable[tuple[str, str]],
+        query: str,
+        headers: dict[str, str],
         body: Any,
         arrived: float,
         fault: Fault | None,
         *,
         stream: bool,
     ) -> None:
-        request = RecordedRequest(
-            method, path, redact_headers(headers), body, arrived, fault, stream
-        )
+        request = RecordedRequest(method, path, headers, body, arrived, fault, stream, query)
         self._script.record(request)
         if self._on_request is not None:
             self._on_request(request)

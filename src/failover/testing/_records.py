@@ -21,7 +21,8 @@ class RecordedRequest:
     ``headers`` have lower-case names with credentials replaced by ``<redacted>``;
     ``body`` is the parsed JSON (or the raw text if it was not JSON, None if empty);
     ``arrived_at`` is ``time.monotonic()``; ``fault`` is what was served (None when
-    the request got a healthy answer).
+    the request got a healthy answer); ``query`` is the URL's query string (Azure's
+    ``api-version``).
     """
 
     method: str
@@ -31,6 +32,7 @@ class RecordedRequest:
     arrived_at: float
     fault: Fault | None
     stream: bool
+    query: str = ""
 
 
 def redact_headers(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:

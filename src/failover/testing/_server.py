@@ -31,8 +31,8 @@ from ._plan import Action, Body, Drop, Finish, Hang, Head, Pause, Reset
 
 __all__ = ["ConnectionTracker", "Responder", "ServerThread", "bind_socket"]
 
-Responder = Callable[[str, str, Iterable[tuple[str, str]], bytes], list[Action]]
-"""``(method, path, headers, raw body) -> plan``; runs on the server's event loop."""
+Responder = Callable[[str, str, str, Iterable[tuple[str, str]], bytes], list[Action]]
+"""``(method, path, query, headers, raw body) -> plan``; runs on the server's event loop."""
 
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 _GRACE = 2.0  # seconds in-flight requests get to finish when the server stops
@@ -210,7 +210,8 @@ class _Endpoint:
             raw = await request.body()
         except ClientDisconnect:
             return  # the client gave up before its request was even sent: nothing to do
-        plan = self._respond(request.method, request.url.path, request.headers.items(), raw)
+        url = request.url
+        plan = self._respond(request.method, url.path, url.query, request.headers.items(), raw)
         transport = self._tracker.transport_for(scope.get("client"))
         link = _Link(receive, self._stopping, transport)
         try:

@@ -89,6 +89,12 @@ class Wire(Protocol):
     inband_status: int
     keepalive: bytes  # one keep-alive beat, as this vendor's streams send it
 
+    def route(
+        self, method: str, path: str, query: str, headers: Mapping[str, str]
+    ) -> ErrorAnswer | None:
+        """The vendor's answer to a request that does not reach the chat endpoint (wrong
+        route, missing API version or key), else None."""
+
     def validate(self, call: Call) -> ErrorAnswer | None:
         """The 400 a real server gives a request missing required fields, else None."""
 

@@ -10,6 +10,7 @@ with the error type that belongs to the status.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from ._faults import Fault
@@ -62,6 +63,11 @@ class AnthropicWire:
             call,
             fault.error_code or code,
         )
+
+    def route(
+        self, method: str, path: str, query: str, headers: Mapping[str, str]
+    ) -> ErrorAnswer | None:
+        return None if method == "POST" and path == self.path else self.not_found(method, path)
 
     def not_found(self, method: str, path: str) -> ErrorAnswer:
         return _error(404, "not_found_error", f"Not Found: {method} {path}", None)

@@ -9,6 +9,7 @@ final chunk with an empty delta and the finish_reason, an optional usage chunk w
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from ._faults import Fault
@@ -111,6 +112,11 @@ class OpenAIWire:
             param,
             (fault.message or message).replace("{model}", call.model),
         )
+
+    def route(
+        self, method: str, path: str, query: str, headers: Mapping[str, str]
+    ) -> ErrorAnswer | None:
+        return None if method == "POST" and path == self.path else self.not_found(method, path)
 
     def not_found(self, method: str, path: str) -> ErrorAnswer:
         message = f"Invalid URL ({method} {path})"
