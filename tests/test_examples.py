@@ -18,6 +18,8 @@ EXPECTED = {
     "async_batch.py": "20 answers",
     "outage_drill.py": " 0 failed",
     "static_last_resort.py": "degraded: True (answered by static/busy)",
+    "azure_to_openai.py": "answered by openai/gpt-4o\n",
+    "private_fallback.py": "private prompts the cloud backup received: 0",
 }
 
 

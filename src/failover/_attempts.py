@@ -51,7 +51,8 @@ class Attempt:
             parts.append(self.error.value)
         if self.status is not None:
             parts.append(f"HTTP {self.status}")
-        parts.append(f"{self.duration * 1000:.0f} ms")
+        if self.outcome is not Outcome.EXCLUDED:  # never sent: no time to show
+            parts.append(f"{self.duration * 1000:.0f} ms")
         if self.slept:
             parts.append(f"after {self.slept * 1000:.0f} ms backoff")
         text = ", ".join(parts)
