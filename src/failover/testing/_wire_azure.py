@@ -1,6 +1,6 @@
 """Azure OpenAI on the wire: OpenAI's Chat Completions behind Azure's routes and errors.
 
-What differs from OpenAI, as Azure serves it (FACTS.md and Azure's REST reference):
+What differs from OpenAI, as Azure serves it (FACTS.md; the error bodies as users report them):
 
 * The route names a deployment, not a model, and needs the API version:
   ``POST /openai/deployments/<deployment>/chat/completions?api-version=2024-10-21``.
