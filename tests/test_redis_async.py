@@ -19,7 +19,7 @@ from failover.testing import FakeProvider, Fault
 
 from .conftest import MESSAGES, target
 from .own_redis import free_port, own_redis
-from .test_redis_health import SHARED, B
+from .test_redis_health import SHARED, B, _eventually
 
 
 @pytest.fixture
@@ -90,7 +90,7 @@ async def test_a_probe_waits_at_most_the_timeout_and_a_late_lease_is_given_back(
     mine, theirs = RedisHealth(url, timeout=1.0), RedisHealth(url, timeout=1.0)
     a, b = mine.for_target(t, policy), theirs.for_target(t, policy)
     a.record_failure(await a.admit_async())  # written from the loop, not awaited
-    await asyncio.to_thread(lambda: _until(lambda: b.state == "open"))
+    await asyncio.to_thread(lambda: _eventually(lambda: b.state == "open"))
     await asyncio.sleep(0.25)  # past the reset: the next admission asks for the probe
     freeze(0.5)
     asking = asyncio.create_task(a.admit_async())
@@ -105,10 +105,10 @@ async def test_a_probe_waits_at_most_the_timeout_and_a_late_lease_is_given_back(
         probes.append(b.admit())
         return probes[-1].probe
 
-    waited = await asyncio.to_thread(lambda: _until(probed, within=5.0))
+    waited = await asyncio.to_thread(lambda: _eventually(probed, within=5.0))
     assert waited < 3.0
     b.record_failure(probes[-1])  # open again; when its reset passes, a asks for the probe
-    await asyncio.to_thread(lambda: _until(lambda: a.state == "open"))
+    await asyncio.to_thread(lambda: _eventually(lambda: a.state == "open"))
     await asyncio.sleep(0.25)
     freeze(1.5)
     started = time.monotonic()
@@ -117,11 +117,3 @@ async def test_a_probe_waits_at_most_the_timeout_and_a_late_lease_is_given_back(
     assert not mine.connected and answer.allowed  # this process's own breaker decided
     for store in (mine, theirs):
         store.close()
-
-
-def _until(check: Callable[[], bool], within: float = 3.0) -> float:
-    started = time.monotonic()
-    while not check():
-        assert time.monotonic() - started < within, "never happened"
-        time.sleep(0.01)
-    return time.monotonic() - started
