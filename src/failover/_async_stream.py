@@ -28,7 +28,8 @@ from ._drive import run_async
 from ._exceptions import FailoverError
 from ._idle import IdleTimer
 from ._router import Router
-from ._stream import Opened, StreamBase, first_token_missed, no_content, params_for
+from ._stream import Opened, StreamBase, first_token_missed, no_content
+from ._tally import params_for
 
 __all__ = ["AsyncChatStream"]
 
@@ -52,7 +53,11 @@ class AsyncChatStream(StreamBase):
         self._idle: IdleTimer | None = None  # made at the first read after commit
 
     async def _start(self) -> AsyncChatStream:
-        opened, self.target = await run_async(self._call, self._opener(self._call, ""))
+        try:
+            opened, self.target = await run_async(self._call, self._opener(self._call, ""))
+        except BaseException as exc:
+            self._observe(error=exc)
+            raise
         self._pending.extend(opened.chunks)
         self._rest = opened.rest
         return self

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Generic, TypeVar
 
@@ -33,7 +34,8 @@ class Attempt:
     ``target`` is the target's label (``openai/gpt-4o-mini``), ``error`` the kind of
     failure (None on success), ``status`` the HTTP status if there was one,
     ``duration`` the seconds the attempt took and ``slept`` the backoff slept before it.
-    ``detail`` is a short, key-free explanation.
+    ``detail`` is a short, key-free explanation. ``ended`` is when it was logged
+    (``time.time()``), so it started at ``ended - duration``.
     """
 
     target: str
@@ -43,6 +45,7 @@ class Attempt:
     duration: float = 0.0
     slept: float = 0.0
     detail: str = ""
+    ended: float = field(default_factory=time.time, compare=False, repr=False)
 
     def describe(self) -> str:
         """One human-readable line, as used in exception messages."""

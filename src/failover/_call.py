@@ -75,6 +75,7 @@ class Call:
         self.admission: Admission | None = None
         self.unsupported: UnsupportedParameter | None = None
         self.policy = router.policy
+        self.started = time.time()  # for telemetry's spans; deadlines use the monotonic clock
         self.deadline = time.monotonic() + (timeout if timeout is not None else self.policy.timeout)
         self.attempts: list[Attempt] = []
         self.last_error: BaseException | None = None

@@ -7,6 +7,7 @@ import os
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
+from . import _telemetry as telemetry
 from ._attempts import AttemptHook, Report
 from ._config import Policy, Target, clean_tags
 from ._env import REQUIRE_ENV, config_from_env, policy_from_env, requirement_from_env, targets_from
@@ -280,13 +281,14 @@ class _Completions:
         from ._drive import run_sync
 
         call = Call(self._router, timeout, request=_prepare(params), guard=self._guard)
-        answer, target = run_sync(
-            call,
-            lambda t, adapter, sent: adapter.create(
-                sent, call.http_timeout(call.attempt_seconds())
-            ),
-        )
-        return Report(answer, target.label, tuple(call.attempts))
+        with telemetry.Watch(call.started, call.attempts, self._router.targets) as watch:
+            watch.answer, target = run_sync(
+                call,
+                lambda t, adapter, sent: adapter.create(
+                    sent, call.http_timeout(call.attempt_seconds())
+                ),
+            )
+        return Report(watch.answer, target.label, tuple(call.attempts))
 
 
 class _AsyncCompletions:
@@ -326,13 +328,14 @@ class _AsyncCompletions:
         from ._drive import run_async
 
         call = Call(self._router, timeout, request=_prepare(params), guard=self._guard)
-        answer, target = await run_async(
-            call,
-            lambda t, adapter, sent: adapter.acreate(
-                sent, call.http_timeout(call.attempt_seconds())
-            ),
-        )
-        return Report(answer, target.label, tuple(call.attempts))
+        with telemetry.Watch(call.started, call.attempts, self._router.targets) as watch:
+            watch.answer, target = await run_async(
+                call,
+                lambda t, adapter, sent: adapter.acreate(
+                    sent, call.http_timeout(call.attempt_seconds())
+                ),
+            )
+        return Report(watch.answer, target.label, tuple(call.attempts))
 
 
 class _Chat:

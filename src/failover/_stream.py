@@ -12,11 +12,12 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import AsyncGenerator, Generator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from openai.types.chat import ChatCompletionChunk
 
+from . import _telemetry as telemetry
 from ._adapters import Adapter
 from ._adapters._errors import ProviderFault
 from ._attempts import Attempt, Outcome
@@ -29,6 +30,7 @@ from ._decisions import ErrorKind, Failure
 from ._drive import run_sync
 from ._exceptions import FailoverError, StreamInterrupted
 from ._router import Router
+from ._tally import Tally, params_for, preamble
 
 __all__ = ["ChatStream"]
 
@@ -36,11 +38,6 @@ ChunkIter = TypeVar(
     "ChunkIter",
     Generator[ChatCompletionChunk, None, None],
     AsyncGenerator[ChatCompletionChunk, None],
-)
-
-CONTINUE_INSTRUCTION = (
-    "Continue your previous answer exactly where it stopped. Do not repeat any of it "
-    "and do not add any preamble."
 )
 
 
@@ -73,106 +70,6 @@ def first_token_missed(window: float) -> ProviderFault:
     )
 
 
-def params_for(target: Target, params: dict[str, Any], partial: str) -> dict[str, Any]:
-    """The request for ``target``; after an interruption, asks it to continue ``partial``."""
-    if not partial:
-        return params
-    messages = list(params["messages"])
-    if target.api == "anthropic":
-        # Anthropic continues a trailing assistant message (a prefill), which must not
-        # end in whitespace; _Tally drops the space the continuation then repeats.
-        messages.append({"role": "assistant", "content": partial.rstrip()})
-    else:
-        # OpenAI-compatible servers do not continue a trailing assistant message.
-        messages += [
-            {"role": "assistant", "content": partial},
-            {"role": "user", "content": CONTINUE_INSTRUCTION},
-        ]
-    return {**params, "messages": messages}
-
-
-@dataclass
-class _Tally:
-    """What the caller has received so far, and the de-duplication of a resumed answer.
-
-    It runs on every chunk, so the common case (text, no resume) costs two attribute
-    reads and a list append; the text is joined only when a failure needs it.
-    """
-
-    parts: list[str] = field(default_factory=list)
-    tool_calls: dict[int, dict[str, Any]] = field(default_factory=dict)
-    usage: Any = None
-    finish_reason: str | None = None
-    stream_id: str | None = None
-    # While resuming: continuation text held back until we know it does not restart.
-    held: str | None = None
-
-    @property
-    def text(self) -> str:
-        if len(self.parts) > 1:
-            self.parts[:] = ["".join(self.parts)]
-        return self.parts[0] if self.parts else ""
-
-    def admit(self, chunk: ChatCompletionChunk) -> ChatCompletionChunk | None:
-        """Record ``chunk`` and return what the caller should see (None: nothing)."""
-        if self.stream_id is None:
-            self.stream_id = chunk.id
-        elif chunk.id != self.stream_id:
-            chunk = chunk.model_copy(update={"id": self.stream_id})
-        if chunk.usage is not None:
-            self.usage = chunk.usage
-        for choice in chunk.choices:
-            if choice.finish_reason:
-                self.finish_reason = choice.finish_reason
-            delta = choice.delta
-            if delta.tool_calls:
-                self._add_tool_calls(delta.tool_calls)
-            content = delta.content
-            if content and self.held is not None:
-                shown = self._dedupe(content)
-                if shown is None and not (choice.finish_reason or chunk.usage):
-                    return None
-                chunk = chunk.model_copy(deep=True)
-                chunk.choices[0].delta.content = content = shown
-            if content:
-                self.parts.append(content)
-        return chunk
-
-    def _add_tool_calls(self, calls: Any) -> None:
-        for call in calls:
-            entry = self.tool_calls.setdefault(
-                call.index, {"index": call.index, "id": None, "name": "", "arguments": ""}
-            )
-            entry["id"] = call.id or entry["id"]
-            if call.function is not None:
-                entry["name"] += call.function.name or ""
-                entry["arguments"] += call.function.arguments or ""
-
-    def _dedupe(self, text: str) -> str | None:
-        """Hold back a continuation's text until it is clear what is new in it.
-
-        A continuing model sometimes starts over (drop what was delivered), and after an
-        Anthropic prefill, which cannot end in whitespace, it repeats the space the
-        delivered text ends with (drop that space).
-        """
-        assert self.held is not None
-        self.held += text
-        if self.text.startswith(self.held):
-            return None  # so far only a repeat of what was delivered
-        restarted = self.held.startswith(self.text)
-        shown = self.held[len(self.text) :] if restarted else self.held
-        if not restarted and self.text[-1:].isspace():
-            shown = shown.lstrip()
-        self.held = None
-        return shown or None
-
-
-def _preamble(chunk: ChatCompletionChunk) -> bool:
-    """A chunk with nothing in it but a role: no content, finish reason or usage."""
-    finished = any(c.finish_reason for c in chunk.choices)
-    return not chunk.usage and not finished and not is_content_chunk(chunk)
-
-
 class StreamBase:
     """The decisions shared by the sync and async streams."""
 
@@ -180,7 +77,9 @@ class StreamBase:
         self._router = router
         self._call = call
         self._timeout = timeout  # the caller's per-call deadline, also for a resumed call
-        self._tally = _Tally()
+        self._started = call.started  # a resumed stream is still one call
+        self._observed = False
+        self._tally = Tally()
         self.target: Target | None = None
 
     @property
@@ -194,7 +93,7 @@ class StreamBase:
         return self.target is not None and self.target.degraded
 
     def _visible(self, chunk: ChatCompletionChunk, resumed: bool) -> ChatCompletionChunk | None:
-        if resumed and _preamble(chunk):
+        if resumed and preamble(chunk):
             return None  # the continuation's role-only opening chunk
         return self._tally.admit(chunk)
 
@@ -210,6 +109,7 @@ class StreamBase:
         if self._tally.finish_reason is not None:
             # The answer is whole; a connection lost before [DONE] costs only the usage.
             health.record_success(admission)
+            self._observe()
             return True
         found = self._router.adapter(target).failure(error) if error is not None else None
         if error is not None and found is None:
@@ -235,24 +135,49 @@ class StreamBase:
             self._raise(f"stream from {target.label} broke after content: {failure.message}", error)
         return False
 
-    def _abandoned(self) -> None:
+    def _abandoned(self, *, observe: bool = True) -> None:
         """The caller stopped reading (or dropped the stream): no verdict on the target,
         but a half-open probe slot must be freed or the target would be skipped for good."""
         admission, self._call.admission = self._call.admission, None
         if self.target is not None and admission is not None:
             self._router.health[self.target.key].release(admission)
+        if observe:
+            self._observe(outcome="abandoned")
 
     def __del__(self) -> None:
-        self._abandoned()
+        # No telemetry from a finalizer: it may run while this thread holds an exporter's lock.
+        self._abandoned(observe=False)
 
     def _raise(self, message: str, cause: BaseException | None) -> None:
-        raise StreamInterrupted(
+        error = StreamInterrupted(
             message,
             attempts=self._call.attempts,
             partial_text=self._tally.text,
             partial_tool_calls=[dict(v) for _, v in sorted(self._tally.tool_calls.items())],
             usage=self._tally.usage,
-        ) from cause
+        )
+        self._observe(error=error)
+        raise error from cause
+
+    def _observe(self, *, error: BaseException | None = None, outcome: str = "") -> None:
+        """Hand the finished stream to telemetry, once (``_telemetry.py``)."""
+        if self._observed:
+            return
+        self._observed = True
+        answer = None
+        if error is None and not outcome:
+            usage, reason = self._tally.usage, self._tally.finish_reason
+            answer = telemetry.Answered(
+                self._tally.model,
+                usage.prompt_tokens if usage is not None else None,
+                usage.completion_tokens if usage is not None else None,
+                (reason,) if reason else (),
+            )
+        chain = self._router.targets
+        attempts = self._call.attempts
+        telemetry.observe(
+            self._started, attempts, chain, stream=True, answer=answer, error=error, outcome=outcome
+        )
 
     def _resume_call(self) -> Call:
         call = Call(
@@ -288,7 +213,11 @@ class ChatStream(StreamBase):
 
     def __init__(self, router: Router, call: Call, timeout: float | None = None) -> None:
         super().__init__(router, call, timeout)
-        opened, self.target = run_sync(call, self._opener(call, ""))
+        try:
+            opened, self.target = run_sync(call, self._opener(call, ""))
+        except BaseException as exc:
+            self._observe(error=exc)
+            raise
         self._gen = self._run(opened)
 
     def _opener(self, call: Call, partial: str) -> Any:

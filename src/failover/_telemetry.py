@@ -1,0 +1,360 @@
+"""OpenTelemetry spans and metrics, made from each finished call's record.
+
+A room of its own (STYLE.md: telemetry reads what the router already records). When a
+call ends, the client hands :func:`record` what happened: when the call started and
+ended, its attempt log, and the answer or the error. From that, after the fact and
+with the real times, come one span per call (``failover chat``) and under it one
+CLIENT span per attempt sent to a provider, named and attributed by the GenAI semantic
+conventions (FACTS.md), and the metrics. Skips, exclusions, backoff waits, fallbacks
+and a static answer are events on the call span. The routing code does not know any of
+this exists.
+
+Only ``opentelemetry-api`` is used; the SDK and its exporters are the application's
+choice. Until the application installs an SDK the API's global providers are proxies,
+:func:`enabled` says so, and a call builds nothing at all. Metric names are those of
+semantic conventions v1.41.0, or the latest ones under
+``OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from . import __version__
+from ._attempts import Attempt, Outcome
+from ._config import Target
+from ._decisions import ErrorKind
+
+__all__ = ["Answered", "Finished", "answered", "enabled", "observe", "record"]
+
+logger = logging.getLogger("failover")
+
+# gen_ai.provider.name's well-known values, where failover's provider names differ.
+_PROVIDER_NAMES = {
+    "azure": "azure.ai.openai",
+    "gemini": "gcp.gemini",
+    "mistral": "mistral_ai",
+}
+_DEFAULT_HOSTS = {"openai": "https://api.openai.com", "anthropic": "https://api.anthropic.com"}
+_NOT_SENT = (Outcome.SKIPPED, Outcome.EXCLUDED, Outcome.RESUMED, Outcome.DEGRADED)
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    """What the answering target said about its answer."""
+
+    model: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    finish_reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """One call, as it ended. Times are ``time.time()`` seconds."""
+
+    started: float
+    ended: float
+    attempts: Sequence[Attempt]
+    chain: Sequence[Target]
+    stream: bool = False
+    answer: Answered | None = None
+    error: BaseException | None = None
+    outcome: str = ""  # overrides the outcome read from ``answer``/``error`` ("abandoned")
+
+
+class _Otel:
+    """The API's tracer and instruments, remade if the application swaps providers."""
+
+    def __init__(self) -> None:
+        from opentelemetry import metrics, trace
+
+        self.trace, self.metrics = trace, metrics
+        self.providers: tuple[Any, Any] = (None, None)
+        latest = "gen_ai_latest_experimental" in os.environ.get("OTEL_SEMCONV_STABILITY_OPT_IN", "")
+        self.names = (
+            ("gen_ai.client.inference.duration", "gen_ai.client.inference.time_to_first_chunk")
+            if latest
+            else ("gen_ai.client.operation.duration", "gen_ai.client.operation.time_to_first_chunk")
+        )
+
+    def active(self) -> bool:
+        tracing, metering = self.trace.get_tracer_provider(), self.metrics.get_meter_provider()
+        if (tracing, metering) != self.providers:
+            self._build(tracing, metering)
+        return self.tracing or self.metering
+
+    def _build(self, tracing: Any, metering: Any) -> None:
+        self.providers = (tracing, metering)
+        # The API's defaults are proxies (or no-ops) until an SDK is installed.
+        self.tracing = (
+            "Proxy" not in type(tracing).__name__ and "NoOp" not in type(tracing).__name__
+        )
+        self.metering = (
+            "Proxy" not in type(metering).__name__ and "NoOp" not in type(metering).__name__
+        )
+        self.tracer = self.trace.get_tracer("failover", __version__)
+        meter = self.metrics.get_meter("failover", __version__)
+        duration, first_chunk = self.names
+        self.duration = meter.create_histogram(
+            duration, unit="s", description="GenAI operation duration"
+        )
+        self.first_chunk = meter.create_histogram(
+            first_chunk, unit="s", description="Time to the first chunk of a streamed answer"
+        )
+        self.tokens = meter.create_histogram(
+            "gen_ai.client.token.usage", unit="{token}", description="Input and output tokens used"
+        )
+        self.calls = meter.create_counter(
+            "failover.calls", unit="{call}", description="Calls by outcome"
+        )
+        self.fallbacks = meter.create_counter(
+            "failover.fallbacks", unit="{fallback}", description="Moves to the next target"
+        )
+
+
+def observe(
+    started: float,
+    attempts: Sequence[Attempt],
+    chain: Sequence[Target],
+    *,
+    stream: bool = False,
+    answer: Answered | None = None,
+    error: BaseException | None = None,
+    outcome: str = "",
+) -> None:
+    """Record a call that just ended, if an OpenTelemetry SDK is installed."""
+    if enabled():
+        done = Finished(
+            started, time.time(), tuple(attempts), chain, stream, answer, error, outcome
+        )
+        record(done)
+
+
+class Watch:
+    """``with Watch(...) as watch:`` around a non-streamed call; set ``watch.answer``.
+
+    A class, not ``@contextmanager``: it runs on every call, where a generator-based
+    manager costs several times more.
+    """
+
+    __slots__ = ("_attempts", "_chain", "_started", "answer")
+
+    def __init__(self, started: float, attempts: Sequence[Attempt], chain: Sequence[Target]):
+        self._started, self._attempts, self._chain = started, attempts, chain
+        self.answer: Any = None
+
+    def __enter__(self) -> Watch:
+        return self
+
+    def __exit__(self, kind: object, error: BaseException | None, trace: object) -> None:
+        if enabled():
+            answer = answered(self.answer) if error is None else None
+            ended, attempts = time.time(), tuple(self._attempts)
+            record(Finished(self._started, ended, attempts, self._chain, False, answer, error))
+
+
+def answered(completion: Any) -> Answered:
+    """What a ``ChatCompletion`` says about itself (a static answer's too)."""
+    usage = completion.usage
+    return Answered(
+        completion.model,
+        usage.prompt_tokens if usage is not None else None,
+        usage.completion_tokens if usage is not None else None,
+        tuple(c.finish_reason for c in completion.choices if c.finish_reason),
+    )
+
+
+def _installed(provider: Any) -> bool:
+    # The API's global providers are proxies (or no-ops) until an SDK is installed.
+    name = type(provider).__name__
+    return "Proxy" not in name and "NoOp" not in name
+
+
+_otel: _Otel | None = None
+_missing = False
+
+
+def enabled() -> bool:
+    """True when the application has installed an OpenTelemetry SDK (traces or metrics)."""
+    global _otel, _missing
+    if _otel is None:
+        if _missing:
+            return False
+        try:
+            _otel = _Otel()
+        except ImportError:  # opentelemetry-api is a dependency, but be safe
+            _missing = True
+            return False
+    return _otel.active()
+
+
+def record(done: Finished) -> None:
+    """Turn a finished call into spans and metrics; never raises into the call."""
+    if _otel is None:
+        return
+    try:
+        _record(_otel, done)
+    except Exception:
+        logger.exception("failover: recording telemetry failed; the call is unaffected")
+
+
+def _ns(seconds: float) -> int:
+    return int(seconds * 1e9)
+
+
+def _outcome(done: Finished) -> str:
+    if done.outcome:
+        return done.outcome
+    if done.error is not None:
+        return type(done.error).__name__
+    last = done.attempts[-1] if done.attempts else None
+    return "degraded" if last is not None and last.outcome is Outcome.DEGRADED else "answered"
+
+
+def _record(otel: _Otel, done: Finished) -> None:
+    by_label: dict[str, Target] = {}
+    for t in done.chain:
+        by_label.setdefault(t.label, t)
+    outcome = _outcome(done)
+    answering = _answering(done)
+    sent = [a for a in done.attempts if a.outcome not in _NOT_SENT]
+    call = otel.tracer.start_span(
+        "failover chat",
+        start_time=_ns(done.started),
+        attributes={
+            "gen_ai.operation.name": "chat",
+            "gen_ai.request.stream": done.stream,
+            "failover.chain": [t.label for t in done.chain],
+            "failover.attempts": len(sent),
+            "failover.outcome": outcome,
+            **({"failover.target": answering.target} if answering is not None else {}),
+        },
+    )
+    parent = otel.trace.set_span_in_context(call)
+    tries: dict[str, int] = {}
+    previous = ""
+    for attempt in done.attempts:
+        start = attempt.ended - attempt.duration
+        if attempt.slept:
+            call.add_event(
+                "failover.backoff",
+                {"failover.target": attempt.target, "failover.backoff_seconds": attempt.slept},
+                timestamp=_ns(start - attempt.slept),
+            )
+        if attempt.outcome in _NOT_SENT or attempt.error is ErrorKind.STREAM_CUT:
+            name = "stream_cut" if attempt.error is ErrorKind.STREAM_CUT else attempt.outcome.value
+            call.add_event(
+                f"failover.{name}",
+                {"failover.target": attempt.target, "failover.detail": attempt.detail},
+                timestamp=_ns(attempt.ended),
+            )
+            continue
+        if previous and previous != attempt.target:
+            call.add_event(
+                "failover.fallback",
+                {"failover.from": previous, "failover.to": attempt.target},
+                timestamp=_ns(start),
+            )
+            if otel.metering:
+                otel.fallbacks.add(1, {"failover.from": previous, "failover.to": attempt.target})
+        previous = attempt.target
+        target = by_label.get(attempt.target)
+        if target is None:
+            continue
+        retry = tries.get(attempt.target, 0)
+        tries[attempt.target] = retry + 1
+        _attempt_span(otel, parent, done, attempt, target, retry, attempt is answering)
+    if done.error is not None:
+        call.set_status(otel.trace.Status(otel.trace.StatusCode.ERROR, type(done.error).__name__))
+        call.set_attribute("error.type", type(done.error).__name__)
+    call.end(end_time=_ns(done.ended))
+    if otel.metering:
+        otel.calls.add(1, {"failover.outcome": outcome, "gen_ai.operation.name": "chat"})
+
+
+def _answering(done: Finished) -> Attempt | None:
+    if done.error is not None or done.outcome:
+        return None
+    for attempt in reversed(done.attempts):
+        if attempt.outcome is Outcome.OK:
+            return attempt
+    return None
+
+
+def _server(target: Target) -> tuple[str, int | None]:
+    url = urlsplit(target.base_url or _DEFAULT_HOSTS.get(target.api, ""))
+    port = url.port or (443 if url.scheme == "https" else 80 if url.scheme == "http" else None)
+    return url.hostname or "", port
+
+
+def _attempt_span(
+    otel: _Otel,
+    parent: Any,
+    done: Finished,
+    attempt: Attempt,
+    target: Target,
+    retry: int,
+    answering: bool,
+) -> None:
+    address, port = _server(target)
+    common: dict[str, Any] = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": _PROVIDER_NAMES.get(target.provider, target.provider),
+        "gen_ai.request.model": target.model,
+        "server.address": address,
+    }
+    if port is not None:
+        common["server.port"] = port
+    start, end = attempt.ended - attempt.duration, attempt.ended
+    extra: dict[str, Any] = {
+        "gen_ai.request.stream": done.stream,
+        "failover.target": attempt.target,
+        "failover.retry": retry,
+        "failover.backoff_seconds": attempt.slept,
+    }
+    if attempt.status is not None:
+        extra["http.response.status_code"] = attempt.status
+    if attempt.error is not None:
+        common["error.type"] = attempt.error.value
+    elif attempt.outcome is Outcome.CANCELLED:
+        common["error.type"] = "cancelled"
+    answer = done.answer if answering else None
+    if answer is not None:
+        if answer.model:
+            common["gen_ai.response.model"] = answer.model
+        if answer.input_tokens is not None:
+            extra["gen_ai.usage.input_tokens"] = answer.input_tokens
+        if answer.output_tokens is not None:
+            extra["gen_ai.usage.output_tokens"] = answer.output_tokens
+        if answer.finish_reasons:
+            extra["gen_ai.response.finish_reasons"] = list(answer.finish_reasons)
+    if answering and done.stream:
+        # A stream's attempt commits at its first content; its span lasts to the end.
+        extra["gen_ai.response.time_to_first_chunk"] = attempt.duration
+        end = max(end, done.ended)
+    if otel.tracing:
+        span = otel.tracer.start_span(
+            f"chat {target.model}",
+            context=parent,
+            kind=otel.trace.SpanKind.CLIENT,
+            start_time=_ns(start),
+            attributes={**common, **extra},
+        )
+        if "error.type" in common:
+            span.set_status(otel.trace.Status(otel.trace.StatusCode.ERROR, attempt.detail[:120]))
+        span.end(end_time=_ns(end))
+    if otel.metering:
+        otel.duration.record(end - start, common)
+        if answering and done.stream:
+            otel.first_chunk.record(attempt.duration, common)
+        if answer is not None:
+            for kind, count in (("input", answer.input_tokens), ("output", answer.output_tokens)):
+                if count is not None:
+                    otel.tokens.record(count, {**common, "gen_ai.token.type": kind})
