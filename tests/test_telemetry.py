@@ -77,7 +77,12 @@ def _tree(spans: tuple[ReadableSpan, ...]) -> tuple[ReadableSpan, list[ReadableS
         s for s in spans if s.parent is not None and s.parent.span_id == call.context.span_id
     ]
     assert all(s.context.trace_id == call.context.trace_id for s in children)
-    return call, sorted(children, key=lambda s: s.start_time or 0)
+    ours = [
+        s
+        for s in children
+        if s.instrumentation_scope and s.instrumentation_scope.name == "failover"
+    ]
+    return call, sorted(ours, key=lambda s: s.start_time or 0)
 
 
 def _no_key(spans: tuple[ReadableSpan, ...]) -> None:
@@ -115,6 +120,10 @@ def test_a_call_that_fails_over_makes_one_span_per_attempt_under_one_call_span(
     assert answered.attributes["gen_ai.response.model"] == answer.model
     assert answered.attributes["gen_ai.response.finish_reasons"] == ("stop",)
     assert "error.type" not in answered.attributes
+    # The anthropic SDK's own span (FACTS.md) nests under the call span, beside ours.
+    sdk = [s for s in spans if s.name == "anthropic.messages.create"]
+    assert len(sdk) == 1 and sdk[0].parent is not None
+    assert sdk[0].parent.span_id == call.context.span_id
     _no_key(spans)
     durations = otel.metric("gen_ai.client.operation.duration")
     assert sum(p.count for p in durations) == 2
@@ -175,6 +184,10 @@ def test_skips_and_a_static_answer_are_events_not_attempt_spans(
     assert attempts == [] and call.attributes is not None
     assert [e.name for e in call.events] == ["failover.skipped", "failover.degraded"]
     assert call.attributes["failover.outcome"] == "degraded"
+    transitions = otel.metric("failover.breaker.transitions")
+    assert [
+        (p.attributes["failover.target"], p.attributes["failover.state"]) for p in transitions
+    ] == [("primary/model-x", "open")]
 
 
 def test_without_an_sdk_nothing_is_built() -> None:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from ._client import AsyncFailover, Failover
     from ._config import Policy, Target
     from ._decisions import ErrorKind
-    from ._health import Health, HealthStore, LocalHealth
+    from ._health import Health, HealthStore, LocalHealth, TargetStatus
     from ._redis_health import RedisHealth
     from ._stream import ChatStream
 
@@ -57,6 +57,7 @@ __all__ = [
     "RequestRejected",
     "StreamInterrupted",
     "Target",
+    "TargetStatus",
     "UnsupportedParameter",
 ]
 
@@ -72,6 +73,7 @@ _LAZY = {
     "Health": "._health",
     "HealthStore": "._health",
     "LocalHealth": "._health",
+    "TargetStatus": "._health",
     "RedisHealth": "._redis_health",
     "ChatStream": "._stream",
     "AsyncChatStream": "._async_stream",

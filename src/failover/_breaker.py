@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 import pybreaker
 
-__all__ = ["ADMITTED", "Admission", "TargetHealth"]
+from . import _transitions
+
+__all__ = ["ADMITTED", "Admission", "Snapshot", "TargetHealth"]
 
 
 class _Counted(Exception):
@@ -49,19 +52,46 @@ class Admission:
 ADMITTED = Admission(allowed=True)
 
 
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A target's health as the health view shows it; reading it sends nothing.
+
+    ``state`` is ``closed``, ``open``, ``half-open`` or ``cooling-down``; ``failures``
+    the consecutive failures this process counted; ``retry_at`` when the target may be
+    tried again (``time.time()`` seconds, None if now); ``shared`` whether the state is
+    the fleet's (Redis) rather than this process's.
+    """
+
+    state: str
+    failures: int = 0
+    retry_at: float | None = None
+    shared: bool = False
+
+
 class TargetHealth:
     """Breaker and cool-down state of one target; safe from threads and event loops."""
 
-    def __init__(self, name: str, *, fail_max: int, reset_timeout: float) -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        fail_max: int,
+        reset_timeout: float,
+        speaks: Callable[[], bool] = lambda: True,
+    ) -> None:
+        """``speaks()`` says whether this health's transitions are the ones to log; shared
+        health keeps an in-process one that only speaks while Redis is away."""
         self.breaker = pybreaker.CircuitBreaker(
             fail_max=fail_max,
             reset_timeout=reset_timeout,
             name=name,
             throw_new_error_on_trip=False,
+            listeners=[_Said(self)],
         )
         self._lock = threading.Lock()
         self._probing = False
         self._cool_until = 0.0
+        self.speaks = speaks
 
     @property
     def state(self) -> str:
@@ -115,8 +145,13 @@ class TargetHealth:
 
     def cool_down(self, seconds: float) -> None:
         """Skip this target for ``seconds`` without counting a breaker failure (429)."""
+        now = time.time()
         with self._lock:
-            self._cool_until = max(self._cool_until, time.time() + seconds)
+            started = self._cool_until <= now
+            self._cool_until = max(self._cool_until, now + seconds)
+            until = self._cool_until
+        if started and self.speaks():
+            _transitions.note(self.breaker.name or "", self.state, "cooling-down", until=until)
 
     def _report(self, admission: Admission, *, failed: bool) -> None:
         with self._lock:
@@ -133,6 +168,22 @@ class TargetHealth:
             except (_Counted, pybreaker.CircuitBreakerError):
                 pass
 
+    def snapshot(self) -> Snapshot:
+        now = time.time()
+        with self._lock:
+            cool, state = self._cool_until, self.breaker.current_state
+            failures = self.breaker.fail_counter
+        if now < cool:
+            return Snapshot("cooling-down", failures, cool)
+        if state == pybreaker.STATE_OPEN:
+            until = self._opened_until()
+            return (
+                Snapshot("open", failures, until)
+                if now < until
+                else Snapshot("half-open", failures)
+            )
+        return Snapshot(str(state), failures)
+
     def peek(self) -> Admission:
         """Like :meth:`admit` but without taking the probe slot (for dashboards)."""
         now = time.time()
@@ -142,3 +193,22 @@ class TargetHealth:
             if self.breaker.current_state == pybreaker.STATE_OPEN and now < self._opened_until():
                 return Admission(False, reason="breaker_open", retry_at=self._opened_until())
             return ADMITTED
+
+
+class _Said(pybreaker.CircuitBreakerListener):
+    """pybreaker's transitions, to the log and to telemetry (``_transitions.py``)."""
+
+    def __init__(self, health: TargetHealth) -> None:
+        self._health = health
+
+    def state_change(
+        self,
+        cb: pybreaker.CircuitBreaker,
+        old_state: pybreaker.CircuitBreakerState | None,
+        new_state: pybreaker.CircuitBreakerState,
+    ) -> None:
+        if old_state is None or not self._health.speaks():
+            return
+        new = str(new_state.name)
+        until = self._health._opened_until() if new == "open" else 0.0
+        _transitions.note(cb.name or "", str(old_state.name), new, until=until)

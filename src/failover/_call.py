@@ -96,6 +96,8 @@ class Call:
     # -- the attempt log --------------------------------------------------------
     def log(self, attempt: Attempt) -> None:
         self.attempts.append(attempt)
+        if attempt.error is not None:
+            self.router.last_failure[attempt.target] = attempt
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("failover attempt: %s", attempt.describe())
         if self.router.on_attempt is not None:

@@ -1,4 +1,5 @@
-"""The ``failover`` command (also ``python -m failover``): drill, doctor, fake-server."""
+"""The ``failover`` command (also ``python -m failover``): drill, doctor, health,
+fake-server."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ Keep LLM-powered applications answering when a model provider goes down.
 examples:
   failover drill                      replay an outage on fake providers (no keys)
   failover doctor                     check FAILOVER_CHAIN and probe each target
+  failover health --watch             each target's state (the fleet's, with Redis)
   failover fake-server --port 8080    a fake OpenAI API for your own tests
 """
 
@@ -53,6 +55,24 @@ exit status:
   3  the configuration is invalid: the client would refuse to start
   4  valid, but no target other than a static last resort answered
 """
+
+
+_HEALTH = """\
+Show each target's state (closed, open, half-open or cooling-down), when it may be
+tried again and its failures, for the chain in FAILOVER_CHAIN. Nothing is sent to any
+provider. With FAILOVER_REDIS_URL set the states are the whole fleet's, read from Redis;
+without it health lives in each process, so use client.health() in your application.
+
+examples:
+  FAILOVER_REDIS_URL=redis://localhost:6379/0 failover health --watch
+  failover health --json
+"""
+
+
+def _health(args: argparse.Namespace) -> int:
+    from ._health_cli import run_health
+
+    return run_health(as_json=args.json, watch=args.watch)
 
 
 def _drill(args: argparse.Namespace) -> int:
@@ -117,6 +137,16 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--offline", action="store_true", help="check the configuration only")
     doctor.add_argument("--json", action="store_true", help="print the findings as JSON")
     doctor.set_defaults(func=_doctor)
+
+    health = commands.add_parser(
+        "health",
+        help="show each target's state, sending nothing",
+        description=_HEALTH,
+        formatter_class=raw,
+    )
+    health.add_argument("--json", action="store_true", help="print the states as JSON")
+    health.add_argument("--watch", action="store_true", help="refresh every second")
+    health.set_defaults(func=_health)
 
     from .testing._cli import add_fake_server_parser
 

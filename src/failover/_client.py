@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from openai.types.chat import ChatCompletion
 
     from ._async_stream import AsyncChatStream
-    from ._health import HealthStore
+    from ._health import HealthStore, TargetStatus
     from ._router import Router
     from ._stream import ChatStream
 
@@ -140,6 +140,31 @@ class _ClientBase:
     def preload(self) -> None:
         """Kept for compatibility: building the client now imports and builds everything
         its chain needs, so there is nothing left to preload."""
+
+    def health(self) -> list[TargetStatus]:
+        """Every target's health, in chain order; sends nothing.
+
+        >>> [(s.target, s.state) for s in client.health()]
+        [('openai/gpt-4o-mini', 'open'), ('anthropic/claude-haiku-4-5', 'closed')]
+        """
+        from ._health import TargetStatus
+
+        found = []
+        for t in self.targets:
+            now = self._router.health[t.key].snapshot()
+            failed = self._router.last_failure.get(t.label)
+            found.append(
+                TargetStatus(
+                    t.label,
+                    now.state,
+                    now.failures,
+                    now.retry_at,
+                    failed.error if failed else None,
+                    failed.ended if failed else None,
+                    now.shared,
+                )
+            )
+        return found
 
     def breaker_state(self, target: Target | str) -> str:
         """``closed``, ``open`` or ``half-open`` for a target (or its label)."""

@@ -18,7 +18,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any, TextIO
@@ -31,6 +31,7 @@ from ._doctor_config import ConfigCheck, Entry, Finding, check_config
 from ._exceptions import FailoverError
 from ._redact import redact
 from ._redis_link import describe_redis_url
+from ._text import table
 
 __all__ = ["EXIT_DEGRADED", "EXIT_INVALID", "EXIT_NONE_USABLE", "EXIT_OK", "run_doctor"]
 
@@ -198,7 +199,7 @@ def _as_text(check: ConfigCheck, probes: list[Probe], status: int, summary: str)
     lines = []
     if check.findings:
         lines.append("problems:")
-        lines += _table([(f.level, f.variable, f.message) for f in check.findings])
+        lines += table([(f.level, f.variable, f.message) for f in check.findings])
         lines.append("")
     if check.entries:
         lines.append("targets, in FAILOVER_CHAIN order:")
@@ -210,7 +211,7 @@ def _as_text(check: ConfigCheck, probes: list[Probe], status: int, summary: str)
             tags = ",".join(sorted(t.tags)) if t and t.tags else "-"
             label = t.label if t else entry.item
             rows.append((label, tags, key, p.status, latency, p.detail))
-        lines += _table(rows)
+        lines += table(rows)
         if check.require:
             required = ",".join(sorted(check.require))
             left = [
@@ -225,12 +226,3 @@ def _as_text(check: ConfigCheck, probes: list[Probe], status: int, summary: str)
         lines.append("")
     lines.append(f"{summary} (exit status {status})")
     return "\n".join(lines)
-
-
-def _table(rows: Sequence[tuple[str, ...]]) -> list[str]:
-    """Left-aligned columns; the last one is free text and is not padded."""
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    return [
-        "  " + "  ".join([*(c.ljust(w) for c, w in zip(row, widths, strict=False)), row[-1]])
-        for row in rows
-    ]

@@ -10,12 +10,14 @@ whenever Redis is away.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
-from ._breaker import Admission, TargetHealth
+from ._breaker import Admission, Snapshot, TargetHealth
 from ._config import Policy, Target
+from ._decisions import ErrorKind
 
-__all__ = ["Health", "HealthStore", "LocalHealth"]
+__all__ = ["Health", "HealthStore", "LocalHealth", "TargetStatus"]
 
 
 class Health(Protocol):
@@ -50,6 +52,10 @@ class Health(Protocol):
         """Skip the target for ``seconds`` without counting a failure (429, quota)."""
         ...
 
+    def snapshot(self) -> Snapshot:
+        """The state for the health view (``client.health()``); sends nothing."""
+        ...
+
 
 class HealthStore(Protocol):
     """Makes each target's :class:`Health`; chosen once, when a client is built."""
@@ -79,3 +85,23 @@ class LocalHealth:
 
     def __repr__(self) -> str:
         return "LocalHealth()"
+
+
+@dataclass(frozen=True, slots=True)
+class TargetStatus:
+    """One target in ``client.health()``: what failover knows, without sending anything.
+
+    ``state`` is ``closed``, ``open``, ``half-open`` or ``cooling-down``. ``failures``
+    counts this process's consecutive failures; ``retry_at`` is when the target may be
+    tried again (``time.time()`` seconds; None: now); ``last_error`` and
+    ``last_error_at`` the latest failure this client saw. ``shared`` is True when the
+    state is the fleet's (Redis), False when it is this process's own.
+    """
+
+    target: str
+    state: str
+    failures: int = 0
+    retry_at: float | None = None
+    last_error: ErrorKind | None = None
+    last_error_at: float | None = None
+    shared: bool = False

@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import _redis_scripts as lua
-from ._breaker import ADMITTED, Admission, TargetHealth
+from . import _transitions
+from ._breaker import ADMITTED, Admission, Snapshot, TargetHealth
 from ._config import Policy, Target
 from ._exceptions import ConfigError
 from ._health import Health
@@ -186,6 +187,21 @@ def _ms(seconds: float) -> int:
     return int(seconds * 1000)
 
 
+def _changes(before: _View, after: _View, now: float) -> list[tuple[str, str, float]]:
+    """The transitions a view change shows: ``(old, new, until)``."""
+    found = []
+    if after.open_until != before.open_until:
+        if after.open_until > now:
+            found.append(("half-open" if before.open_until else "closed", "open", after.open_until))
+        elif not after.open_until:
+            found.append(("open", "closed", 0.0))
+    if after.open_until and after.probe_until > now >= before.probe_until:
+        found.append(("open", "half-open", 0.0))
+    if after.cool_until > now >= before.cool_until:
+        found.append(("closed", "cooling-down", after.cool_until))
+    return found
+
+
 class _SharedHealth:
     """One target's health: the fleet's state when Redis is up, this process's when not."""
 
@@ -200,8 +216,12 @@ class _SharedHealth:
         # A probe may take a whole attempt; its lease outlives that a little. (A probe
         # stream read for longer loses its lease: its late verdict is then ignored.)
         self._lease_ms = _ms(min(policy.attempt_timeout, 3600.0) + 1.0)
+        self.label = target.label
         self._local = TargetHealth(
-            target.label, fail_max=policy.breaker_fail_max, reset_timeout=policy.breaker_reset
+            target.label,
+            fail_max=policy.breaker_fail_max,
+            reset_timeout=policy.breaker_reset,
+            speaks=lambda: not self._shared(),  # its transitions matter only while alone
         )
         self._view = _View()
         self._lock = threading.RLock()  # for apply(): the listener thread writes too
@@ -220,8 +240,12 @@ class _SharedHealth:
         """Take a script's reply or a published change, unless the view is newer."""
         _, opened, cooled, probing, version = reply
         with self._lock:
-            if replace or version >= self._view.version:
-                self._view = _View(opened / 1000, cooled / 1000, probing / 1000, version)
+            before = self._view
+            if not (replace or version >= before.version):
+                return
+            self._view = after = _View(opened / 1000, cooled / 1000, probing / 1000, version)
+        for old, new, until in _changes(before, after, time.time()):
+            _transitions.note(self.label, old, new, until=until, shared=True)
 
     def _run(self, script: str, *args: str | int) -> list[int] | None:
         """Run a script for this target and take its reply into the view."""
@@ -257,6 +281,18 @@ class _SharedHealth:
         if not view.open_until:
             return "closed"
         return "open" if now < view.open_until else "half-open"
+
+    def snapshot(self) -> Snapshot:
+        local = self._local.snapshot()
+        if not self._shared():
+            return local
+        view, now = self._view, time.time()
+        if now < view.cool_until:
+            return Snapshot("cooling-down", local.failures, view.cool_until, shared=True)
+        if now < view.open_until:
+            return Snapshot("open", local.failures, view.open_until, shared=True)
+        state = "half-open" if view.open_until else "closed"
+        return Snapshot(state, local.failures, shared=True)
 
     def peek(self) -> Admission:
         if not self._shared():

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ._adapters import Adapter, make_adapter
-from ._attempts import AttemptHook
+from ._attempts import Attempt, AttemptHook
 from ._config import Policy, Target
 from ._health import Health, HealthStore, LocalHealth
 
@@ -32,6 +32,8 @@ class Router:
         self.targets = tuple(targets)
         self.policy = policy
         self.on_attempt = on_attempt
+        # The latest failed attempt per target label, for the health view.
+        self.last_failure: dict[str, Attempt] = {}
         self._adapters: dict[tuple[str, str, str, str], Adapter] = {}
         for t in self.targets:
             adapter = self._adapters[t.key] = make_adapter(t, policy)

@@ -31,7 +31,16 @@ from ._attempts import Attempt, Outcome
 from ._config import Target
 from ._decisions import ErrorKind
 
-__all__ = ["Answered", "Finished", "answered", "enabled", "observe", "record"]
+__all__ = [
+    "Answered",
+    "Finished",
+    "Watch",
+    "answered",
+    "enabled",
+    "observe",
+    "record",
+    "transition",
+]
 
 logger = logging.getLogger("failover")
 
@@ -117,6 +126,11 @@ class _Otel:
         self.fallbacks = meter.create_counter(
             "failover.fallbacks", unit="{fallback}", description="Moves to the next target"
         )
+        self.transitions = meter.create_counter(
+            "failover.breaker.transitions",
+            unit="{transition}",
+            description="Changes of a target's health, by its new state",
+        )
 
 
 def observe(
@@ -140,24 +154,40 @@ def observe(
 class Watch:
     """``with Watch(...) as watch:`` around a non-streamed call; set ``watch.answer``.
 
+    With an SDK installed the call span starts here and is the current span during the
+    call, so that spans the vendor SDKs make (anthropic's) nest under it. A stream's
+    call span is made when the stream ends instead: a context cannot stay attached
+    across the caller's reads.
+
     A class, not ``@contextmanager``: it runs on every call, where a generator-based
     manager costs several times more.
     """
 
-    __slots__ = ("_attempts", "_chain", "_started", "answer")
+    __slots__ = ("_attempts", "_chain", "_span", "_started", "_token", "answer")
 
     def __init__(self, started: float, attempts: Sequence[Attempt], chain: Sequence[Target]):
         self._started, self._attempts, self._chain = started, attempts, chain
         self.answer: Any = None
+        self._span: Any = None
 
     def __enter__(self) -> Watch:
+        if enabled() and _otel is not None and _otel.tracing:
+            from opentelemetry import context
+
+            self._span = _otel.tracer.start_span("failover chat", start_time=_ns(self._started))
+            self._token = context.attach(_otel.trace.set_span_in_context(self._span))
         return self
 
     def __exit__(self, kind: object, error: BaseException | None, trace: object) -> None:
-        if enabled():
+        if self._span is not None:
+            from opentelemetry import context
+
+            context.detach(self._token)
+        if self._span is not None or enabled():
             answer = answered(self.answer) if error is None else None
             ended, attempts = time.time(), tuple(self._attempts)
-            record(Finished(self._started, ended, attempts, self._chain, False, answer, error))
+            done = Finished(self._started, ended, attempts, self._chain, False, answer, error)
+            record(done, self._span)
 
 
 def answered(completion: Any) -> Answered:
@@ -195,14 +225,26 @@ def enabled() -> bool:
     return _otel.active()
 
 
-def record(done: Finished) -> None:
-    """Turn a finished call into spans and metrics; never raises into the call."""
+def record(done: Finished, span: Any = None) -> None:
+    """Turn a finished call into spans and metrics (under ``span``, the call's own span if
+    it was started already); never raises into the call."""
     if _otel is None:
         return
     try:
-        _record(_otel, done)
+        _record(_otel, done, span)
     except Exception:
         logger.exception("failover: recording telemetry failed; the call is unaffected")
+
+
+def transition(target: str, state: str, *, shared: bool) -> None:
+    """Count a change of ``target``'s health (``_transitions.py`` logs it)."""
+    if enabled() and _otel is not None and _otel.metering:
+        attributes: dict[str, str | bool] = {
+            "failover.target": target,
+            "failover.state": state,
+            "failover.shared": shared,
+        }
+        _otel.transitions.add(1, attributes)
 
 
 def _ns(seconds: float) -> int:
@@ -218,24 +260,24 @@ def _outcome(done: Finished) -> str:
     return "degraded" if last is not None and last.outcome is Outcome.DEGRADED else "answered"
 
 
-def _record(otel: _Otel, done: Finished) -> None:
+def _record(otel: _Otel, done: Finished, call: Any) -> None:
     by_label: dict[str, Target] = {}
     for t in done.chain:
         by_label.setdefault(t.label, t)
     outcome = _outcome(done)
     answering = _answering(done)
     sent = [a for a in done.attempts if a.outcome not in _NOT_SENT]
-    call = otel.tracer.start_span(
-        "failover chat",
-        start_time=_ns(done.started),
-        attributes={
+    if call is None:
+        call = otel.tracer.start_span("failover chat", start_time=_ns(done.started))
+    call.set_attributes(
+        {
             "gen_ai.operation.name": "chat",
             "gen_ai.request.stream": done.stream,
             "failover.chain": [t.label for t in done.chain],
             "failover.attempts": len(sent),
             "failover.outcome": outcome,
             **({"failover.target": answering.target} if answering is not None else {}),
-        },
+        }
     )
     parent = otel.trace.set_span_in_context(call)
     tries: dict[str, int] = {}

@@ -1,0 +1,132 @@
+"""What an operator sees of targets' health: one log line per transition, the health
+view in code (``client.health()``) and on the command line (``failover health``)."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import logging
+import re
+import time
+
+import pytest
+
+from failover import Failover, RedisHealth
+from failover._health_cli import run_health
+from failover.testing import FakeProvider, Fault
+
+from .conftest import FAST, MESSAGES, SECRET, target
+from .test_redis_health import _eventually
+
+P = "primary/model-x"
+TRIPS = dataclasses.replace(FAST, max_retries=0, breaker_fail_max=2, breaker_reset=0.3)
+
+
+def _lines(caplog: pytest.LogCaptureFixture, text: str) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if text in r.getMessage()]
+
+
+def test_each_transition_is_logged_once_and_shown_in_the_health_view(
+    primary: FakeProvider, secondary: FakeProvider, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="failover")
+    primary.set_mode(Fault.status(503))
+    chain = [target(primary, "primary"), target(secondary, "backup")]
+    with Failover(chain, policy=TRIPS) as client:
+        assert [s.state for s in client.health()] == ["closed", "closed"]
+        for _ in range(6):  # two failures trip it; the other calls skip it
+            client.chat.completions.create(messages=MESSAGES)
+        status = client.health()[0]
+        assert (status.target, status.state, status.shared) == (P, "open", False)
+        assert status.retry_at is not None and 0 < status.retry_at - time.time() <= 0.3
+        assert status.last_error is not None and status.last_error.value == "server_error"
+        assert status.last_error_at is not None and status.last_error_at <= time.time()
+        opened = _lines(caplog, f"{P} breaker opened")
+        assert len(opened) == 1 and opened[0].levelno == logging.WARNING
+        primary.set_mode(None)
+        time.sleep(0.35)
+        assert client.health()[0].state == "half-open"
+        client.chat.completions.create(messages=MESSAGES)  # the probe succeeds
+        assert client.health()[0].state == "closed"
+    assert len(_lines(caplog, f"{P} breaker half-open")) == 1
+    closed = _lines(caplog, f"{P} breaker closed")
+    assert len(closed) == 1 and closed[0].levelno == logging.INFO
+
+
+def test_a_rate_limit_logs_one_cool_down_and_shows_it(
+    primary: FakeProvider, secondary: FakeProvider, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="failover")
+    primary.set_mode(Fault.rate_limit(retry_after=5))
+    chain = [target(primary, "primary"), target(secondary, "backup")]
+    with Failover(chain, policy=TRIPS) as client:
+        for _ in range(3):
+            client.chat.completions.create(messages=MESSAGES)
+        status = client.health()[0]
+    assert status.state == "cooling-down" and status.last_error is not None
+    assert status.retry_at is not None and 4 < status.retry_at - time.time() <= 5
+    assert len(_lines(caplog, f"{P} cooling down")) == 1
+    assert len(primary.requests) == 1
+
+
+def test_fleet_transitions_are_logged_by_each_process_once_and_marked_shared(
+    redis_url: str,
+    redis_prefix: str,
+    primary: FakeProvider,
+    secondary: FakeProvider,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="failover")
+    primary.set_mode(Fault.status(503))
+    chain = [target(primary, "primary"), target(secondary, "backup")]
+    stores = [RedisHealth(redis_url, prefix=redis_prefix) for _ in range(2)]
+    slow = dataclasses.replace(TRIPS, breaker_reset=10.0)  # still open when the CLI reads it
+    with (
+        Failover(chain, policy=slow, health=stores[0]) as a,
+        Failover(chain, policy=slow, health=stores[1]) as b,
+    ):
+        for _ in range(2):
+            a.chat.completions.create(messages=MESSAGES)
+        _eventually(lambda: b.health()[0].state == "open")
+        assert b.health()[0].shared and b.health()[0].last_error is None  # b saw no call
+        # The command's own client is one more process of the fleet, for the same target
+        # (provider, base URL, model and key).
+        env = {
+            "FAILOVER_CHAIN": P,
+            "FAILOVER_PROVIDER_PRIMARY_API": "openai",
+            "FAILOVER_PROVIDER_PRIMARY_BASE_URL": primary.base_url,
+            "FAILOVER_PROVIDER_PRIMARY_API_KEY": SECRET,
+            "FAILOVER_REDIS_URL": redis_url,
+            "FAILOVER_REDIS_PREFIX": redis_prefix,
+        }
+        sent = len(primary.requests)
+        out = io.StringIO()
+        assert run_health(env, out=out) == 0
+        text = out.getvalue()
+        assert "the fleet's health, read from Redis at redis://127.0.0.1:6379/0" in text
+        assert re.search(rf"{P} +open +\d", text) and SECRET not in text
+        out = io.StringIO()
+        assert run_health(env, as_json=True, out=out) == 0
+        (row,) = json.loads(out.getvalue())["targets"]
+        assert (row["target"], row["state"], row["shared"]) == (P, "open", True)
+        assert 0 < row["retry_in_s"] <= 10
+        assert len(primary.requests) == sent  # nothing was sent to the provider
+    for store in stores:
+        store.close()
+    opened = _lines(caplog, f"{P} breaker opened")
+    assert len(opened) == 2 and all("(fleet-wide)" in r.getMessage() for r in opened)
+
+
+def test_the_command_says_when_health_is_per_process(primary: FakeProvider) -> None:
+    env = {
+        "FAILOVER_CHAIN": "p/m",
+        "FAILOVER_PROVIDER_P_API": "openai",
+        "FAILOVER_PROVIDER_P_BASE_URL": primary.base_url,
+    }
+    out = io.StringIO()
+    assert run_health(env, watch=True, interval=0.01, rounds=2, out=out) == 0
+    assert out.getvalue().count("health lives in each process") == 2
+    assert len(re.findall(r"p/m +closed", out.getvalue())) == 2
+    assert run_health({"FAILOVER_CHAIN": "nope"}, out=io.StringIO()) == 3
+    assert len(primary.requests) == 0
