@@ -1,9 +1,10 @@
 """The one command: ``python benchmarks/run.py [--quick] [--only NAME ...]``.
 
 Creates LiteLLM's venv if missing, starts the fake providers in their own process,
-runs the start-up, overhead, outage, bound/first-request, streams and fleet benchmarks
-(the last needs Redis: ``FAILOVER_REDIS_URL``, default the local one), writes
-``results/*.json`` and renders ``results/summary.md`` from them (``--quick``: ``results/quick/``).
+runs the start-up, overhead, outage, bound/first-request, streams, fleet and
+OpenTelemetry benchmarks (the fleet one needs Redis: ``FAILOVER_REDIS_URL``, default the
+local one), writes ``results/*.json`` and renders ``results/summary.md`` from them
+(``--quick``: ``results/quick/``).
 """
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ from typing import Any
 if not __package__:  # run as a script: make ``benchmarks`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import bound_cost, fleet, outage, overhead, startup, streams, summary
+from benchmarks import bound_cost, fleet, outage, overhead, startup, streams, summary, telemetry
 from benchmarks._common import FULL, QUICK, Profile, write_json
 from benchmarks._fake import FakeServers
 from benchmarks._peer import LiteLLMPeer, ensure_venv, installed_version
 
-STAGES = ("startup", "overhead", "outage", "bound", "streams", "fleet")
+STAGES = ("startup", "overhead", "outage", "bound", "streams", "fleet", "telemetry")
 REDIS_URL = os.environ.get("FAILOVER_REDIS_URL") or "redis://127.0.0.1:6379/0"
 
 
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
             write_json(
                 folder / "startup.json", {"meta": info, **startup.run(profile.import_repeats)}
             )
-        if {"overhead", "outage", "bound", "streams", "fleet"} & set(args.only):
+        if {"overhead", "outage", "bound", "streams", "fleet", "telemetry"} & set(args.only):
             fakes, peer = FakeServers(log), LiteLLMPeer(log)
             try:
                 if "overhead" in args.only:
@@ -102,6 +103,12 @@ def main(argv: list[str] | None = None) -> int:
                         profile.bound_batch,
                     )
                     write_json(folder / "fleet.json", {"meta": info, **data})
+                if "telemetry" in args.only:
+                    print("OpenTelemetry ...", flush=True)
+                    fakes.reset()
+                    primary = fakes.urls["primary"]
+                    data = telemetry.run(primary, profile.bound_rounds, profile.bound_batch)
+                    write_json(folder / "telemetry.json", {"meta": info, **data})
             finally:
                 peer.close()
                 fakes.close()

@@ -19,6 +19,7 @@ from benchmarks._summary_scale import (
     stream_targets,
     streams_section,
 )
+from benchmarks._summary_telemetry import telemetry_section
 from benchmarks._tables import spread, table, verdict, x
 
 PHASE_TITLES = {
@@ -244,6 +245,7 @@ def render(folder: Path) -> str:
     over, out, start, bound = load("overhead"), load("outage"), load("startup"), load("bound")
     streams = load("streams")
     fleet = load("fleet") if (folder / "fleet.json").exists() else None
+    otel = load("telemetry") if (folder / "telemetry.json").exists() else None
     meta = over["meta"]
     lines = [
         "# Benchmark summary",
@@ -255,6 +257,7 @@ def render(folder: Path) -> str:
         *overhead_section(over),
         *streams_section(streams),
         *(fleet_section(fleet) if fleet else []),
+        *(telemetry_section(otel) if otel else []),
         *bound_section(bound),
         *outage_section(out),
         *startup_section(start),

@@ -163,7 +163,7 @@ class Watch:
     manager costs several times more.
     """
 
-    __slots__ = ("_attempts", "_chain", "_span", "_started", "_token", "answer")
+    __slots__ = ("_attempts", "_chain", "_on", "_span", "_started", "_token", "answer")
 
     def __init__(self, started: float, attempts: Sequence[Attempt], chain: Sequence[Target]):
         self._started, self._attempts, self._chain = started, attempts, chain
@@ -171,7 +171,9 @@ class Watch:
         self._span: Any = None
 
     def __enter__(self) -> Watch:
-        if enabled() and _otel is not None and _otel.tracing:
+        # Asked once per call: the API's provider getters read os.environ each time.
+        self._on = enabled()
+        if self._on and _otel is not None and _otel.tracing:
             from opentelemetry import context
 
             self._span = _otel.tracer.start_span("failover chat", start_time=_ns(self._started))
@@ -183,7 +185,7 @@ class Watch:
             from opentelemetry import context
 
             context.detach(self._token)
-        if self._span is not None or enabled():
+        if self._on:
             answer = answered(self.answer) if error is None else None
             ended, attempts = time.time(), tuple(self._attempts)
             done = Finished(self._started, ended, attempts, self._chain, False, answer, error)
