@@ -12,8 +12,9 @@ import time
 
 import pytest
 
-from failover import Failover, RedisHealth
+from failover import Failover, RedisHealth, Target
 from failover._health_cli import run_health
+from failover._transitions import Answering
 from failover.testing import FakeProvider, Fault
 
 from .conftest import FAST, MESSAGES, SECRET, target
@@ -44,6 +45,7 @@ def test_each_transition_is_logged_once_and_shown_in_the_health_view(
         assert status.last_error_at is not None and status.last_error_at <= time.time()
         opened = _lines(caplog, f"{P} breaker opened")
         assert len(opened) == 1 and opened[0].levelno == logging.WARNING
+        assert len(_lines(caplog, "falling back: calls are answered by backup/model-x")) == 1
         primary.set_mode(None)
         time.sleep(0.35)
         assert client.health()[0].state == "half-open"
@@ -130,3 +132,27 @@ def test_the_command_says_when_health_is_per_process(primary: FakeProvider) -> N
     assert len(re.findall(r"p/m +closed", out.getvalue())) == 2
     assert run_health({"FAILOVER_CHAIN": "nope"}, out=io.StringIO()) == 3
     assert len(primary.requests) == 0
+
+
+def test_a_flapping_answerer_is_logged_at_most_once_per_quiet_time_and_ends_true(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="failover")
+    first, second = Target("openai", "a"), Target("anthropic", "b", api="anthropic")
+    answering = Answering([first, second], quiet=0.3)
+    answering.answered(first)  # no change: nothing said
+    answering.answered(second)  # said at once
+    for _ in range(3):  # flapping: counted, not said
+        answering.answered(first)
+        answering.answered(second)
+    answering.answered(first)
+    assert [r.getMessage() for r in caplog.records] == [
+        "failover: falling back: calls are answered by anthropic/b, not openai/a"
+    ]
+    _eventually(lambda: len(caplog.records) == 2)
+    last = caplog.records[-1]
+    assert last.levelno == logging.INFO
+    assert (
+        last.getMessage()
+        == "failover: calls are answered by openai/a again (7 changes in the last 0.3 s)"
+    )

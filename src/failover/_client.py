@@ -313,6 +313,7 @@ class _Completions:
                     sent, call.http_timeout(call.attempt_seconds())
                 ),
             )
+        self._router.answering.answered(target)
         return Report(watch.answer, target.label, tuple(call.attempts))
 
 
@@ -360,6 +361,7 @@ class _AsyncCompletions:
                     sent, call.http_timeout(call.attempt_seconds())
                 ),
             )
+        self._router.answering.answered(target)
         return Report(watch.answer, target.label, tuple(call.attempts))
 
 

@@ -9,6 +9,7 @@ from ._adapters import Adapter, make_adapter
 from ._attempts import Attempt, AttemptHook
 from ._config import Policy, Target
 from ._health import Health, HealthStore, LocalHealth
+from ._transitions import Answering
 
 __all__ = ["Router"]
 
@@ -34,6 +35,7 @@ class Router:
         self.on_attempt = on_attempt
         # The latest failed attempt per target label, for the health view.
         self.last_failure: dict[str, Attempt] = {}
+        self.answering = Answering(self.targets)
         self._adapters: dict[tuple[str, str, str, str], Adapter] = {}
         for t in self.targets:
             adapter = self._adapters[t.key] = make_adapter(t, policy)

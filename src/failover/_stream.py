@@ -109,6 +109,7 @@ class StreamBase:
         if self._tally.finish_reason is not None:
             # The answer is whole; a connection lost before [DONE] costs only the usage.
             health.record_success(admission)
+            self._router.answering.answered(target)
             self._observe()
             return True
         found = self._router.adapter(target).failure(error) if error is not None else None

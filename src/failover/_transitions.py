@@ -1,20 +1,24 @@
-"""Health transitions, said once each: a log line, and a count for telemetry.
+"""Transitions, said once each: a log line, and a count for telemetry.
 
 The health implementations (``_breaker.py`` in process, ``_redis_health.py`` for the
 fleet) call :func:`note` when a target's state changes: a breaker opening, half-opening
-or closing, a cool-down starting. Trouble is a WARNING, recovery INFO, on the
-``failover`` logger, never once per call. With shared health each process notes the
-fleet's transitions as it learns of them.
+or closing, a cool-down starting. With shared health each process notes the fleet's
+transitions as it learns of them. :class:`Answering` notes a client falling back to a
+later target, and returning to the first. Trouble is a WARNING, recovery INFO, on the
+``failover`` logger, never once per call.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections.abc import Sequence
 
 from . import _telemetry as telemetry
+from ._config import Target
 
-__all__ = ["note"]
+__all__ = ["Answering", "note"]
 
 logger = logging.getLogger("failover")
 
@@ -37,3 +41,52 @@ def note(target: str, old: str, new: str, *, until: float = 0.0, shared: bool = 
         where = " (fleet-wide)" if shared else ""
         logger.log(level, "failover: %s %s%s%s", target, _WHAT.get(new, new), when, where)
     telemetry.transition(target, new, shared=shared)
+
+
+class Answering:
+    """Which target answers a client's calls. Each change is logged, at most one line per
+    ``quiet`` seconds: a provider failing some of its calls would otherwise flip it back
+    and forth. Changes inside that time are counted, and a timer says where things stand
+    when it ends, so the last word in the log is always the current one."""
+
+    def __init__(self, chain: Sequence[Target], quiet: float = 10.0) -> None:
+        self._first = self._now = self._said = chain[0]
+        self._quiet = quiet
+        self._said_at = -quiet
+        self._unsaid = 0
+        self._timer: threading.Timer | None = None
+        self._lock = threading.Lock()
+
+    def answered(self, target: Target) -> None:
+        if target is self._now:  # the healthy path: one identity check
+            return
+        with self._lock:
+            self._now = target
+            wait = self._said_at + self._quiet - time.monotonic()
+            if wait > 0:
+                self._unsaid += 1
+                if self._timer is None:
+                    self._timer = threading.Timer(wait, self._say)
+                    self._timer.daemon = True
+                    self._timer.start()
+                return
+        self._say()
+
+    def _say(self) -> None:
+        with self._lock:
+            self._timer = None
+            before, now, unsaid = self._said, self._now, self._unsaid
+            if now is before:
+                self._unsaid = 0
+                return
+            self._said, self._said_at, self._unsaid = now, time.monotonic(), 0
+        more = f" ({unsaid} changes in the last {self._quiet:g} s)" if unsaid > 1 else ""
+        if now is self._first:
+            logger.info("failover: calls are answered by %s again%s", now.label, more)
+        else:
+            logger.warning(
+                "failover: falling back: calls are answered by %s, not %s%s",
+                now.label,
+                before.label,
+                more,
+            )
