@@ -101,13 +101,7 @@ class _Otel:
 
     def _build(self, tracing: Any, metering: Any) -> None:
         self.providers = (tracing, metering)
-        # The API's defaults are proxies (or no-ops) until an SDK is installed.
-        self.tracing = (
-            "Proxy" not in type(tracing).__name__ and "NoOp" not in type(tracing).__name__
-        )
-        self.metering = (
-            "Proxy" not in type(metering).__name__ and "NoOp" not in type(metering).__name__
-        )
+        self.tracing, self.metering = _installed(tracing), _installed(metering)
         self.tracer = self.trace.get_tracer("failover", __version__)
         meter = self.metrics.get_meter("failover", __version__)
         duration, first_chunk = self.names
