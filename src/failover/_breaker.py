@@ -10,7 +10,9 @@ these:
   no-op body, which takes the lock only for an instant;
 * in half-open state it lets every concurrent caller through; we let exactly one
   probe through and treat the others as still open;
-* its open-state error does not say when to come back; ``Admission.retry_at`` does.
+* its open-state error does not say when to come back; ``Admission.retry_at`` does;
+* it only counts consecutive failures: a :class:`~failover._window.FailureWindow`
+  opens it on a failure rate too, through pybreaker's own ``open()``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from datetime import datetime
 import pybreaker
 
 from . import _transitions
+from ._window import FailureWindow
 
 __all__ = ["ADMITTED", "Admission", "Snapshot", "TargetHealth"]
 
@@ -78,9 +81,11 @@ class TargetHealth:
         fail_max: int,
         reset_timeout: float,
         speaks: Callable[[], bool] = lambda: True,
+        window: FailureWindow | None = None,
     ) -> None:
         """``speaks()`` says whether this health's transitions are the ones to log; shared
-        health keeps an in-process one that only speaks while Redis is away."""
+        health keeps an in-process one that only speaks while Redis is away. ``window``
+        adds the failure-rate rule."""
         self.breaker = pybreaker.CircuitBreaker(
             fail_max=fail_max,
             reset_timeout=reset_timeout,
@@ -92,6 +97,7 @@ class TargetHealth:
         self._probing = False
         self._cool_until = 0.0
         self.speaks = speaks
+        self.window = window or FailureWindow(1.0, 1, 0.0)  # ratio 0: the rule is off
 
     @property
     def state(self) -> str:
@@ -134,6 +140,9 @@ class TargetHealth:
 
     def record_success(self, admission: Admission) -> None:
         """Report a success (resets the count; closes a half-open breaker)."""
+        if self.window.ratio:
+            with self._lock:
+                self.window.success()
         clean = self.breaker.fail_counter == 0 and self.state == pybreaker.STATE_CLOSED
         if clean and not admission.probe:
             return  # nothing to reset; skipping pybreaker keeps the healthy path cheap
@@ -167,6 +176,11 @@ class TargetHealth:
                         raise _Counted
             except (_Counted, pybreaker.CircuitBreakerError):
                 pass
+            # The failure-rate rule: a provider failing half its calls, never fail_max
+            # of them in a row, opens too (a probe's verdict is pybreaker's alone).
+            tripped = failed and not admission.probe and self.window.failure()
+            if tripped and self.breaker.current_state == pybreaker.STATE_CLOSED:
+                self.breaker.open()
 
     def snapshot(self) -> Snapshot:
         now = time.time()
@@ -207,6 +221,7 @@ class _Said(pybreaker.CircuitBreakerListener):
         old_state: pybreaker.CircuitBreakerState | None,
         new_state: pybreaker.CircuitBreakerState,
     ) -> None:
+        self._health.window.reset()  # calls from before a transition say nothing after it
         if old_state is None or not self._health.speaks():
             return
         new = str(new_state.name)

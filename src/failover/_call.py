@@ -31,6 +31,7 @@ from ._exceptions import (
 )
 from ._privacy import Guard, Refused
 from ._redact import redact
+from ._retry_budget import BudgetSpent
 
 if TYPE_CHECKING:
     from ._router import Router
@@ -128,9 +129,14 @@ class Call:
         def note_sleep(state: tenacity.RetryCallState) -> None:
             self._slept = state.upcoming_sleep or 0.0
 
+        stop = tenacity.stop_after_attempt(self.policy.max_retries + 1) | _NoPointWaiting(
+            self, target
+        )
+        budget = self.router.budgets[target.key]
+        if budget is not None:
+            stop = stop | BudgetSpent(budget, lambda: self._budget_spent(target))
         return {
-            "stop": tenacity.stop_after_attempt(self.policy.max_retries + 1)
-            | _NoPointWaiting(self, target),
+            "stop": stop,
             "wait": wait,
             "retry": tenacity.retry_if_exception(lambda exc: retryable(exc, last)),
             "before_sleep": note_sleep,
@@ -166,6 +172,17 @@ class Call:
                 raise TargetDone(None, None, None) from None
             self._prepared[target.key] = found
         return found
+
+    # -- the retry budget (``_retry_budget.py``) ------------------------------------
+    def earn_retries(self, target: Target) -> None:
+        """A first attempt at ``target`` was admitted: it adds to the target's budget."""
+        budget = self.router.budgets[target.key]
+        if budget is not None:
+            budget.request()
+
+    def _budget_spent(self, target: Target) -> None:
+        detail = "retry budget spent: failing over instead of retrying in place"
+        self.log(Attempt(target.label, Outcome.SKIPPED, detail=detail))
 
     # -- one attempt ------------------------------------------------------------
     def admit(self, target: Target) -> Admission:

@@ -211,7 +211,10 @@ class Policy:
 
     Defaults follow the vendor SDKs and the reference designs in FACTS.md: 2 retries
     per target, full-jitter backoff from 0.5 s capped at 8 s (the SDKs' own), a breaker
-    that opens after 5 consecutive failures for 30 s (Envoy's outlier detection).
+    that opens after 5 consecutive failures for 30 s (Envoy's outlier detection), or when
+    half of at least 20 calls in 30 s failed (Polly, resilience4j; ratio 0 turns that
+    off), and retries that may add at most 20% to a target's load (Finagle, gRPC;
+    ``retry_budget=None`` turns the budget off).
     """
 
     max_retries: int = 2
@@ -226,19 +229,29 @@ class Policy:
     stream_idle_timeout: float = 30.0
     stream_resume: bool = False
     default_max_tokens: int = 4096
+    # Added after the first release: at the end, so that positional use keeps working.
+    breaker_window: float = 30.0
+    breaker_min_calls: int = 20
+    breaker_failure_ratio: float = 0.5
+    retry_budget: float | None = 0.2
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            if isinstance(value, bool):
+            if isinstance(value, bool) or (f.name == "retry_budget" and value is None):
                 continue
             env = ENV_NAMES.get(f.name, f.name)
             if not isinstance(value, int | float) or math.isnan(value) or value < 0:
                 raise ConfigError(f"{env} must be a number >= 0, got {value!r}", variable=env)
-        if self.breaker_fail_max < 1:
+        for name in ("breaker_fail_max", "breaker_min_calls"):
+            if getattr(self, name) < 1:
+                var = ENV_NAMES[name]
+                raise ConfigError(f"{var} must be >= 1, got {getattr(self, name)}", variable=var)
+        if self.breaker_failure_ratio > 1:
+            var = ENV_NAMES["breaker_failure_ratio"]
             raise ConfigError(
-                f"FAILOVER_BREAKER_FAIL_MAX must be >= 1, got {self.breaker_fail_max}",
-                variable="FAILOVER_BREAKER_FAIL_MAX",
+                f"{var} must be between 0 (off) and 1, got {self.breaker_failure_ratio}",
+                variable=var,
             )
         for name in (
             "timeout",
@@ -246,6 +259,7 @@ class Policy:
             "connect_timeout",
             "first_token_timeout",
             "stream_idle_timeout",
+            "breaker_window",
         ):
             if getattr(self, name) == 0:
                 var = ENV_NAMES[name]
@@ -261,6 +275,10 @@ ENV_NAMES: Mapping[str, str] = {
     "connect_timeout": "FAILOVER_CONNECT_TIMEOUT",
     "breaker_fail_max": "FAILOVER_BREAKER_FAIL_MAX",
     "breaker_reset": "FAILOVER_BREAKER_RESET",
+    "breaker_window": "FAILOVER_BREAKER_WINDOW",
+    "breaker_min_calls": "FAILOVER_BREAKER_MIN_CALLS",
+    "breaker_failure_ratio": "FAILOVER_BREAKER_FAILURE_RATIO",
+    "retry_budget": "FAILOVER_RETRY_BUDGET",
     "first_token_timeout": "FAILOVER_FIRST_TOKEN_TIMEOUT",
     "stream_idle_timeout": "FAILOVER_STREAM_IDLE_TIMEOUT",
     "stream_resume": "FAILOVER_STREAM_RESUME",

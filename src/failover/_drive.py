@@ -49,9 +49,11 @@ def _chain(call: Call, after: Target | None) -> Iterator[tuple[Target, Callable[
         yield target, nothing_after(position)
 
 
-def _attempt_sync(call: Call, target: Target, invoke: Invoke[T]) -> T:
+def _attempt_sync(call: Call, target: Target, invoke: Invoke[T], *, first: bool = False) -> T:
     params = call.params_for(target)
     admission = call.admit(target)
+    if first:
+        call.earn_retries(target)
     adapter = call.router.adapter(target)
     started = time.monotonic()
     try:
@@ -66,10 +68,14 @@ def _attempt_sync(call: Call, target: Target, invoke: Invoke[T]) -> T:
     return result
 
 
-async def _attempt_async(call: Call, target: Target, invoke: Invoke[Awaitable[T]]) -> T:
+async def _attempt_async(
+    call: Call, target: Target, invoke: Invoke[Awaitable[T]], *, first: bool = False
+) -> T:
     params = await call.aparams_for(target)
     call.check_time()
     admission = call.admitted(target, await call.router.health[target.key].admit_async())
+    if first:
+        call.earn_retries(target)
     adapter = call.router.adapter(target)
     started = time.monotonic()
     try:
@@ -97,7 +103,7 @@ def run_sync(
     for target, last in _chain(call, after):
         try:
             try:
-                return _attempt_sync(call, target, invoke), target
+                return _attempt_sync(call, target, invoke, first=True), target
             except TargetDone as done:
                 if not retryable(done, last):
                     raise
@@ -123,7 +129,7 @@ async def run_async(
     for target, last in _chain(call, after):
         try:
             try:
-                return await _attempt_async(call, target, invoke), target
+                return await _attempt_async(call, target, invoke, first=True), target
             except TargetDone as done:
                 if not retryable(done, last):
                     raise

@@ -38,7 +38,9 @@ __all__ = [
 REDIS_URL_ENV = "FAILOVER_REDIS_URL"
 REDIS_PREFIX_ENV = "FAILOVER_REDIS_PREFIX"
 REQUIRE_ENV = "FAILOVER_REQUIRE"
-_INT_FIELDS = frozenset({"max_retries", "breaker_fail_max", "default_max_tokens"})
+_INT_FIELDS = frozenset(
+    {"max_retries", "breaker_fail_max", "breaker_min_calls", "default_max_tokens"}
+)
 # Every variable the client reads, so that ``failover doctor`` can flag a misspelt one
 # (the client itself ignores unknown names). A new setting is added here too.
 GLOBAL_VARIABLES = frozenset(
@@ -54,8 +56,15 @@ GLOBAL_VARIABLES = frozenset(
 PROVIDER_SETTINGS = ("API", "BASE_URL", "API_KEY", "TAGS")  # FAILOVER_PROVIDER_<NAME>_<SETTING>
 
 
-def _parse_number(var: str, raw: str, integer: bool) -> float | int:
-    form = "a whole number >= 0" if integer else "a number of seconds >= 0"
+# The accepted form, for the settings that are not whole numbers or seconds.
+_FORMS = {
+    "breaker_failure_ratio": "a ratio from 0 (off) to 1",
+    "retry_budget": "a share of first attempts >= 0 (0.2: at most 20% more load), or off",
+}
+
+
+def _parse_number(var: str, raw: str, integer: bool, form: str | None = None) -> float | int:
+    form = form or ("a whole number >= 0" if integer else "a number of seconds >= 0")
     try:
         value: float | int = int(raw) if integer else float(raw)
     except ValueError:
@@ -83,8 +92,10 @@ def policy_from_env(env: Mapping[str, str], base: Policy | None = None) -> Polic
             continue
         if name == "stream_resume":
             values[name] = _parse_bool(var, raw)
+        elif name == "retry_budget" and raw.strip().lower() == "off":
+            values[name] = None
         else:
-            values[name] = _parse_number(var, raw.strip(), name in _INT_FIELDS)
+            values[name] = _parse_number(var, raw.strip(), name in _INT_FIELDS, _FORMS.get(name))
     start = base or Policy()
     merged = {f.name: values.get(f.name, getattr(start, f.name)) for f in fields(Policy)}
     return Policy(**merged)  # type: ignore[arg-type]

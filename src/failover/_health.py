@@ -16,8 +16,9 @@ from typing import Protocol
 from ._breaker import Admission, Snapshot, TargetHealth
 from ._config import Policy, Target
 from ._decisions import ErrorKind
+from ._window import FailureWindow
 
-__all__ = ["Health", "HealthStore", "LocalHealth", "TargetStatus"]
+__all__ = ["Health", "HealthStore", "LocalHealth", "TargetStatus", "failure_window"]
 
 
 class Health(Protocol):
@@ -69,12 +70,21 @@ class HealthStore(Protocol):
     def close(self) -> None: ...
 
 
+def failure_window(policy: Policy) -> FailureWindow:
+    """The failure-rate rule ``policy`` asks for (``breaker_failure_ratio`` 0: off)."""
+    ratio = policy.breaker_failure_ratio
+    return FailureWindow(policy.breaker_window, policy.breaker_min_calls, ratio)
+
+
 class LocalHealth:
     """Breakers and cool-downs in this process only: each process learns alone."""
 
     def for_target(self, target: Target, policy: Policy) -> Health:
         return TargetHealth(
-            target.label, fail_max=policy.breaker_fail_max, reset_timeout=policy.breaker_reset
+            target.label,
+            fail_max=policy.breaker_fail_max,
+            reset_timeout=policy.breaker_reset,
+            window=failure_window(policy),
         )
 
     async def settle(self) -> None:

@@ -34,7 +34,7 @@ from . import _transitions
 from ._breaker import ADMITTED, Admission, Snapshot, TargetHealth
 from ._config import Policy, Target
 from ._exceptions import ConfigError
-from ._health import Health
+from ._health import Health, failure_window
 from ._redis_link import RedisLink, check_redis_url, describe_redis_url
 
 __all__ = ["RedisHealth"]
@@ -222,6 +222,7 @@ class _SharedHealth:
             fail_max=policy.breaker_fail_max,
             reset_timeout=policy.breaker_reset,
             speaks=lambda: not self._shared(),  # its transitions matter only while alone
+            window=failure_window(policy),
         )
         self._view = _View()
         self._lock = threading.RLock()  # for apply(): the listener thread writes too

@@ -9,6 +9,7 @@ from ._adapters import Adapter, make_adapter
 from ._attempts import Attempt, AttemptHook
 from ._config import Policy, Target
 from ._health import Health, HealthStore, LocalHealth
+from ._retry_budget import RetryBudget
 from ._transitions import Answering
 
 __all__ = ["Router"]
@@ -36,6 +37,11 @@ class Router:
         # The latest failed attempt per target label, for the health view.
         self.last_failure: dict[str, Attempt] = {}
         self.answering = Answering(self.targets)
+        # Per process: each process keeping its retries under the share keeps the fleet's.
+        share = policy.retry_budget
+        self.budgets: dict[tuple[str, str, str, str], RetryBudget | None] = {
+            t.key: None if share is None else RetryBudget(share) for t in self.targets
+        }
         self._adapters: dict[tuple[str, str, str, str], Adapter] = {}
         for t in self.targets:
             adapter = self._adapters[t.key] = make_adapter(t, policy)

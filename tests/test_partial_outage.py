@@ -1,0 +1,106 @@
+"""Partial outages, counted at the fakes: a failure-rate breaker that opens where a count
+of consecutive failures never would, and a retry budget that keeps retries from
+multiplying the load on a failing provider."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import pytest
+
+from failover import ConfigError, Failover, Outcome, Policy
+from failover.testing import FakeProvider, Fault, Phase, Reply, Schedule
+
+from .conftest import FAST, MESSAGES, target
+
+P = "primary/model-x"
+
+
+def _half_failing(fake: FakeProvider, seed: int = 3) -> None:
+    fake.set_schedule(Schedule([Phase(math.inf, Fault.status(503), 0.5)], seed=seed))
+
+
+def test_a_retry_budget_keeps_a_half_failing_primary_under_1_3_calls_per_request(
+    primary: FakeProvider, secondary: FakeProvider
+) -> None:
+    _half_failing(primary)
+    # The failure-rate rule off, to see the budget alone (both are on by default).
+    policy = dataclasses.replace(FAST, breaker_failure_ratio=0, breaker_fail_max=1000)
+    chain = [target(primary, "primary"), target(secondary, "backup")]
+    spent = 0
+    with Failover(chain, policy=policy) as client:
+        for _ in range(200):
+            report = client.chat.completions.with_report.create(messages=MESSAGES)
+            spent += any("retry budget spent" in a.detail for a in report.attempts)
+    assert len(primary.requests) / 200 <= 1.3
+    assert spent > 0  # the budget did the limiting, not luck
+    without = dataclasses.replace(policy, retry_budget=None)
+    primary.reset()
+    _half_failing(primary)
+    with Failover(chain, policy=without) as client:
+        for _ in range(200):
+            client.chat.completions.create(messages=MESSAGES)
+    assert len(primary.requests) / 200 > 1.5  # what retries cost without a budget
+
+
+def test_the_failure_rate_breaker_opens_where_consecutive_counting_never_would(
+    primary: FakeProvider, secondary: FakeProvider
+) -> None:
+    # Two failures, one success, over and over: 67% failing, never 3 in a row.
+    for _ in range(20):
+        primary.enqueue(Fault.status(503), Fault.status(503), Reply("ok"))
+    policy = dataclasses.replace(FAST, max_retries=0, breaker_fail_max=3, breaker_reset=60)
+    chain = [target(primary, "primary"), target(secondary, "backup")]
+    with Failover(chain, policy=policy) as client:
+        for _ in range(40):
+            client.chat.completions.create(messages=MESSAGES)
+        assert client.breaker_state(P) == "open"
+    assert len(primary.requests) == 20  # the window's minimum of calls, then open
+    off = dataclasses.replace(policy, breaker_failure_ratio=0)
+    primary.reset()
+    for _ in range(20):
+        primary.enqueue(Fault.status(503), Fault.status(503), Reply("ok"))
+    with Failover(chain, policy=off) as client:
+        for _ in range(40):
+            client.chat.completions.create(messages=MESSAGES)
+        assert client.breaker_state(P) == "closed"
+    assert len(primary.requests) == 40
+
+
+def test_a_budget_spent_says_so_in_the_attempt_log(
+    primary: FakeProvider, secondary: FakeProvider
+) -> None:
+    primary.set_mode(Fault.status(503))
+    policy = dataclasses.replace(FAST, breaker_fail_max=1000, breaker_failure_ratio=0)
+    chain = [target(primary, "primary"), target(secondary, "backup")]
+    with Failover(chain, policy=policy) as client:
+        reports = [client.chat.completions.with_report.create(messages=MESSAGES) for _ in range(8)]
+    # A retry may go while retries + 1 <= 0.2 x first attempts + 10 (the floor: 1/s over
+    # 10 s): the first five calls retry twice, the sixth once, then 0.2 per call remains.
+    last = reports[-1].attempts
+    assert [a.outcome for a in last] == [Outcome.FAILED, Outcome.SKIPPED, Outcome.OK]
+    assert last[1].target == P and last[1].detail.startswith("retry budget spent")
+    assert len(primary.requests) == 8 + 11
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("FAILOVER_BREAKER_FAILURE_RATIO", "1.5"),
+        ("FAILOVER_BREAKER_MIN_CALLS", "0"),
+        ("FAILOVER_BREAKER_WINDOW", "0"),
+        ("FAILOVER_RETRY_BUDGET", "lots"),
+    ],
+)
+def test_bad_settings_name_their_variable(variable: str, value: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        Failover.from_env({"FAILOVER_CHAIN": "ollama/llama3.2", variable: value})
+    assert info.value.variable == variable
+
+
+def test_the_budget_can_be_turned_off_from_the_environment() -> None:
+    env = {"FAILOVER_CHAIN": "ollama/llama3.2", "FAILOVER_RETRY_BUDGET": "off"}
+    with Failover.from_env(env) as client:
+        assert client.policy.retry_budget is None
+    assert Policy().retry_budget == 0.2 and Policy().breaker_failure_ratio == 0.5
