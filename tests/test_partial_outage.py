@@ -9,7 +9,7 @@ import math
 
 import pytest
 
-from failover import ConfigError, Failover, Outcome, Policy
+from failover import ConfigError, Failover, Outcome, Policy, RedisHealth
 from failover.testing import FakeProvider, Fault, Phase, Reply, Schedule
 
 from .conftest import FAST, MESSAGES, target
@@ -104,3 +104,26 @@ def test_the_budget_can_be_turned_off_from_the_environment() -> None:
     with Failover.from_env(env) as client:
         assert client.policy.retry_budget is None
     assert Policy().retry_budget == 0.2 and Policy().breaker_failure_ratio == 0.5
+
+
+def test_the_failure_rate_window_counts_the_whole_fleet(
+    redis_url: str, redis_prefix: str, primary: FakeProvider, secondary: FakeProvider
+) -> None:
+    for _ in range(30):
+        primary.enqueue(Fault.status(503), Fault.status(503), Reply("ok"))
+    policy = dataclasses.replace(FAST, max_retries=0, breaker_fail_max=3, breaker_reset=60)
+    chain = [target(primary, "primary"), target(secondary, "backup")]
+    stores = [RedisHealth(redis_url, prefix=redis_prefix) for _ in range(2)]
+    with (
+        Failover(chain, policy=policy, health=stores[0]) as a,
+        Failover(chain, policy=policy, health=stores[1]) as b,
+    ):
+        for _ in range(30):  # two processes taking turns: neither sees 20 calls alone
+            a.chat.completions.create(messages=MESSAGES)
+            b.chat.completions.create(messages=MESSAGES)
+        assert a.breaker_state(P) == "open" and b.breaker_state(P) == "open"
+    for store in stores:
+        store.close()
+    # The fleet's window reached its 20 calls; alone, each process would need 20 of its
+    # own (40 in all). A success or two may still be on its way to Redis at the trip.
+    assert 20 <= len(primary.requests) <= 23

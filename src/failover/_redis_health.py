@@ -90,10 +90,20 @@ class RedisHealth:
             timeout=timeout,
             on_message=self._message,
             on_reconnect=self._reload,
+            on_tick=self._tick,
         )
         self._scripts = {
             name: self._link.redis.register_script(getattr(lua, name))
-            for name in ("FAIL", "RESET", "PROBE", "VERDICT", "RELEASE", "COOL", "READ")
+            for name in (
+                "FAIL",
+                "SUCCESSES",
+                "RESET",
+                "PROBE",
+                "VERDICT",
+                "RELEASE",
+                "COOL",
+                "READ",
+            )
         }
         self._link.start()
 
@@ -172,6 +182,10 @@ class RedisHealth:
         for health in self._healths(parts[0]):  # none: another application's target
             health.apply([0, *(int(x) for x in parts[1:])])
 
+    def _tick(self) -> None:
+        for health in self._healths():
+            health.flush()
+
     def _reload(self) -> None:
         for health in self._healths():
             health.load(replace=True)
@@ -208,7 +222,7 @@ class _SharedHealth:
     def __init__(self, store: RedisHealth, tid: str, target: Target, policy: Policy) -> None:
         self.tid = tid
         tag = f"{store.prefix}:{{{tid}}}"  # the braces: one Cluster slot per target
-        self.keys = [tag, f"{tag}:probe"]
+        self.keys = [tag, f"{tag}:probe", f"{tag}:window"]
         self.keep_ms = _ms(min(max(2 * policy.breaker_reset, 60.0), 86400.0))
         self._store = store
         self._fail_max = policy.breaker_fail_max
@@ -227,6 +241,14 @@ class _SharedHealth:
         self._view = _View()
         self._lock = threading.RLock()  # for apply(): the listener thread writes too
         self._owes_reset = False  # this process failed since its last success
+        # The failure-rate rule, fleet-wide: successes are counted here and sent in
+        # batches (with the next failure, or every half second), never one write each.
+        self._rate = (
+            _ms(policy.breaker_window),
+            policy.breaker_min_calls,
+            policy.breaker_failure_ratio,
+        )
+        self._successes = 0
         self._token = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
 
     # -- the view -------------------------------------------------------------------
@@ -357,6 +379,9 @@ class _SharedHealth:
             self._verdict(admission, 1)
             return
         self._local.record_success(admission)
+        if self._rate[2]:
+            with self._lock:
+                self._successes += 1
         if self._owes_reset:  # the fleet's count of consecutive failures starts over
             self._owes_reset = False
             self._write("RESET")
@@ -368,7 +393,19 @@ class _SharedHealth:
             return
         self._local.record_failure(admission)
         self._owes_reset = True
-        self._write("FAIL", self._fail_max, self._reset_ms)
+        window_ms, min_calls, ratio = self._rate
+        args = (self._take_successes(), window_ms, min_calls, str(ratio))
+        self._write("FAIL", self._fail_max, self._reset_ms, *args)
+
+    def _take_successes(self) -> int:
+        with self._lock:
+            taken, self._successes = self._successes, 0
+        return taken
+
+    def flush(self) -> None:
+        """Send the successes counted since the last failure or flush (listener thread)."""
+        if self._successes and self._shared():
+            self._run("SUCCESSES", self._take_successes(), self._rate[0])
 
     def cool_down(self, seconds: float) -> None:
         self._local.cool_down(seconds)

@@ -11,6 +11,8 @@
 * One WARNING when Redis goes away and one when it is back, never one per call.
 * The listener receives the state changes other processes publish and hands them to
   ``on_message``; after every (re)connection, ``on_reconnect`` reloads what was missed.
+* ``on_tick`` runs on the listener every ``tick_every`` seconds while Redis is up: the
+  owner's batched writes (the failure-rate window's successes).
 * ``later()`` queues rare commands (a released probe lease) for the listener, so that
   they never run inside a garbage collector's finalizer on some request's thread.
 * On an event loop, ``writer()`` gives that loop's ``redis.asyncio`` side
@@ -24,6 +26,7 @@ import contextlib
 import logging
 import queue
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -76,6 +79,8 @@ class RedisLink:
         retry_every: float = 1.0,
         on_message: Callable[[str], None],
         on_reconnect: Callable[[], None],
+        on_tick: Callable[[], None] = lambda: None,
+        tick_every: float = 0.5,
     ) -> None:
         import redis
         from redis.backoff import NoBackoff
@@ -111,6 +116,7 @@ class RedisLink:
         self._retry_every = retry_every
         self._on_message = on_message
         self._on_reconnect = on_reconnect
+        self._on_tick, self._tick_every, self._ticked = on_tick, tick_every, 0.0
         self._lock = threading.Lock()
         self._thread_state = threading.local()  # "recovering": the listener's reload
         self._up = True
@@ -213,6 +219,9 @@ class RedisLink:
                         self._closed.wait(self._retry_every)
                         continue
                     self._run_later()
+                    if time.monotonic() - self._ticked >= self._tick_every:
+                        self._ticked = time.monotonic()
+                        self._on_tick()  # batched writes (successes), off any request
                     message = pubsub.get_message(timeout=0.5)
                     if message is not None and message.get("type") == "message":
                         self._on_message(str(message["data"]))

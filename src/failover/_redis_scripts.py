@@ -1,8 +1,10 @@
 """The Lua scripts that change a target's shared health, each one atomic in Redis.
 
-Every script takes the same two keys, which share one hash tag and so one Redis Cluster
-slot: ``KEYS[1]`` the state hash (``fails``; ``open_until`` and ``cool_until`` in ms;
-``v``, the version) and ``KEYS[2]`` the probe lease. ``ARGV`` starts with the target id,
+Every script takes the same three keys, which share one hash tag and so one Redis
+Cluster slot: ``KEYS[1]`` the state hash (``fails``; ``open_until`` and ``cool_until`` in
+ms; ``v``, the version), ``KEYS[2]`` the probe lease, and ``KEYS[3]`` the failure-rate
+window (a hash of ``c:<slice>`` calls and ``f:<slice>`` failures, one slice per tenth of
+the window, expiring after two windows). ``ARGV`` starts with the target id,
 the channel, how long to keep a quiet state (ms) and the caller's clock (ms). Every
 script returns ``{code, open_until, cool_until, probe_until, version}``, and one that
 changes the state publishes ``"<tid> <open_until> <cool_until> <probe_until> <version>"``.
@@ -43,17 +45,63 @@ end
 local open_until = tonumber(redis.call('HGET', KEYS[1], 'open_until')) or 0
 """
 
-# A counted failure (ARGV[5] fail_max, ARGV[6] reset ms). Code 1: the target is open.
+# The failure-rate window: add calls and failures to the current slice, forget slices
+# older than the window, and return the window's totals.
+_WINDOW = """
+local function window(window_ms, calls, failures)
+  local width = math.max(math.floor(window_ms / 10), 1)
+  local slot = math.floor(now / width)
+  if calls > 0 then redis.call('HINCRBY', KEYS[3], 'c:' .. slot, calls) end
+  if failures > 0 then redis.call('HINCRBY', KEYS[3], 'f:' .. slot, failures) end
+  redis.call('PEXPIRE', KEYS[3], 2 * window_ms)
+  local total_calls, total_failures = 0, 0
+  local fields = redis.call('HGETALL', KEYS[3])
+  for i = 1, #fields, 2 do
+    local at = tonumber(string.sub(fields[i], 3))
+    if at == nil or at <= slot - 10 then
+      redis.call('HDEL', KEYS[3], fields[i])
+    elseif string.sub(fields[i], 1, 1) == 'c' then
+      total_calls = total_calls + tonumber(fields[i + 1])
+    else
+      total_failures = total_failures + tonumber(fields[i + 1])
+    end
+  end
+  return total_calls, total_failures
+end
+"""
+
+# A counted failure (ARGV[5] fail_max, ARGV[6] reset ms), with the failure-rate rule
+# (ARGV[7] this process's successes not yet counted, ARGV[8] window ms, ARGV[9] minimum
+# calls, ARGV[10] failure ratio, 0: off). Code 1: the target is open.
 FAIL = (
     _COMMON
+    + _WINDOW
     + """
 if open_until > now then return state(1) end
 local fails = redis.call('HINCRBY', KEYS[1], 'fails', 1)
-if fails >= tonumber(ARGV[5]) then
+local opened = fails >= tonumber(ARGV[5])
+local ratio = tonumber(ARGV[10])
+if ratio > 0 then
+  local calls, failures = window(tonumber(ARGV[8]), 1 + tonumber(ARGV[7]), 1)
+  opened = opened or (calls >= tonumber(ARGV[9]) and failures >= ratio * calls)
+end
+if opened then
   redis.call('HSET', KEYS[1], 'open_until', now + tonumber(ARGV[6]), 'fails', 0)
+  redis.call('DEL', KEYS[3])
   return changed(1)
 end
 keep()
+return state(0)
+"""
+)
+
+# Successes for the failure-rate window (ARGV[5] how many, ARGV[6] window ms), sent in
+# batches rather than one write per healthy call.
+SUCCESSES = (
+    _COMMON
+    + _WINDOW
+    + """
+if open_until == 0 then window(tonumber(ARGV[6]), tonumber(ARGV[5]), 0) end
 return state(0)
 """
 )
@@ -90,6 +138,7 @@ VERDICT = (
     + """
 if redis.call('GET', KEYS[2]) ~= ARGV[5] then return state(0) end
 redis.call('DEL', KEYS[2])
+redis.call('DEL', KEYS[3])  -- calls from before the verdict say nothing after it
 if ARGV[6] == '1' then
   redis.call('HSET', KEYS[1], 'open_until', 0, 'fails', 0)
 else
