@@ -209,3 +209,29 @@ def test_the_call_span_is_a_child_of_the_applications_span(
         client.chat.completions.create(messages=MESSAGES)
     call, _ = _tree(otel.spans.get_finished_spans())
     assert call.parent is not None and call.parent.span_id == app.get_span_context().span_id
+
+
+def test_embeddings_attempts_are_spans_of_the_embeddings_operation(
+    otel: Otel, primary: FakeProvider
+) -> None:
+    with FakeProvider("openai") as second:
+        primary.enqueue(Fault.status(503))
+        chain = [target(primary, "p", "emb-1"), target(second, "s", "emb-1")]
+        with Failover([target(primary)], policy=ONCE, embedding_chain=chain) as client:
+            client.embeddings.create(input=["a", "b"])
+    spans = otel.spans.get_finished_spans()
+    calls = [s for s in spans if s.name == "failover embeddings"]
+    assert len(calls) == 1 and calls[0].attributes is not None
+    assert calls[0].attributes["gen_ai.operation.name"] == "embeddings"
+    attempts = sorted(
+        (s for s in spans if s.name == "embeddings emb-1"), key=lambda s: s.start_time or 0
+    )
+    assert [s.attributes.get("error.type") for s in attempts if s.attributes] == [
+        "server_error",
+        None,
+    ]
+    assert attempts[1].attributes is not None
+    assert attempts[1].attributes["gen_ai.usage.input_tokens"] == 2
+    assert {p.attributes["gen_ai.operation.name"] for p in otel.metric("failover.calls")} == {
+        "embeddings"
+    }

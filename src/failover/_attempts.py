@@ -10,7 +10,7 @@ from typing import Generic, TypeVar
 
 from ._decisions import ErrorKind
 
-__all__ = ["Attempt", "AttemptHook", "Outcome", "Report"]
+__all__ = ["Attempt", "AttemptHook", "Outcome", "Report", "WithReport"]
 
 T = TypeVar("T")
 
@@ -79,6 +79,14 @@ class Report(Generic[T]):
     def degraded(self) -> bool:
         """True when the answer is the static last resort's fixed text, not a model's."""
         return bool(self.attempts) and self.attempts[-1].outcome is Outcome.DEGRADED
+
+
+class WithReport(Generic[T]):
+    """``client.chat.completions.with_report.create(...)`` (and ``embeddings``): the
+    answer together with its attempt log."""
+
+    def __init__(self, create: Callable[..., T]) -> None:
+        self.create = create
 
 
 AttemptHook = Callable[[Attempt], None]

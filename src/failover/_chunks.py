@@ -1,12 +1,18 @@
-"""Facts about ``ChatCompletionChunk`` that the stream layer needs, whatever the vendor."""
+"""Checks on what providers answer, whatever the vendor: completions, stream chunks,
+embeddings. A bad answer becomes a malformed-answer fault, which fails over."""
 
 from __future__ import annotations
 
+import base64
+from collections.abc import Mapping
+from typing import Any
+
+from openai.types import CreateEmbeddingResponse
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from ._adapters._errors import malformed_answer
 
-__all__ = ["checked_chunk", "checked_completion", "is_content_chunk"]
+__all__ = ["checked_chunk", "checked_completion", "checked_embeddings", "is_content_chunk"]
 
 
 def checked_completion(answer: object) -> ChatCompletion:
@@ -54,3 +60,30 @@ def is_content_chunk(chunk: ChatCompletionChunk) -> bool:
             if call.function is not None and (call.function.name or call.function.arguments):
                 return True
     return False
+
+
+def checked_embeddings(answer: object, params: Mapping[str, Any]) -> CreateEmbeddingResponse:
+    """``answer`` if it holds one vector per input, each of the requested ``dimensions``
+    (and all of one size): a short or empty vector would corrupt the caller's index."""
+    data = getattr(answer, "data", None)
+    if not isinstance(answer, CreateEmbeddingResponse) or not isinstance(data, list) or not data:
+        raise malformed_answer("the provider answered with no embeddings")
+    given = params.get("input")
+    wanted = len(given) if isinstance(given, list) and not _is_tokens(given) else 1
+    if len(data) != wanted:
+        raise malformed_answer(f"the provider answered {len(data)} embeddings for {wanted} inputs")
+    sizes = {_size(item.embedding) for item in data}
+    expected = params.get("dimensions")
+    if len(sizes) != 1 or 0 in sizes or (expected is not None and sizes != {expected}):
+        raise malformed_answer(f"the embeddings have sizes {sorted(sizes)}, not {expected}")
+    return answer
+
+
+def _is_tokens(given: list[Any]) -> bool:
+    return bool(given) and all(isinstance(x, int) for x in given)  # one input, as token ids
+
+
+def _size(vector: object) -> int:
+    if isinstance(vector, str):  # encoding_format="base64": packed float32s
+        return len(base64.b64decode(vector)) // 4
+    return len(vector) if isinstance(vector, list) else 0

@@ -4,23 +4,26 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import _telemetry as telemetry
-from ._attempts import AttemptHook, Report
+from ._attempts import AttemptHook
+from ._completions import AsyncChat, AsyncCompletions, Chat, Completions
 from ._config import Policy, Target, clean_tags
-from ._env import REQUIRE_ENV, config_from_env, policy_from_env, requirement_from_env, targets_from
-from ._exceptions import UnsupportedParameter
+from ._embeddings import AsyncEmbeddings, Embeddings, checked_embedding_chain
+from ._env import (
+    REQUIRE_ENV,
+    config_from_env,
+    embedding_chain_from_env,
+    policy_from_env,
+    requirement_from_env,
+    targets_from,
+)
 from ._privacy import BeforeSend, Guard
 
 if TYPE_CHECKING:
-    from openai.types.chat import ChatCompletion
-
-    from ._async_stream import AsyncChatStream
     from ._health import HealthStore, TargetStatus
     from ._router import Router
-    from ._stream import ChatStream
 
 # The routing machinery (httpx2, tenacity, pybreaker, the SDKs) is imported when a client
 # is built, not with this module: ``from failover import Failover`` stays cheap.
@@ -30,16 +33,6 @@ __all__ = ["AsyncFailover", "Failover"]
 R = TypeVar("R")
 Client = TypeVar("Client", bound="_ClientBase")
 _UNSET: Any = object()
-
-
-def _prepare(params: dict[str, Any]) -> dict[str, Any]:
-    if "model" in params:
-        raise UnsupportedParameter(
-            "parameter 'model' is not accepted: each target in the chain names its own model"
-        )
-    if "messages" not in params:
-        raise UnsupportedParameter("parameter 'messages' is required")
-    return params
 
 
 class _ClientBase:
@@ -55,6 +48,7 @@ class _ClientBase:
         health: HealthStore | None = None,
         require: Iterable[str] | None = None,
         before_send: BeforeSend | None = None,
+        embedding_chain: Sequence[Target | str] | None = None,
     ) -> None:
         """Route over ``chain`` (Targets or ``provider/model`` strings, read with ``env``).
 
@@ -65,6 +59,8 @@ class _ClientBase:
         one store between clients. ``require`` (default: ``FAILOVER_REQUIRE``) lists tags
         that every target a call goes to must carry; ``before_send(target, params)`` may
         change the request for a target or raise to keep it from it (``_privacy.py``).
+        ``embedding_chain`` (default: ``FAILOVER_EMBEDDING_CHAIN`` with :meth:`from_env`)
+        serves ``client.embeddings``, one model on every target (``_embeddings.py``).
         The vendor SDKs the chain needs are imported and their clients built here, so
         that the first request costs what any other does.
         """
@@ -73,17 +69,29 @@ class _ClientBase:
         from ._router import Router
 
         targets = targets_from(chain, env)
+        embedding = None if not embedding_chain else targets_from(embedding_chain, env)
+        if embedding is not None:
+            checked_embedding_chain(embedding, "embedding_chain")
         policy = policy or policy_from_env(_env(env))
         if require is None:
             self._guard = Guard(requirement_from_env(env), before_send, REQUIRE_ENV)
         else:
             self._guard = Guard(clean_tags(list(require), "require"), before_send)
         self._guard.check(targets)  # before a Redis store or a vendor client is made
+        if embedding is not None:
+            self._guard.check(embedding)
         # A store the client made from the environment is the client's to close.
         self._own_health = health is None
         store = health if health is not None else health_from_env(env)
         self._router = Router(
             targets, policy, on_attempt, asynchronous=self._asynchronous, health=store
+        )
+        self._embedding_router = (
+            None
+            if embedding is None
+            else Router(
+                embedding, policy, on_attempt, asynchronous=self._asynchronous, health=store
+            )
         )
         self._health = store
         self._derived = False
@@ -107,6 +115,8 @@ class _ClientBase:
             self._guard.source if require is _UNSET else "require",
         )
         guard.check(self.targets)
+        if self._embedding_router is not None:
+            guard.check(self._embedding_router.targets)
         derived = copy.copy(self)
         derived._guard, derived._derived = guard, True
         derived._bind()
@@ -127,7 +137,15 @@ class _ClientBase:
     ) -> Any:
         """Build from ``FAILOVER_CHAIN`` and the other variables; see the README."""
         targets, policy = config_from_env(env)
-        return cls(targets, policy=policy, on_attempt=on_attempt, env=env, before_send=before_send)
+        embedding = embedding_chain_from_env(env)
+        return cls(
+            targets,
+            policy=policy,
+            on_attempt=on_attempt,
+            env=env,
+            before_send=before_send,
+            embedding_chain=embedding,
+        )
 
     @property
     def targets(self) -> tuple[Target, ...]:
@@ -141,8 +159,11 @@ class _ClientBase:
         """Kept for compatibility: building the client now imports and builds everything
         its chain needs, so there is nothing left to preload."""
 
+    def _routers(self) -> list[Router]:
+        return [self._router, *([self._embedding_router] if self._embedding_router else [])]
+
     def health(self) -> list[TargetStatus]:
-        """Every target's health, in chain order; sends nothing.
+        """Every target's health (the chat chain, then the embedding chain); sends nothing.
 
         >>> [(s.target, s.state) for s in client.health()]
         [('openai/gpt-4o-mini', 'open'), ('anthropic/claude-haiku-4-5', 'closed')]
@@ -150,28 +171,30 @@ class _ClientBase:
         from ._health import TargetStatus
 
         found = []
-        for t in self.targets:
-            now = self._router.health[t.key].snapshot()
-            failed = self._router.last_failure.get(t.label)
-            found.append(
-                TargetStatus(
-                    t.label,
-                    now.state,
-                    now.failures,
-                    now.retry_at,
-                    failed.error if failed else None,
-                    failed.ended if failed else None,
-                    now.shared,
+        for router in self._routers():
+            for t in router.targets:
+                now = router.health[t.key].snapshot()
+                failed = router.last_failure.get(t.label)
+                found.append(
+                    TargetStatus(
+                        t.label,
+                        now.state,
+                        now.failures,
+                        now.retry_at,
+                        failed.error if failed else None,
+                        failed.ended if failed else None,
+                        now.shared,
+                    )
                 )
-            )
         return found
 
     def breaker_state(self, target: Target | str) -> str:
         """``closed``, ``open`` or ``half-open`` for a target (or its label)."""
-        for candidate in self.targets:
-            if target in (candidate, candidate.label):
-                return self._router.health[candidate.key].state
-        raise KeyError(f"no target {target!r} in this client's chain")
+        for router in self._routers():
+            for candidate in router.targets:
+                if target in (candidate, candidate.label):
+                    return router.health[candidate.key].state
+        raise KeyError(f"no target {target!r} in this client's chains")
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({[t.label for t in self.targets]!r})"
@@ -193,7 +216,8 @@ class Failover(_ClientBase):
         self._bind()
 
     def _bind(self) -> None:
-        self.chat = _Chat(_Completions(self._router, self._guard))
+        self.chat = Chat(Completions(self._router, self._guard))
+        self.embeddings = Embeddings(self._embedding_router, self._guard)
 
     @classmethod
     def from_env(
@@ -211,6 +235,8 @@ class Failover(_ClientBase):
         if self._derived:
             return
         self._router.close()
+        if self._embedding_router is not None:
+            self._embedding_router.close()
         if self._own_health:
             self._health.close()
 
@@ -231,7 +257,8 @@ class AsyncFailover(_ClientBase):
         self._bind()
 
     def _bind(self) -> None:
-        self.chat = _AsyncChat(_AsyncCompletions(self._router, self._guard))
+        self.chat = AsyncChat(AsyncCompletions(self._router, self._guard))
+        self.embeddings = AsyncEmbeddings(self._embedding_router, self._guard)
 
     @classmethod
     def from_env(
@@ -253,6 +280,8 @@ class AsyncFailover(_ClientBase):
         if self._derived:
             return
         await self._router.aclose()
+        if self._embedding_router is not None:
+            await self._embedding_router.aclose()
         await self._health.settle()  # this loop's last failures reach the fleet
         if self._own_health:
             # Off the loop: the store's listener thread may take a moment to stop.
@@ -263,113 +292,3 @@ class AsyncFailover(_ClientBase):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
-
-
-class _WithReport(Generic[R]):
-    """``completions.with_report.create(...)``: the answer together with its attempt log."""
-
-    def __init__(self, create: Callable[..., R]) -> None:
-        self.create = create
-
-
-class _Completions:
-    def __init__(self, router: Router, guard: Guard) -> None:
-        self._router = router
-        self._guard = guard
-        self.with_report: _WithReport[Report[ChatCompletion]] = _WithReport(self._report)
-
-    @overload
-    def create(
-        self, *, stream: Literal[True], timeout: float | None = ..., **params: Any
-    ) -> ChatStream: ...
-    @overload
-    def create(
-        self, *, stream: Literal[False] = ..., timeout: float | None = ..., **params: Any
-    ) -> ChatCompletion: ...
-    def create(self, *, stream: bool = False, timeout: float | None = None, **params: Any) -> Any:
-        """Like ``openai``'s ``create`` without ``model``; ``timeout`` overrides
-        ``FAILOVER_TIMEOUT`` for this call. With ``stream=True`` returns a ChatStream."""
-        from ._call import Call
-
-        if stream:
-            from ._stream import ChatStream
-
-            request = _prepare(params)
-            call = Call(
-                self._router, timeout, request=request, guard=self._guard, defer_verdict=True
-            )
-            return ChatStream(self._router, call, timeout)
-        return self._report(timeout=timeout, **params).response
-
-    def _report(self, *, timeout: float | None = None, **params: Any) -> Report[ChatCompletion]:
-        from ._call import Call
-        from ._drive import run_sync
-
-        call = Call(self._router, timeout, request=_prepare(params), guard=self._guard)
-        with telemetry.Watch(call.started, call.attempts, self._router.targets) as watch:
-            watch.answer, target = run_sync(
-                call,
-                lambda t, adapter, sent: adapter.create(
-                    sent, call.http_timeout(call.attempt_seconds())
-                ),
-            )
-        self._router.answering.answered(target)
-        return Report(watch.answer, target.label, tuple(call.attempts))
-
-
-class _AsyncCompletions:
-    def __init__(self, router: Router, guard: Guard) -> None:
-        self._router = router
-        self._guard = guard
-        self.with_report: _WithReport[Awaitable[Report[ChatCompletion]]] = _WithReport(self._report)
-
-    @overload
-    async def create(
-        self, *, stream: Literal[True], timeout: float | None = ..., **params: Any
-    ) -> AsyncChatStream: ...
-    @overload
-    async def create(
-        self, *, stream: Literal[False] = ..., timeout: float | None = ..., **params: Any
-    ) -> ChatCompletion: ...
-    async def create(
-        self, *, stream: bool = False, timeout: float | None = None, **params: Any
-    ) -> Any:
-        """Like ``openai``'s async ``create`` without ``model``; see :class:`Failover`."""
-        from ._call import Call
-
-        if stream:
-            from ._async_stream import AsyncChatStream
-
-            request = _prepare(params)
-            call = Call(
-                self._router, timeout, request=request, guard=self._guard, defer_verdict=True
-            )
-            return await AsyncChatStream(self._router, call, timeout)._start()
-        return (await self._report(timeout=timeout, **params)).response
-
-    async def _report(
-        self, *, timeout: float | None = None, **params: Any
-    ) -> Report[ChatCompletion]:
-        from ._call import Call
-        from ._drive import run_async
-
-        call = Call(self._router, timeout, request=_prepare(params), guard=self._guard)
-        with telemetry.Watch(call.started, call.attempts, self._router.targets) as watch:
-            watch.answer, target = await run_async(
-                call,
-                lambda t, adapter, sent: adapter.acreate(
-                    sent, call.http_timeout(call.attempt_seconds())
-                ),
-            )
-        self._router.answering.answered(target)
-        return Report(watch.answer, target.label, tuple(call.attempts))
-
-
-class _Chat:
-    def __init__(self, completions: _Completions) -> None:
-        self.completions = completions
-
-
-class _AsyncChat:
-    def __init__(self, completions: _AsyncCompletions) -> None:
-        self.completions = completions

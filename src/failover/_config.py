@@ -94,6 +94,9 @@ class Target:
     labels the target in attempt logs (default ``provider/model``). A last resort that
     answers with a fixed text is made with :meth:`Target.static`.
 
+    ``serves`` names the model behind a deployment whose name is not the model's (Azure's
+    deployments): embedding chains compare it, since vectors of two models do not mix.
+
     ``tags`` are what the operator vouches for about where a request to this target goes
     (``zdr``, ``local``, ``region:eu``, ``hipaa``...); calls that require tags go only to
     targets that carry them all. Tags are lower-cased. Left out, an ollama or vllm
@@ -111,6 +114,7 @@ class Target:
     name: str | None = None
     static_message: str | None = field(default=None, repr=False)
     tags: Collection[str] = field(default_factory=lambda: _AUTO)  # stored as a frozenset
+    serves: str | None = None
     # Computed once: the key is read several times per request.
     _key: tuple[str, str, str, str] = field(init=False, repr=False, compare=False)
 
@@ -150,6 +154,11 @@ class Target:
     def degraded(self) -> bool:
         """True for a static last resort: its answer is a fixed text, not a model's."""
         return self.api == "static"
+
+    @property
+    def served_model(self) -> str:
+        """The model this target runs: ``serves`` if given, else ``model``."""
+        return self.serves or self.model
 
     @property
     def label(self) -> str:

@@ -14,12 +14,14 @@ from typing import Literal
 
 from ._config import ENV_NAMES, PRESETS, Policy, Target
 from ._env import (
+    EMBEDDING_CHAIN_ENV,
     GLOBAL_VARIABLES,
     PROVIDER_SETTINGS,
     REQUIRE_ENV,
     api_key_from_env,
     checked_chain,
     config_from_env,
+    embedding_chain_from_env,
     policy_from_env,
     provider_prefix,
     requirement_from_env,
@@ -90,6 +92,7 @@ def check_config(env: Mapping[str, str]) -> ConfigCheck:
     _check_policy(env, check)
     _check_chain(env, check)
     _check_require(env, check)
+    _check_embedding_chain(env, check)
     _check_redis(env, check)
     if check.valid:
         try:  # the client's own reading is the last word: never pass what it refuses
@@ -179,6 +182,13 @@ def _check_require(env: Mapping[str, str], check: ConfigCheck) -> None:
             check.error(exc, REQUIRE_ENV)
 
 
+def _check_embedding_chain(env: Mapping[str, str], check: ConfigCheck) -> None:
+    try:
+        embedding_chain_from_env(env)
+    except ConfigError as exc:
+        check.error(exc, EMBEDDING_CHAIN_ENV)
+
+
 def _check_redis(env: Mapping[str, str], check: ConfigCheck) -> None:
     url = env.get("FAILOVER_REDIS_URL", "").strip()
     if not url:
@@ -192,7 +202,9 @@ def _check_redis(env: Mapping[str, str], check: ConfigCheck) -> None:
 
 
 def _check_names(env: Mapping[str, str], check: ConfigCheck) -> None:
-    used = {provider_prefix(e.item.partition("/")[0].strip().lower()) for e in check.entries}
+    items = [e.item for e in check.entries]
+    items += [i for i in env.get(EMBEDDING_CHAIN_ENV, "").split(",") if i.strip()]
+    used = {provider_prefix(item.partition("/")[0].strip().lower()) for item in items}
     for name in sorted(env):
         if not name.startswith("FAILOVER_") or name in GLOBAL_VARIABLES:
             continue

@@ -27,6 +27,7 @@ __all__ = [
     "api_key_from_env",
     "checked_chain",
     "config_from_env",
+    "embedding_chain_from_env",
     "health_from_env",
     "policy_from_env",
     "provider_prefix",
@@ -38,6 +39,7 @@ __all__ = [
 REDIS_URL_ENV = "FAILOVER_REDIS_URL"
 REDIS_PREFIX_ENV = "FAILOVER_REDIS_PREFIX"
 REQUIRE_ENV = "FAILOVER_REQUIRE"
+EMBEDDING_CHAIN_ENV = "FAILOVER_EMBEDDING_CHAIN"
 _INT_FIELDS = frozenset(
     {"max_retries", "breaker_fail_max", "breaker_min_calls", "default_max_tokens"}
 )
@@ -50,6 +52,7 @@ GLOBAL_VARIABLES = frozenset(
         REDIS_URL_ENV,
         REDIS_PREFIX_ENV,
         REQUIRE_ENV,
+        EMBEDDING_CHAIN_ENV,
         *ENV_NAMES.values(),
     }
 )
@@ -133,16 +136,20 @@ def resolve_target(
     """Turn ``provider/model`` into a :class:`Target`, reading keys and URLs from ``env``.
 
     The split is on the first ``/`` so ``openrouter/meta-llama/llama-3-70b`` works.
+    ``azure/<deployment>=<model>`` names the model a deployment serves (``Target.serves``).
     A provider that is not built in is defined by ``FAILOVER_PROVIDER_<NAME>_API``,
     ``_BASE_URL`` and ``_API_KEY``; those variables also override a built-in's.
     """
     env = os.environ if env is None else env
+    spec, _, serves = spec.strip().partition("=")  # azure/<deployment>=<model it serves>
     provider, sep, model = spec.strip().partition("/")
     if not sep or not provider or not model:
         raise ConfigError(
             f"{var}: item {spec!r} must have the form provider/model, e.g. openai/gpt-4o-mini",
             variable=var,
         )
+    if serves.strip():
+        return replace(resolve_target(spec, env, var=var), serves=serves.strip())
     provider = provider.lower()
     if provider == "static":
         message = env.get(STATIC_MESSAGE_ENV, "")
@@ -226,6 +233,19 @@ def config_from_env(env: Mapping[str, str] | None = None) -> tuple[list[Target],
         )
     targets = [resolve_target(item, env, var="FAILOVER_CHAIN") for item in items]
     return checked_chain(targets, "FAILOVER_CHAIN"), policy_from_env(env)
+
+
+def embedding_chain_from_env(env: Mapping[str, str] | None = None) -> list[Target] | None:
+    """``FAILOVER_EMBEDDING_CHAIN``'s targets, checked to serve one model; None if unset."""
+    env = os.environ if env is None else env
+    items = [i.strip() for i in env.get(EMBEDDING_CHAIN_ENV, "").split(",") if i.strip()]
+    if not items:
+        return None
+    from ._embeddings import checked_embedding_chain
+
+    targets = [resolve_target(item, env, var=EMBEDDING_CHAIN_ENV) for item in items]
+    checked_embedding_chain(checked_chain(targets, EMBEDDING_CHAIN_ENV), EMBEDDING_CHAIN_ENV)
+    return targets
 
 
 def targets_from(

@@ -103,9 +103,11 @@ class Guard:
 def _checked(result: Any, params: dict[str, Any]) -> dict[str, Any]:
     if result is None:
         return params
-    if not isinstance(result, Mapping) or "messages" not in result:
+    # The request's payload (chat "messages", embeddings "input") must survive the hook.
+    payload = "messages" if "messages" in params else "input"
+    if not isinstance(result, Mapping) or payload not in result:
         raise ConfigError(
-            "before_send must return the parameters (a dict with 'messages') or None, "
+            f"before_send must return the parameters (a dict with {payload!r}) or None, "
             f"got {type(result).__name__}",
             variable="before_send",
         )

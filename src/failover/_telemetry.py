@@ -76,6 +76,7 @@ class Finished:
     answer: Answered | None = None
     error: BaseException | None = None
     outcome: str = ""  # overrides the outcome read from ``answer``/``error`` ("abandoned")
+    operation: str = "chat"  # gen_ai.operation.name: "chat" or "embeddings"
 
 
 class _Otel:
@@ -157,10 +158,26 @@ class Watch:
     manager costs several times more.
     """
 
-    __slots__ = ("_attempts", "_chain", "_on", "_span", "_started", "_token", "answer")
+    __slots__ = (
+        "_attempts",
+        "_chain",
+        "_on",
+        "_operation",
+        "_span",
+        "_started",
+        "_token",
+        "answer",
+    )
 
-    def __init__(self, started: float, attempts: Sequence[Attempt], chain: Sequence[Target]):
+    def __init__(
+        self,
+        started: float,
+        attempts: Sequence[Attempt],
+        chain: Sequence[Target],
+        operation: str = "chat",
+    ):
         self._started, self._attempts, self._chain = started, attempts, chain
+        self._operation = operation
         self.answer: Any = None
         self._span: Any = None
 
@@ -170,7 +187,8 @@ class Watch:
         if self._on and _otel is not None and _otel.tracing:
             from opentelemetry import context
 
-            self._span = _otel.tracer.start_span("failover chat", start_time=_ns(self._started))
+            name = f"failover {self._operation}"
+            self._span = _otel.tracer.start_span(name, start_time=_ns(self._started))
             self._token = context.attach(_otel.trace.set_span_in_context(self._span))
         return self
 
@@ -182,18 +200,27 @@ class Watch:
         if self._on:
             answer = answered(self.answer) if error is None else None
             ended, attempts = time.time(), tuple(self._attempts)
-            done = Finished(self._started, ended, attempts, self._chain, False, answer, error)
+            done = Finished(
+                self._started,
+                ended,
+                attempts,
+                self._chain,
+                answer=answer,
+                error=error,
+                operation=self._operation,
+            )
             record(done, self._span)
 
 
-def answered(completion: Any) -> Answered:
-    """What a ``ChatCompletion`` says about itself (a static answer's too)."""
-    usage = completion.usage
+def answered(answer: Any) -> Answered:
+    """What a ``ChatCompletion`` (or a ``CreateEmbeddingResponse``) says about itself."""
+    usage = getattr(answer, "usage", None)
+    choices = getattr(answer, "choices", None) or ()
     return Answered(
-        completion.model,
-        usage.prompt_tokens if usage is not None else None,
-        usage.completion_tokens if usage is not None else None,
-        tuple(c.finish_reason for c in completion.choices if c.finish_reason),
+        getattr(answer, "model", None),
+        getattr(usage, "prompt_tokens", None),
+        getattr(usage, "completion_tokens", None),
+        tuple(c.finish_reason for c in choices if c.finish_reason),
     )
 
 
@@ -264,10 +291,10 @@ def _record(otel: _Otel, done: Finished, call: Any) -> None:
     answering = _answering(done)
     sent = [a for a in done.attempts if a.outcome not in _NOT_SENT]
     if call is None:
-        call = otel.tracer.start_span("failover chat", start_time=_ns(done.started))
+        call = otel.tracer.start_span(f"failover {done.operation}", start_time=_ns(done.started))
     call.set_attributes(
         {
-            "gen_ai.operation.name": "chat",
+            "gen_ai.operation.name": done.operation,
             "gen_ai.request.stream": done.stream,
             "failover.chain": [t.label for t in done.chain],
             "failover.attempts": len(sent),
@@ -314,7 +341,7 @@ def _record(otel: _Otel, done: Finished, call: Any) -> None:
         call.set_attribute("error.type", type(done.error).__name__)
     call.end(end_time=_ns(done.ended))
     if otel.metering:
-        otel.calls.add(1, {"failover.outcome": outcome, "gen_ai.operation.name": "chat"})
+        otel.calls.add(1, {"failover.outcome": outcome, "gen_ai.operation.name": done.operation})
 
 
 def _answering(done: Finished) -> Attempt | None:
@@ -343,7 +370,7 @@ def _attempt_span(
 ) -> None:
     address, port = _server(target)
     common: dict[str, Any] = {
-        "gen_ai.operation.name": "chat",
+        "gen_ai.operation.name": done.operation,
         "gen_ai.provider.name": _PROVIDER_NAMES.get(target.provider, target.provider),
         "gen_ai.request.model": target.model,
         "server.address": address,
@@ -379,7 +406,7 @@ def _attempt_span(
         end = max(end, done.ended)
     if otel.tracing:
         span = otel.tracer.start_span(
-            f"chat {target.model}",
+            f"{done.operation} {target.model}",
             context=parent,
             kind=otel.trace.SpanKind.CLIENT,
             start_time=_ns(start),

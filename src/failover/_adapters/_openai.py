@@ -7,11 +7,13 @@ from typing import Any
 
 import httpx2
 import openai
+from openai.types import CreateEmbeddingResponse
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
-from .._chunks import checked_chunk, checked_completion
+from .._chunks import checked_chunk, checked_completion, checked_embeddings
 from ._base import SdkAdapter, close_sdk_stream, next_event
 from ._bounded_io import bounded_http_client
+from ._errors import malformed_answer
 
 # Local servers (Ollama, vLLM) take no key, but the SDK refuses to start without one.
 _NO_KEY = "no-key-needed"
@@ -80,3 +82,26 @@ class OpenAIAdapter(SdkAdapter[openai.OpenAI, openai.AsyncOpenAI]):
                 yield checked_chunk(chunk)
         finally:
             await close_sdk_stream(events)
+
+    # -- embeddings (``_embeddings.py``) ------------------------------------------------
+    # The openai SDK decodes base64 vectors itself and raises a bare ValueError ("No
+    # embedding data received") on an answer without them: a bad answer, not a bad request.
+    def embed(self, params: dict[str, Any], timeout: httpx2.Timeout) -> CreateEmbeddingResponse:
+        try:
+            answer = self._sync.embeddings.create(
+                model=self.target.model, **params, timeout=timeout
+            )
+        except ValueError as exc:
+            raise malformed_answer(f"unreadable embeddings: {exc}") from exc
+        return checked_embeddings(answer, params)
+
+    async def aembed(
+        self, params: dict[str, Any], timeout: httpx2.Timeout
+    ) -> CreateEmbeddingResponse:
+        try:
+            answer = await self._async.embeddings.create(
+                model=self.target.model, **params, timeout=timeout
+            )
+        except ValueError as exc:
+            raise malformed_answer(f"unreadable embeddings: {exc}") from exc
+        return checked_embeddings(answer, params)

@@ -18,6 +18,7 @@ from ._server import ConnectionTracker, ServerThread, bind_socket
 from ._wire import Call, Wire, parse_body
 from ._wire_anthropic import AnthropicWire
 from ._wire_azure import AzureWire
+from ._wire_embeddings import EmbeddingsWire
 from ._wire_openai import OpenAIWire
 
 __all__ = ["Api", "FakeProvider"]
@@ -108,6 +109,8 @@ class FakeProvider:
     ``"azure"`` speaks Azure OpenAI (``_wire_azure.py``): point ``openai.AzureOpenAI``'s
     ``azure_endpoint`` at :attr:`base_url`. It requires ``api-version`` and an ``api-key``
     header, and with ``deployment`` set it answers 404 ``DeploymentNotFound`` for others.
+    ``"openai"`` also serves ``POST /v1/embeddings`` (``_wire_embeddings.py``): vectors of
+    ``embedding_dimensions`` floats unless the request asks for ``dimensions``.
     """
 
     def __init__(
@@ -121,6 +124,7 @@ class FakeProvider:
         on_request: Callable[[RecordedRequest], None] | None = None,
         log_limit: int | None = None,
         deployment: str | None = None,
+        embedding_dimensions: int = 8,
     ) -> None:
         if api not in _WIRES:
             raise ValueError(f"api must be 'openai', 'anthropic' or 'azure', got {api!r}")
@@ -131,6 +135,8 @@ class FakeProvider:
         self.host = host
         self._port = port
         self._wire = _WIRES[api](deployment)
+        # OpenAI's embeddings endpoint, beside its chat endpoint.
+        self._embeddings = EmbeddingsWire(embedding_dimensions) if api == "openai" else None
         self._script = _Script(Reply.of(reply), log_limit)
         self._tracker = ConnectionTracker()
         self._server: ServerThread | None = None
@@ -241,16 +247,19 @@ class FakeProvider:
         arrived = time.monotonic()
         body, is_json = parse_body(raw)
         headers = redact_headers(pairs)
-        refused = self._wire.route(method, path, query, headers)
+        wire = self._wire
+        if self._embeddings is not None and path == self._embeddings.path:
+            wire = self._embeddings
+        refused = wire.route(method, path, query, headers)
         if refused is not None:
             self._record(method, path, query, headers, body, arrived, None, stream=False)
-            return error_plan(self._wire, None, refused, ())
+            return error_plan(wire, None, refused, ())
         seq, fault, reply = self._script.next(arrived)
         call = Call.from_body(seq, body)
         self._record(method, path, query, headers, body, arrived, fault, stream=call.stream)
         if fault is None and raw and not is_json:
-            return error_plan(self._wire, call, self._wire.bad_json(), ())
-        return build_plan(self._wire, call, fault, reply)
+            return error_plan(wire, call, wire.bad_json(), ())
+        return build_plan(wire, call, fault, reply)
 
     def _record(
         self,
