@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import random
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -147,6 +148,24 @@ async def _display(console: Console, render: Any) -> AsyncIterator[None]:
             live.update(render())
 
 
+@contextlib.asynccontextmanager
+async def _transitions_shown(console: Console) -> AsyncIterator[None]:
+    """failover's transition lines (breakers, cool-downs, falling back) printed through
+    the drill's console, above its live view rather than across it."""
+    from rich.logging import RichHandler
+
+    logger = logging.getLogger("failover")
+    handler = RichHandler(console=console, show_time=False, show_path=False, markup=False)
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
 async def drill(
     seconds: float = 60.0, *, workers: int = 8, console: Console | None = None
 ) -> dict[str, Any]:
@@ -166,7 +185,7 @@ async def drill(
             return live_view(stats, client, time.monotonic() - started, seconds)
 
         say = console.print if not console.is_terminal else (lambda _: None)
-        async with client, _display(console, render):
+        async with client, _display(console, render), _transitions_shown(console):
             until = started + seconds
             await asyncio.gather(
                 _timeline(spans, stats, chain, primary, secondary, say),
