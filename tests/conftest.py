@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -78,3 +79,12 @@ def redis_url() -> str:
 def redis_prefix() -> str:
     """A key prefix of this test's own, so that tests never see each other's state."""
     return f"failover-test-{uuid.uuid4().hex[:10]}"
+
+
+def eventually(check: Callable[[], bool], within: float = 2.0) -> float:
+    """Seconds until ``check()`` held (fails the test after ``within``)."""
+    started = time.monotonic()
+    while not check():
+        assert time.monotonic() - started < within, "never happened"
+        time.sleep(0.002)
+    return time.monotonic() - started

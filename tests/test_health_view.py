@@ -17,8 +17,7 @@ from failover._health_cli import run_health
 from failover._transitions import Answering
 from failover.testing import FakeProvider, Fault
 
-from .conftest import FAST, MESSAGES, SECRET, target
-from .test_redis_health import _eventually
+from .conftest import FAST, MESSAGES, SECRET, eventually, target
 
 P = "primary/model-x"
 TRIPS = dataclasses.replace(FAST, max_retries=0, breaker_fail_max=2, breaker_reset=0.3)
@@ -90,7 +89,7 @@ def test_fleet_transitions_are_logged_by_each_process_once_and_marked_shared(
     ):
         for _ in range(2):
             a.chat.completions.create(messages=MESSAGES)
-        _eventually(lambda: b.health()[0].state == "open")
+        eventually(lambda: b.health()[0].state == "open")
         assert b.health()[0].shared and b.health()[0].last_error is None  # b saw no call
         # The command's own client is one more process of the fleet, for the same target
         # (provider, base URL, model and key).
@@ -149,7 +148,7 @@ def test_a_flapping_answerer_is_logged_at_most_once_per_quiet_time_and_ends_true
     assert [r.getMessage() for r in caplog.records] == [
         "failover: falling back: calls are answered by anthropic/b, not openai/a"
     ]
-    _eventually(lambda: len(caplog.records) == 2)
+    eventually(lambda: len(caplog.records) == 2)
     last = caplog.records[-1]
     assert last.levelno == logging.INFO
     assert (

@@ -17,9 +17,9 @@ from failover import AsyncFailover, Policy, RedisHealth, Target
 from failover._breaker import Admission
 from failover.testing import FakeProvider, Fault
 
-from .conftest import MESSAGES, target
+from .conftest import MESSAGES, eventually, target
 from .own_redis import free_port, own_redis
-from .test_redis_health import SHARED, B, _eventually
+from .test_redis_health import SHARED, B
 
 
 @pytest.fixture
@@ -90,7 +90,7 @@ async def test_a_probe_waits_at_most_the_timeout_and_a_late_lease_is_given_back(
     mine, theirs = RedisHealth(url, timeout=1.0), RedisHealth(url, timeout=1.0)
     a, b = mine.for_target(t, policy), theirs.for_target(t, policy)
     a.record_failure(await a.admit_async())  # written from the loop, not awaited
-    await asyncio.to_thread(lambda: _eventually(lambda: b.state == "open"))
+    await asyncio.to_thread(lambda: eventually(lambda: b.state == "open"))
     await asyncio.sleep(0.25)  # past the reset: the next admission asks for the probe
     freeze(0.5)
     asking = asyncio.create_task(a.admit_async())
@@ -105,10 +105,10 @@ async def test_a_probe_waits_at_most_the_timeout_and_a_late_lease_is_given_back(
         probes.append(b.admit())
         return probes[-1].probe
 
-    waited = await asyncio.to_thread(lambda: _eventually(probed, within=5.0))
+    waited = await asyncio.to_thread(lambda: eventually(probed, within=5.0))
     assert waited < 3.0
     b.record_failure(probes[-1])  # open again; when its reset passes, a asks for the probe
-    await asyncio.to_thread(lambda: _eventually(lambda: a.state == "open"))
+    await asyncio.to_thread(lambda: eventually(lambda: a.state == "open"))
     await asyncio.sleep(0.25)
     freeze(1.5)
     started = time.monotonic()

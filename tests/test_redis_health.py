@@ -18,7 +18,7 @@ from failover import AsyncFailover, ConfigError, Failover, Outcome, Policy, Redi
 from failover._breaker import ADMITTED
 from failover.testing import FakeProvider, Fault, closed_port_url
 
-from .conftest import FAST, MESSAGES, SECRET, target
+from .conftest import FAST, MESSAGES, SECRET, eventually, target
 
 P, B = "primary/model-x", "backup/model-x"  # the targets' labels
 SHARED = dataclasses.replace(FAST, max_retries=0, breaker_fail_max=3, breaker_reset=30.0)
@@ -45,15 +45,6 @@ def _client(
     )
 
 
-def _eventually(check: Callable[[], bool], within: float = 2.0) -> float:
-    """Seconds until ``check()`` held (fails the test after ``within``)."""
-    started = time.monotonic()
-    while not check():
-        assert time.monotonic() - started < within, "never happened"
-        time.sleep(0.002)
-    return time.monotonic() - started
-
-
 def test_a_trip_in_one_process_keeps_the_others_away(
     stores: Callable[[], RedisHealth], primary: FakeProvider, secondary: FakeProvider
 ) -> None:
@@ -67,7 +58,7 @@ def test_a_trip_in_one_process_keeps_the_others_away(
             a.chat.completions.create(messages=MESSAGES)
         assert len(primary.requests) == 3 and a.breaker_state(P) == "open"
         # The change is pushed to b, which never failed a call itself.
-        assert _eventually(lambda: b.breaker_state(P) == "open") < 1.0
+        assert eventually(lambda: b.breaker_state(P) == "open") < 1.0
         for _ in range(5):
             report = b.chat.completions.with_report.create(messages=MESSAGES)
             assert report.attempts[0].outcome is Outcome.SKIPPED
@@ -82,7 +73,7 @@ def test_exactly_one_probe_per_reset_window_for_the_fleet(
     clients = [_client(stores(), primary, secondary, policy) for _ in range(3)]
     for _ in range(3):
         clients[0].chat.completions.create(messages=MESSAGES)
-    _eventually(lambda: all(c.breaker_state(P) == "open" for c in clients))
+    eventually(lambda: all(c.breaker_state(P) == "open" for c in clients))
     tripped = len(primary.requests)
 
     def hammer(client: Failover, until: float) -> None:
@@ -113,11 +104,11 @@ def test_a_good_probe_closes_the_breaker_everywhere(
     ):
         for _ in range(3):
             a.chat.completions.create(messages=MESSAGES)
-        _eventually(lambda: b.breaker_state(P) == "open")
+        eventually(lambda: b.breaker_state(P) == "open")
         primary.set_mode(None)
         time.sleep(0.35)
         assert a.chat.completions.with_report.create(messages=MESSAGES).target == P
-        _eventually(lambda: b.breaker_state(P) == "closed")
+        eventually(lambda: b.breaker_state(P) == "closed")
         assert b.chat.completions.with_report.create(messages=MESSAGES).target == P
 
 
@@ -131,7 +122,7 @@ def test_a_rate_limit_seen_by_one_process_cools_the_others(
     ):
         assert a.chat.completions.with_report.create(messages=MESSAGES).target == B
         seen = time.monotonic()
-        _eventually(lambda: not b._router.health[target(primary, "primary").key].peek().allowed)
+        eventually(lambda: not b._router.health[target(primary, "primary").key].peek().allowed)
         while time.monotonic() - seen < 1.8:
             assert b.chat.completions.with_report.create(messages=MESSAGES).target == B
             time.sleep(0.1)
@@ -151,7 +142,7 @@ async def test_async_clients_share_the_same_state(
     ):
         for _ in range(3):
             await a.chat.completions.create(messages=MESSAGES)
-        await asyncio.to_thread(_eventually, lambda: b.breaker_state(P) == "open")
+        await asyncio.to_thread(eventually, lambda: b.breaker_state(P) == "open")
         await b.chat.completions.create(messages=MESSAGES)
     assert len(primary.requests) == 3
 
@@ -227,7 +218,7 @@ def test_the_environment_turns_it_on(
     with Failover.from_env(env) as a, Failover.from_env(env) as b:
         for _ in range(2):
             a.chat.completions.create(messages=MESSAGES)
-        _eventually(lambda: b.breaker_state("p/m") == "open")
+        eventually(lambda: b.breaker_state("p/m") == "open")
 
 
 def _pair(stores: Callable[[], RedisHealth], policy: Policy) -> tuple[Any, Any, Target]:
@@ -246,7 +237,7 @@ def test_a_probe_that_outlived_its_lease_cannot_undo_the_next_probes_verdict(
     slow = a.admit()
     assert slow.probe and slow.token
     time.sleep(1.2)  # its lease runs out; b probes, fails, and the breaker opens again
-    _eventually(lambda: b.peek().allowed)
+    eventually(lambda: b.peek().allowed)
     second = b.admit()
     assert second.probe
     b.record_failure(second)
@@ -272,7 +263,7 @@ def test_a_cancelled_probe_gives_its_lease_back_soon(stores: Callable[[], RedisH
     probe = a.admit()
     assert probe.probe
     a.release(probe)  # e.g. the caller was cancelled
-    waited = _eventually(lambda: b.admit().probe, within=3.0)
+    waited = eventually(lambda: b.admit().probe, within=3.0)
     assert waited < 2.0
 
 
@@ -282,12 +273,12 @@ def test_sharing_survives_redis_losing_its_data(
     policy = Policy(breaker_fail_max=1, breaker_reset=0.3)
     a, b, _ = _pair(stores, policy)
     a.record_failure(a.admit())
-    _eventually(lambda: b.state == "open")
+    eventually(lambda: b.state == "open")
     redis.Redis.from_url(redis_url).delete(*a.keys)  # evicted, flushed or restarted
     time.sleep(0.35)
     assert b.admit() == ADMITTED and b.state == "closed"  # Redis says closed: believe it
     a.record_failure(ADMITTED)  # a new trip, with a version newer than any before
-    _eventually(lambda: b.state == "open")
+    eventually(lambda: b.state == "open")
 
 
 def test_clients_sharing_a_store_keep_their_own_policies(
@@ -303,4 +294,4 @@ def test_clients_sharing_a_store_keep_their_own_policies(
     ):
         b.chat.completions.create(messages=MESSAGES)  # one failure is enough for b
         assert b.breaker_state(P) == "open"
-        _eventually(lambda: a.breaker_state(P) == "open")  # and the fleet follows
+        eventually(lambda: a.breaker_state(P) == "open")  # and the fleet follows

@@ -81,6 +81,7 @@ class Call:
         self.attempts: list[Attempt] = []
         self.last_error: BaseException | None = None
         self._slept = 0.0
+        self.hedges = 0  # hedges started (``_hedge.py``)
 
     # -- time -------------------------------------------------------------------
     def remaining(self) -> float:

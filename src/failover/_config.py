@@ -214,6 +214,9 @@ def _self_hosted_on_loopback(provider: str, base_url: str | None) -> bool:
     return host == "localhost" or host == "::1" or host.startswith("127.")
 
 
+_OPTIONAL = frozenset({"retry_budget", "hedge_after"})  # None: the mechanism is off
+
+
 @dataclass(frozen=True, slots=True)
 class Policy:
     """Retry, deadline and breaker settings; each has a ``FAILOVER_*`` variable.
@@ -223,7 +226,8 @@ class Policy:
     that opens after 5 consecutive failures for 30 s (Envoy's outlier detection), or when
     half of at least 20 calls in 30 s failed (Polly, resilience4j; ratio 0 turns that
     off), and retries that may add at most 20% to a target's load (Finagle, gRPC;
-    ``retry_budget=None`` turns the budget off).
+    ``retry_budget=None`` turns the budget off). Hedging is off unless ``hedge_after``
+    (seconds) is set; ``hedge_max`` caps the hedges of one call.
     """
 
     max_retries: int = 2
@@ -243,11 +247,13 @@ class Policy:
     breaker_min_calls: int = 20
     breaker_failure_ratio: float = 0.5
     retry_budget: float | None = 0.2
+    hedge_after: float | None = None
+    hedge_max: int = 1
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            if isinstance(value, bool) or (f.name == "retry_budget" and value is None):
+            if isinstance(value, bool) or (f.name in _OPTIONAL and value is None):
                 continue
             env = ENV_NAMES.get(f.name, f.name)
             if not isinstance(value, int | float) or math.isnan(value) or value < 0:
@@ -269,6 +275,7 @@ class Policy:
             "first_token_timeout",
             "stream_idle_timeout",
             "breaker_window",
+            "hedge_after",
         ):
             if getattr(self, name) == 0:
                 var = ENV_NAMES[name]
@@ -288,6 +295,8 @@ ENV_NAMES: Mapping[str, str] = {
     "breaker_min_calls": "FAILOVER_BREAKER_MIN_CALLS",
     "breaker_failure_ratio": "FAILOVER_BREAKER_FAILURE_RATIO",
     "retry_budget": "FAILOVER_RETRY_BUDGET",
+    "hedge_after": "FAILOVER_HEDGE_AFTER",
+    "hedge_max": "FAILOVER_HEDGE_MAX",
     "first_token_timeout": "FAILOVER_FIRST_TOKEN_TIMEOUT",
     "stream_idle_timeout": "FAILOVER_STREAM_IDLE_TIMEOUT",
     "stream_resume": "FAILOVER_STREAM_RESUME",

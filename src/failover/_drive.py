@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import tenacity
 
+from . import _hedge as hedge
 from ._adapters import Adapter
 from ._call import Call, TargetDone, retryable
 from ._config import Target
@@ -125,11 +126,24 @@ async def run_async(
     *,
     after: Target | None = None,
 ) -> tuple[T, Target]:
-    """The asyncio twin of :func:`run_sync`; the attempt also obeys a hard wall clock."""
+    """The asyncio twin of :func:`run_sync`; the attempt also obeys a hard wall clock.
+    A slow first attempt may be hedged on the next target (``_hedge.py``)."""
+    raced: set[tuple[str, str, str, str]] = set()  # hedge twins that already failed
     for target, last in _chain(call, after):
+        if target.key in raced:
+            continue
         try:
             try:
-                return await _attempt_async(call, target, invoke, first=True), target
+                twin = hedge.partner(call, target, after)
+                if twin is None:
+                    return await _attempt_async(call, target, invoke, first=True), target
+                won = await hedge.race(
+                    call, target, twin, lambda t: _attempt_async(call, t, invoke, first=True)
+                )
+                if won is not None:
+                    return won
+                raced.add(twin.key)  # both failed: on past the twin
+                continue
             except TargetDone as done:
                 if not retryable(done, last):
                     raise

@@ -41,7 +41,7 @@ REDIS_PREFIX_ENV = "FAILOVER_REDIS_PREFIX"
 REQUIRE_ENV = "FAILOVER_REQUIRE"
 EMBEDDING_CHAIN_ENV = "FAILOVER_EMBEDDING_CHAIN"
 _INT_FIELDS = frozenset(
-    {"max_retries", "breaker_fail_max", "breaker_min_calls", "default_max_tokens"}
+    {"max_retries", "breaker_fail_max", "breaker_min_calls", "default_max_tokens", "hedge_max"}
 )
 # Every variable the client reads, so that ``failover doctor`` can flag a misspelt one
 # (the client itself ignores unknown names). A new setting is added here too.
@@ -63,6 +63,7 @@ PROVIDER_SETTINGS = ("API", "BASE_URL", "API_KEY", "TAGS")  # FAILOVER_PROVIDER_
 _FORMS = {
     "breaker_failure_ratio": "a ratio from 0 (off) to 1",
     "retry_budget": "a share of first attempts >= 0 (0.2: at most 20% more load), or off",
+    "hedge_after": "a number of seconds > 0, or off",
 }
 
 
@@ -95,7 +96,7 @@ def policy_from_env(env: Mapping[str, str], base: Policy | None = None) -> Polic
             continue
         if name == "stream_resume":
             values[name] = _parse_bool(var, raw)
-        elif name == "retry_budget" and raw.strip().lower() == "off":
+        elif name in ("retry_budget", "hedge_after") and raw.strip().lower() == "off":
             values[name] = None
         else:
             values[name] = _parse_number(var, raw.strip(), name in _INT_FIELDS, _FORMS.get(name))

@@ -1,0 +1,95 @@
+"""Hedged requests: when a target is slow to answer, ask the next one too.
+
+A provider that is merely slow (seconds to its first byte) holds every call until the
+attempt timeout. With ``FAILOVER_HEDGE_AFTER`` set, an attempt that has not answered
+after that delay gets a twin on the next eligible target (one the data policy allows
+and whose breaker admits calls), and the first answer wins (Envoy, gRPC; FACTS.md).
+The loser is cancelled, which closes its connection; a cancelled attempt never counts
+against its target. A hedge is paid for from the first target's retry budget, so
+hedging cannot double the load, and ``FAILOVER_HEDGE_MAX`` caps hedges per call. If both
+fail, the call moves on past the twin.
+
+For now: async calls that are not streamed. A hedged call may be billed twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from ._attempts import Attempt, Outcome
+from ._call import Call, TargetDone
+from ._config import Target
+
+__all__ = ["partner", "race"]
+
+T = TypeVar("T")
+
+
+def partner(call: Call, first: Target, after: Target | None) -> Target | None:
+    """The target a hedge of ``first`` would go to, or None (hedging off, used up, or no
+    eligible target after it)."""
+    policy = call.policy
+    if policy.hedge_after is None or call.defer_verdict or call.hedges >= policy.hedge_max:
+        return None
+    targets = list(call.targets(after))
+    for candidate in targets[targets.index(first) + 1 :]:
+        if candidate.degraded or call.guard.excludes(candidate):
+            continue
+        if call.router.health[candidate.key].peek().allowed:
+            return candidate
+    return None
+
+
+async def race(
+    call: Call,
+    first: Target,
+    twin: Target,
+    attempt: Callable[[Target], Awaitable[T]],
+) -> tuple[T, Target] | None:
+    """``first``'s answer, or after the hedge delay whichever of ``first`` and ``twin``
+    answers first; None if both failed. A failure of ``first`` before the delay raises
+    its ``TargetDone``, as an unhedged attempt would (it may then be retried)."""
+    delay = call.policy.hedge_after or 0.0
+    tasks = {asyncio.ensure_future(attempt(first)): first}
+    try:
+        done, _ = await asyncio.wait(tasks, timeout=delay)
+        if done or not _paid(call, first):
+            (task,) = tasks
+            return await task, first
+        call.hedges += 1
+        tasks[asyncio.ensure_future(attempt(twin))] = twin
+        pending = set(tasks)
+        while pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in sorted(done, key=lambda t: list(tasks).index(t)):
+                error = task.exception()
+                if error is None:
+                    return task.result(), tasks[task]
+                if not isinstance(error, TargetDone):
+                    raise error  # the request itself is at fault (or a bug): stop the race
+                if error.rule is not None and not error.rule.fail_over:
+                    call.move_on(error)  # raises: no target should see this request
+        return None
+    finally:
+        await _cancel(task for task in tasks if not task.done())
+
+
+def _paid(call: Call, first: Target) -> bool:
+    budget = call.router.budgets[first.key]
+    if budget is None or budget.retry():
+        return True
+    detail = "retry budget spent: no hedge"
+    call.log(Attempt(first.label, Outcome.SKIPPED, detail=detail))
+    return False
+
+
+async def _cancel(tasks: Any) -> None:
+    losers = list(tasks)
+    for task in losers:
+        task.cancel()
+    for task in losers:
+        with contextlib.suppress(BaseException):
+            await task

@@ -1,0 +1,81 @@
+"""Hedged requests, counted at the fakes: a slow primary's call is raced on the backup
+after the hedge delay, the first answer wins and the loser's connection is closed."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+
+import pytest
+
+from failover import AsyncFailover, ConfigError, Failover, Outcome
+from failover.testing import FakeProvider, Fault
+
+from .conftest import FAST, MESSAGES, eventually, target
+
+HEDGED = dataclasses.replace(FAST, max_retries=0, attempt_timeout=5.0, hedge_after=0.2)
+
+
+async def test_a_slow_primary_is_hedged_and_the_loser_cancelled(
+    primary: FakeProvider, secondary: FakeProvider
+) -> None:
+    primary.set_mode(Fault.slow_first_byte(3.0))
+    chain = [target(primary, "primary"), target(secondary, "backup")]
+    async with AsyncFailover(chain, policy=HEDGED) as client:
+        started = time.monotonic()
+        report = await client.chat.completions.with_report.create(messages=MESSAGES)
+        took = time.monotonic() - started
+        assert report.target == "backup/model-x" and took < 1.0
+        outcomes = {a.target: a.outcome for a in report.attempts}
+        assert outcomes == {"primary/model-x": Outcome.CANCELLED, "backup/model-x": Outcome.OK}
+        # The fake sees the loser disconnect.
+        await asyncio.to_thread(eventually, lambda: primary.active_connections == 0)
+        assert client.breaker_state("primary/model-x") == "closed"  # not counted
+
+
+async def test_a_fast_answer_is_not_hedged(primary: FakeProvider, secondary: FakeProvider) -> None:
+    chain = [target(primary, "primary"), target(secondary, "backup")]
+    async with AsyncFailover(chain, policy=HEDGED) as client:
+        for _ in range(5):
+            report = await client.chat.completions.with_report.create(messages=MESSAGES)
+            assert report.target == "primary/model-x" and len(report.attempts) == 1
+    assert len(secondary.requests) == 0
+
+
+async def test_with_hedging_off_nothing_changes(
+    primary: FakeProvider, secondary: FakeProvider
+) -> None:
+    primary.set_mode(Fault.slow_first_byte(1.0))
+    chain = [target(primary, "primary"), target(secondary, "backup")]
+    async with AsyncFailover(chain, policy=dataclasses.replace(HEDGED, hedge_after=None)) as c:
+        started = time.monotonic()
+        report = await c.chat.completions.with_report.create(messages=MESSAGES)
+        assert report.target == "primary/model-x" and time.monotonic() - started >= 1.0
+    assert len(secondary.requests) == 0
+
+
+async def test_when_both_fail_the_call_moves_on_past_the_twin(
+    primary: FakeProvider, secondary: FakeProvider
+) -> None:
+    primary.set_mode(Fault.hang(2.0))  # times out after the hedge went to the backup
+    secondary.set_mode(Fault.status(500))
+    with FakeProvider("openai", reply="third answer") as third:
+        chain = [target(primary, "primary"), target(secondary, "backup"), target(third, "third")]
+        policy = dataclasses.replace(HEDGED, attempt_timeout=0.6)
+        async with AsyncFailover(chain, policy=policy) as client:
+            report = await client.chat.completions.with_report.create(messages=MESSAGES)
+    assert report.target == "third/model-x"
+    tried = [(a.target, a.outcome) for a in report.attempts]
+    assert ("backup/model-x", Outcome.FAILED) in tried and tried[-1][1] is Outcome.OK
+    assert len(secondary.requests) == 1  # the twin is not tried again after the race
+
+
+def test_bad_hedge_settings_name_their_variable() -> None:
+    for variable, value in (("FAILOVER_HEDGE_AFTER", "0"), ("FAILOVER_HEDGE_MAX", "x")):
+        with pytest.raises(ConfigError) as info:
+            Failover.from_env({"FAILOVER_CHAIN": "ollama/llama3.2", variable: value})
+        assert info.value.variable == variable
+    env = {"FAILOVER_CHAIN": "ollama/llama3.2", "FAILOVER_HEDGE_AFTER": "0.25"}
+    with Failover.from_env(env) as client:
+        assert client.policy.hedge_after == 0.25 and client.policy.hedge_max == 1
