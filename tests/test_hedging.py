@@ -34,6 +34,22 @@ async def test_a_slow_primary_is_hedged_and_the_loser_cancelled(
         assert client.breaker_state("primary/model-x") == "closed"  # not counted
 
 
+async def test_a_slow_stream_is_hedged_until_its_first_token(
+    primary: FakeProvider, secondary: FakeProvider
+) -> None:
+    primary.set_mode(Fault.slow_first_byte(3.0))
+    chain = [target(primary, "primary"), target(secondary, "backup")]
+    async with AsyncFailover(chain, policy=HEDGED) as client:
+        started = time.monotonic()
+        stream = await client.chat.completions.create(messages=MESSAGES, stream=True)
+        text = "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
+        assert time.monotonic() - started < 1.0 and text == "secondary answer"
+        outcomes = {a.target: a.outcome for a in stream.attempts}
+        assert outcomes == {"primary/model-x": Outcome.CANCELLED, "backup/model-x": Outcome.OK}
+        await asyncio.to_thread(eventually, lambda: primary.active_connections == 0)
+        assert client.health()[0].state == "closed" and client.health()[1].state == "closed"
+
+
 async def test_a_fast_answer_is_not_hedged(primary: FakeProvider, secondary: FakeProvider) -> None:
     chain = [target(primary, "primary"), target(secondary, "backup")]
     async with AsyncFailover(chain, policy=HEDGED) as client:

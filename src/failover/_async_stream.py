@@ -54,13 +54,22 @@ class AsyncChatStream(StreamBase):
 
     async def _start(self) -> AsyncChatStream:
         try:
-            opened, self.target = await run_async(self._call, self._opener(self._call, ""))
+            opened, self.target = await run_async(
+                self._call, self._opener(self._call, ""), on_lost=self._lost
+            )
         except BaseException as exc:
             self._observe(error=exc)
             raise
         self._pending.extend(opened.chunks)
         self._rest = opened.rest
         return self
+
+    async def _lost(self, opened: Opened[Chunks], target: Target) -> None:
+        """A hedged opening that answered too but lost: close it, give no verdict."""
+        await opened.rest.aclose()
+        admission = self._call.take_admission(target)
+        if admission is not None:
+            self._router.health[target.key].release(admission)
 
     def _opener(self, call: Call, partial: str) -> Any:
         policy = self._router.policy

@@ -71,9 +71,10 @@ class Call:
         self.request = request  # as the caller gave it; ``before_send`` may change it per target
         self.guard = guard
         self._prepared: dict[tuple[str, str, str, str], dict[str, Any]] = {}
-        # A stream's success is only known when it ends: keep the admission until then.
+        # A stream's success is only known when it ends: keep its admission until then,
+        # per target (two hedged stream openings may both succeed).
         self.defer_verdict = defer_verdict
-        self.admission: Admission | None = None
+        self.deferred: dict[tuple[str, str, str, str], Admission] = {}
         self.unsupported: UnsupportedParameter | None = None
         self.policy = router.policy
         self.started = time.time()  # for telemetry's spans; deadlines use the monotonic clock
@@ -283,7 +284,7 @@ class Call:
 
     def succeeded(self, target: Target, admission: Admission, started: float) -> None:
         if self.defer_verdict:
-            self.admission = admission
+            self.deferred[target.key] = admission
         else:
             self.router.health[target.key].record_success(admission)
         outcome, detail = Outcome.OK, ""
@@ -301,6 +302,10 @@ class Call:
                 detail=detail,
             )
         )
+
+    def take_admission(self, target: Target) -> Admission | None:
+        """A stream's deferred admission at ``target``, handed over exactly once."""
+        return self.deferred.pop(target.key, None)
 
     def move_on(self, done: TargetDone) -> None:
         """After a target's last attempt: continue down the chain, or raise now."""

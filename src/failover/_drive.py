@@ -125,9 +125,11 @@ async def run_async(
     invoke: Invoke[Awaitable[T]],
     *,
     after: Target | None = None,
+    on_lost: hedge.Lost | None = None,
 ) -> tuple[T, Target]:
     """The asyncio twin of :func:`run_sync`; the attempt also obeys a hard wall clock.
-    A slow first attempt may be hedged on the next target (``_hedge.py``)."""
+    A slow first attempt may be hedged on the next target (``_hedge.py``); ``on_lost``
+    closes an answer that arrived but lost the race (an opened stream)."""
     raced: set[tuple[str, str, str, str]] = set()  # hedge twins that already failed
     for target, last in _chain(call, after):
         if target.key in raced:
@@ -138,7 +140,11 @@ async def run_async(
                 if twin is None:
                     return await _attempt_async(call, target, invoke, first=True), target
                 won = await hedge.race(
-                    call, target, twin, lambda t: _attempt_async(call, t, invoke, first=True)
+                    call,
+                    target,
+                    twin,
+                    lambda t: _attempt_async(call, t, invoke, first=True),
+                    on_lost,
                 )
                 if won is not None:
                     return won

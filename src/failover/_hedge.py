@@ -9,7 +9,10 @@ against its target. A hedge is paid for from the first target's retry budget, so
 hedging cannot double the load, and ``FAILOVER_HEDGE_MAX`` caps hedges per call. If both
 fail, the call moves on past the twin.
 
-For now: async calls that are not streamed. A hedged call may be billed twice.
+Async calls and streams; a stream is hedged only while it opens (until its first
+content): once content has reached the caller it is committed and never hedged. Sync
+calls are not hedged: a blocking attempt cannot be cancelled. A hedged call may be
+billed twice.
 """
 
 from __future__ import annotations
@@ -32,8 +35,8 @@ def partner(call: Call, first: Target, after: Target | None) -> Target | None:
     """The target a hedge of ``first`` would go to, or None (hedging off, used up, or no
     eligible target after it)."""
     policy = call.policy
-    if policy.hedge_after is None or call.defer_verdict or call.hedges >= policy.hedge_max:
-        return None
+    if policy.hedge_after is None or after is not None or call.hedges >= policy.hedge_max:
+        return None  # off, used up, or continuing a stream that already reached the caller
     targets = list(call.targets(after))
     for candidate in targets[targets.index(first) + 1 :]:
         if candidate.degraded or call.guard.excludes(candidate):
@@ -43,15 +46,20 @@ def partner(call: Call, first: Target, after: Target | None) -> Target | None:
     return None
 
 
+Lost = Callable[[Any, Target], Awaitable[None]]
+
+
 async def race(
     call: Call,
     first: Target,
     twin: Target,
     attempt: Callable[[Target], Awaitable[T]],
+    on_lost: Lost | None = None,
 ) -> tuple[T, Target] | None:
     """``first``'s answer, or after the hedge delay whichever of ``first`` and ``twin``
     answers first; None if both failed. A failure of ``first`` before the delay raises
-    its ``TargetDone``, as an unhedged attempt would (it may then be retried)."""
+    its ``TargetDone``, as an unhedged attempt would (it may then be retried). An answer
+    that also arrived but lost (an opened stream) goes to ``on_lost`` to be closed."""
     delay = call.policy.hedge_after or 0.0
     tasks = {asyncio.ensure_future(attempt(first)): first}
     try:
@@ -67,6 +75,8 @@ async def race(
             for task in sorted(done, key=lambda t: list(tasks).index(t)):
                 error = task.exception()
                 if error is None:
+                    for other in done - {task}:  # both answered at once: one loses
+                        await _discard(other, tasks[other], on_lost)
                     return task.result(), tasks[task]
                 if not isinstance(error, TargetDone):
                     raise error  # the request itself is at fault (or a bug): stop the race
@@ -74,7 +84,7 @@ async def race(
                     call.move_on(error)  # raises: no target should see this request
         return None
     finally:
-        await _cancel(task for task in tasks if not task.done())
+        await _cancel([task for task in tasks if not task.done()], tasks, on_lost)
 
 
 def _paid(call: Call, first: Target) -> bool:
@@ -86,10 +96,17 @@ def _paid(call: Call, first: Target) -> bool:
     return False
 
 
-async def _cancel(tasks: Any) -> None:
-    losers = list(tasks)
+async def _cancel(
+    losers: list[asyncio.Future[Any]], targets: dict[Any, Target], on_lost: Lost | None
+) -> None:
     for task in losers:
         task.cancel()
     for task in losers:
         with contextlib.suppress(BaseException):
             await task
+        await _discard(task, targets[task], on_lost)  # it may have finished before the cancel
+
+
+async def _discard(task: asyncio.Future[Any], target: Target, on_lost: Lost | None) -> None:
+    if on_lost is not None and task.done() and not task.cancelled() and not task.exception():
+        await on_lost(task.result(), target)

@@ -104,8 +104,7 @@ class StreamBase:
         """
         assert self.target is not None
         target, health = self.target, self._router.health[self.target.key]
-        admission = self._call.admission or Admission(True)
-        self._call.admission = None  # the verdict is given below, exactly once
+        admission = self._call.take_admission(target) or Admission(True)  # given once
         if self._tally.finish_reason is not None:
             # The answer is whole; a connection lost before [DONE] costs only the usage.
             health.record_success(admission)
@@ -139,9 +138,10 @@ class StreamBase:
     def _abandoned(self, *, observe: bool = True) -> None:
         """The caller stopped reading (or dropped the stream): no verdict on the target,
         but a half-open probe slot must be freed or the target would be skipped for good."""
-        admission, self._call.admission = self._call.admission, None
-        if self.target is not None and admission is not None:
-            self._router.health[self.target.key].release(admission)
+        if self.target is not None:
+            admission = self._call.take_admission(self.target)
+            if admission is not None:
+                self._router.health[self.target.key].release(admission)
         if observe:
             self._observe(outcome="abandoned")
 
