@@ -28,7 +28,7 @@ NAMES = ("primary", "secondary", "tertiary")
 # Healthy providers whose answers stream in this many content chunks (streams benchmark).
 STREAMS = {"stream10": 10, "stream200": 200}
 # Phase kinds a drill may use; "refused" is the primary's server stopped.
-KINDS = ("healthy", "status503", "html502", "hang", "refused", "flap30")
+KINDS = ("healthy", "status503", "html502", "hang", "refused", "flap30", "flap50", "slowtail")
 
 
 class FakeServers:
@@ -67,8 +67,11 @@ def _fault_for(kind: str, seconds: float) -> tuple[Any, Any]:
         return Fault.html(502), None
     if kind == "hang":
         return Fault.hang(), None
-    if kind == "flap30":
-        return None, Schedule([Phase(seconds, Fault.status(503), 0.3)], seed=7)
+    if kind in ("flap30", "flap50"):  # a partial outage: this share of requests fail
+        share = 0.3 if kind == "flap30" else 0.5
+        return None, Schedule([Phase(seconds, Fault.status(503), share)], seed=7)
+    if kind == "slowtail":  # merely slow: 4% of requests wait 2 s for their first byte
+        return None, Schedule([Phase(seconds, Fault.slow_first_byte(2.0), 0.04)], seed=7)
     return None, None
 
 

@@ -12,6 +12,7 @@ refused connects) and by the fakes themselves (what the provider received).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
@@ -75,12 +76,26 @@ def _tenacity_call(client: openai.AsyncOpenAI) -> Callable[[], Any]:
     return call
 
 
+# failover's variants in the partial-outage drill (benchmarks/partial.py).
+NO_PARTIAL = "failover, budget and failure-rate rule off"
+HEDGED = "failover, hedge after 0.25 s"
+
+
+def _policy_of(name: str) -> failover.Policy:
+    base = _policy()
+    if name == NO_PARTIAL:
+        return dataclasses.replace(base, retry_budget=None, breaker_failure_ratio=0.0)
+    if name == HEDGED:
+        return dataclasses.replace(base, hedge_after=0.25)
+    return base
+
+
 def make_call(
     name: str, urls: dict[str, str], fallback_ok: list[float], stack: AsyncExitStack
 ) -> Callable[[], Any]:
     """A fresh client for one main-process contender, as a coroutine factory."""
     primary, secondary = urls["primary"], urls["secondary"]
-    if name == FAILOVER:
+    if name.startswith(FAILOVER):
 
         def note(attempt: failover.Attempt) -> None:
             if attempt.outcome == "ok" and attempt.target.startswith("secondary/"):
@@ -91,7 +106,7 @@ def make_call(
                 failover.Target("primary", MODEL, base_url=primary, api_key="x"),
                 failover.Target("secondary", MODEL, base_url=secondary, api_key="x"),
             ],
-            policy=_policy(),
+            policy=_policy_of(name),
             on_attempt=note,
         )
         stack.push_async_exit(fo)
@@ -184,7 +199,7 @@ def _drill_one(
     finally:
         loop.run_until_complete(stack.aclose())
     result = summarize(records, fakes.counts(timeout=60.0), timeline)
-    if name == FAILOVER:
+    if name.startswith(FAILOVER):
         result["fallback_p99_ms"] = latency_stats(fallback_ok)["p99_ms"]
     print(f"  {name}: {result['success_pct']}% ok, p99 {result['p99_ms']:.0f} ms", flush=True)
     return result

@@ -23,12 +23,22 @@ from typing import Any
 if not __package__:  # run as a script: make ``benchmarks`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import bound_cost, fleet, outage, overhead, startup, streams, summary, telemetry
+from benchmarks import (
+    bound_cost,
+    fleet,
+    outage,
+    overhead,
+    partial,
+    startup,
+    streams,
+    summary,
+    telemetry,
+)
 from benchmarks._common import FULL, QUICK, Profile, write_json
 from benchmarks._fake import FakeServers
 from benchmarks._peer import LiteLLMPeer, ensure_venv, installed_version
 
-STAGES = ("startup", "overhead", "outage", "bound", "streams", "fleet", "telemetry")
+STAGES = ("startup", "overhead", "outage", "bound", "streams", "fleet", "telemetry", "partial")
 REDIS_URL = os.environ.get("FAILOVER_REDIS_URL") or "redis://127.0.0.1:6379/0"
 
 
@@ -66,7 +76,9 @@ def main(argv: list[str] | None = None) -> int:
             write_json(
                 folder / "startup.json", {"meta": info, **startup.run(profile.import_repeats)}
             )
-        if {"overhead", "outage", "bound", "streams", "fleet", "telemetry"} & set(args.only):
+        if {"overhead", "outage", "bound", "streams", "fleet", "telemetry", "partial"} & set(
+            args.only
+        ):
             fakes, peer = FakeServers(log), LiteLLMPeer(log)
             try:
                 if "overhead" in args.only:
@@ -103,6 +115,10 @@ def main(argv: list[str] | None = None) -> int:
                         profile.bound_batch,
                     )
                     write_json(folder / "fleet.json", {"meta": info, **data})
+                if "partial" in args.only:
+                    print("partial outages ...", flush=True)
+                    data = partial.run(profile, fakes, peer)
+                    write_json(folder / "partial.json", {"meta": info, **data})
                 if "telemetry" in args.only:
                     print("OpenTelemetry ...", flush=True)
                     fakes.reset()

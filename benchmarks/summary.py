@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks._common import BENCH
+from benchmarks._summary_partial import partial_section
 from benchmarks._summary_scale import (
     fleet_section,
     fleet_targets,
@@ -246,6 +247,7 @@ def render(folder: Path) -> str:
     streams = load("streams")
     fleet = load("fleet") if (folder / "fleet.json").exists() else None
     otel = load("telemetry") if (folder / "telemetry.json").exists() else None
+    partial = load("partial") if (folder / "partial.json").exists() else None
     meta = over["meta"]
     lines = [
         "# Benchmark summary",
@@ -257,6 +259,7 @@ def render(folder: Path) -> str:
         *overhead_section(over),
         *streams_section(streams),
         *(fleet_section(fleet) if fleet else []),
+        *(partial_section(partial) if partial else []),
         *(telemetry_section(otel) if otel else []),
         *bound_section(bound),
         *outage_section(out),
