@@ -43,6 +43,7 @@ def drill_policy(seconds: float) -> Policy:
         first_token_timeout=1.0,
         stream_idle_timeout=2.0,
         stream_resume=True,
+        hedge_after=0.25,  # the slow tail: a slow answer is raced on the next target
     )
 
 

@@ -61,8 +61,10 @@ TIMELINE: Sequence[Step] = (
         secondary_dead=True,
     ),
     Step("4 primary connection refused", 0.15, DOWN, primary_dead=True),
-    Step("5 flapping partial recovery", 0.20, Fault.status(503), primary_rate=0.4),
-    Step("6 healthy", 0.20),
+    Step("5 partial outage: 40% 5xx", 0.15, Fault.status(503), primary_rate=0.4),
+    # Merely slow: 5% of the primary's answers take 2 s to start, hedged after 0.25 s.
+    Step("6 slow tail", 0.10, Fault.slow_first_byte(2.0), primary_rate=0.05),
+    Step("7 healthy", 0.15),
 )
 
 
