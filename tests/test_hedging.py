@@ -87,6 +87,28 @@ async def test_when_both_fail_the_call_moves_on_past_the_twin(
     assert len(secondary.requests) == 1  # the twin is not tried again after the race
 
 
+def test_sync_calls_and_streams_are_hedged_from_worker_threads(
+    primary: FakeProvider, secondary: FakeProvider
+) -> None:
+    primary.set_mode(Fault.slow_first_byte(3.0))
+    chain = [target(primary, "primary"), target(secondary, "backup")]
+    with Failover(chain, policy=HEDGED) as client:
+        started = time.monotonic()
+        report = client.chat.completions.with_report.create(messages=MESSAGES)
+        assert report.target == "backup/model-x" and time.monotonic() - started < 1.0
+        started = time.monotonic()
+        stream = client.chat.completions.create(messages=MESSAGES, stream=True)
+        text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+        assert text == "secondary answer" and time.monotonic() - started < 1.0
+        # Each loser's socket was shut down: the fake sees both disconnect, and neither
+        # counts against the primary.
+        eventually(lambda: primary.active_connections == 0)
+        eventually(lambda: len(stream.attempts) == 2)
+        assert {a.outcome for a in stream.attempts} == {Outcome.CANCELLED, Outcome.OK}
+        assert client.breaker_state("primary/model-x") == "closed"
+    assert len(primary.requests) == 2 and len(secondary.requests) == 2
+
+
 def test_bad_hedge_settings_name_their_variable() -> None:
     for variable, value in (("FAILOVER_HEDGE_AFTER", "0"), ("FAILOVER_HEDGE_MAX", "x")):
         with pytest.raises(ConfigError) as info:

@@ -36,7 +36,7 @@ from ._retry_budget import BudgetSpent
 if TYPE_CHECKING:
     from ._router import Router
 
-__all__ = ["Call", "TargetDone", "retryable"]
+__all__ = ["Call", "HedgeLost", "TargetDone", "retryable"]
 
 logger = logging.getLogger("failover")
 
@@ -51,7 +51,17 @@ class TargetDone(Exception):
         self.failure = failure
 
 
-_CANCELLATION = (asyncio.CancelledError, KeyboardInterrupt, GeneratorExit, SystemExit)
+class HedgeLost(Exception):
+    """A sync attempt called off because another target answered first (``_hedge.py``)."""
+
+
+_CANCELLATION = (
+    asyncio.CancelledError,
+    KeyboardInterrupt,
+    GeneratorExit,
+    SystemExit,
+    HedgeLost,
+)
 _OPEN = Guard()  # no requirements, no hook
 
 

@@ -8,10 +8,12 @@ such thing down. Kept free of heavy imports: the router imports it on the hot pa
 
 from __future__ import annotations
 
+import threading
 import time
 from contextvars import ContextVar, Token
+from typing import Protocol
 
-__all__ = ["bounded", "time_left"]
+__all__ = ["Scope", "attempt_scope", "bounded", "scoped", "time_left"]
 
 _bound: ContextVar[float | None] = ContextVar("failover_io_bound", default=None)
 
@@ -44,4 +46,66 @@ class bounded:  # lower case: used like contextlib's context managers
     def __exit__(self, *exc: object) -> None:
         if self._token is not None:
             _bound.reset(self._token)
+            self._token = None
+
+
+class Scope:
+    """A sync attempt that another thread may call off: a hedge that lost the race.
+
+    A blocking read cannot be interrupted, but its socket can be shut down from another
+    thread, which wakes it at once. So the bounded I/O layer shows the scope every
+    stream the attempt uses (new or from the pool), and :meth:`cancel` shuts them down;
+    an operation that starts after that fails at once.
+    """
+
+    __slots__ = ("_lock", "_streams", "cancelled")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._streams: list[Closable] = []
+        self.cancelled = False
+
+    def watch(self, stream: Closable) -> bool:
+        """Note a stream the attempt uses; False if the attempt was called off."""
+        with self._lock:
+            if not self.cancelled and stream not in self._streams:
+                self._streams.append(stream)
+            return not self.cancelled
+
+    def cancel(self) -> None:
+        with self._lock:
+            self.cancelled = True
+            streams, self._streams = self._streams, []
+        for stream in streams:
+            stream.shut()
+
+
+class Closable(Protocol):
+    def shut(self) -> None:
+        """Shut the socket down, waking a read blocked on it in another thread."""
+
+
+_scope: ContextVar[Scope | None] = ContextVar("failover_attempt_scope", default=None)
+
+
+def attempt_scope() -> Scope | None:
+    return _scope.get()
+
+
+class scoped:  # lower case, like ``bounded``
+    """``with scoped(scope):`` the attempt in this context can be called off."""
+
+    __slots__ = ("_scope", "_token")
+
+    def __init__(self, scope: Scope | None) -> None:
+        self._scope = scope
+        self._token: Token[Scope | None] | None = None
+
+    def __enter__(self) -> None:
+        if self._scope is not None:
+            self._token = _scope.set(self._scope)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._token is not None:
+            _scope.reset(self._token)
             self._token = None

@@ -15,9 +15,9 @@ import tenacity
 
 from . import _hedge as hedge
 from ._adapters import Adapter
-from ._call import Call, TargetDone, retryable
+from ._call import Call, HedgeLost, TargetDone, retryable
 from ._config import Target
-from ._deadline import bounded
+from ._deadline import Scope, bounded, scoped
 
 __all__ = ["run_async", "run_sync"]
 
@@ -50,7 +50,14 @@ def _chain(call: Call, after: Target | None) -> Iterator[tuple[Target, Callable[
         yield target, nothing_after(position)
 
 
-def _attempt_sync(call: Call, target: Target, invoke: Invoke[T], *, first: bool = False) -> T:
+def _attempt_sync(
+    call: Call,
+    target: Target,
+    invoke: Invoke[T],
+    *,
+    first: bool = False,
+    scope: Scope | None = None,
+) -> T:
     params = call.params_for(target)
     admission = call.admit(target)
     if first:
@@ -60,11 +67,12 @@ def _attempt_sync(call: Call, target: Target, invoke: Invoke[T], *, first: bool 
     try:
         # Sync I/O cannot be interrupted, so each socket operation is capped instead
         # (``_adapters/_bounded_io.py``): the attempt ends by this instant however slowly
-        # the server sends.
-        with bounded(started + call.attempt_seconds()):
+        # the server sends. A hedged attempt may also be called off (``scope``).
+        with bounded(started + call.attempt_seconds()), scoped(scope):
             result = invoke(target, adapter, params)
     except BaseException as exc:
-        call.failed(target, admission, exc, started)
+        lost = scope is not None and scope.cancelled and not isinstance(exc, HedgeLost)
+        call.failed(target, admission, HedgeLost() if lost else exc, started)
     call.succeeded(target, admission, started)
     return result
 
@@ -99,12 +107,29 @@ def run_sync(
     invoke: Invoke[T],
     *,
     after: Target | None = None,
+    on_lost_sync: Callable[[Any, Target], None] | None = None,
 ) -> tuple[T, Target]:
-    """Drive ``call`` with blocking I/O; ``invoke`` makes one attempt at one target."""
+    """Drive ``call`` with blocking I/O; ``invoke`` makes one attempt at one target. A
+    slow first attempt may be hedged on the next target from worker threads (``_hedge.py``);
+    ``on_lost`` closes an answer that arrived but lost the race (an opened stream)."""
+    raced: set[tuple[str, str, str, str]] = set()  # hedge twins that already failed
     for target, last in _chain(call, after):
+        if target.key in raced:
+            continue
         try:
             try:
-                return _attempt_sync(call, target, invoke, first=True), target
+                twin = hedge.partner(call, target, after)
+                if twin is None:
+                    return _attempt_sync(call, target, invoke, first=True), target
+
+                def hedged(t: Target, scope: Scope) -> T:
+                    return _attempt_sync(call, t, invoke, first=True, scope=scope)
+
+                won = hedge.race_sync(call, target, twin, hedged, on_lost_sync)
+                if won is not None:
+                    return won
+                raced.add(twin.key)  # both failed: on past the twin
+                continue
             except TargetDone as done:
                 if not retryable(done, last):
                     raise

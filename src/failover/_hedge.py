@@ -9,24 +9,31 @@ against its target. A hedge is paid for from the first target's retry budget, so
 hedging cannot double the load, and ``FAILOVER_HEDGE_MAX`` caps hedges per call. If both
 fail, the call moves on past the twin.
 
-Async calls and streams; a stream is hedged only while it opens (until its first
-content): once content has reached the caller it is committed and never hedged. Sync
-calls are not hedged: a blocking attempt cannot be cancelled. A hedged call may be
-billed twice.
+Calls and streams, async and sync; a stream is hedged only while it opens (until its
+first content): once content has reached the caller it is committed and never hedged.
+A blocking attempt cannot be cancelled, so a sync client with hedging on makes its
+first attempts from worker threads (a shared pool, so the caller can wait with a
+timeout), and calls the loser off by shutting its socket down (``_deadline.Scope``). A
+hedged call may be billed twice.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures as cf
 import contextlib
+import contextvars
+import functools
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from ._attempts import Attempt, Outcome
 from ._call import Call, TargetDone
 from ._config import Target
+from ._deadline import Scope
 
-__all__ = ["partner", "race"]
+__all__ = ["Lost", "partner", "race", "race_sync"]
 
 T = TypeVar("T")
 
@@ -110,3 +117,71 @@ async def _cancel(
 async def _discard(task: asyncio.Future[Any], target: Target, on_lost: Lost | None) -> None:
     if on_lost is not None and task.done() and not task.cancelled() and not task.exception():
         await on_lost(task.result(), target)
+
+
+_pool: cf.ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _workers() -> cf.ThreadPoolExecutor:
+    """The shared pool of hedging sync clients' attempts, made on first use."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = cf.ThreadPoolExecutor(max_workers=64, thread_name_prefix="failover-hedge")
+        return _pool
+
+
+def race_sync(
+    call: Call,
+    first: Target,
+    twin: Target,
+    attempt: Callable[[Target, Scope], T],
+    on_lost: Callable[[Any, Target], None] | None = None,
+) -> tuple[T, Target] | None:
+    """:func:`race` for blocking attempts, run on worker threads (with this context's
+    variables: the attempt's bound, the current span)."""
+    delay = call.policy.hedge_after or 0.0
+    scopes = {first: Scope()}
+
+    def start(target: Target) -> cf.Future[T]:
+        context = contextvars.copy_context()
+        return _workers().submit(context.run, attempt, target, scopes[target])
+
+    futures = {start(first): first}
+    try:
+        done, _ = cf.wait(futures, timeout=delay)
+        if done or not _paid(call, first):
+            (future,) = futures
+            return future.result(), first
+        call.hedges += 1
+        scopes[twin] = Scope()
+        futures[start(twin)] = twin
+        pending = set(futures)
+        while pending:
+            done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+            for future in sorted(done, key=lambda f: list(futures).index(f)):
+                error = future.exception()
+                if error is None:
+                    for other in done - {future}:  # both answered at once: one loses
+                        if on_lost is not None:
+                            on_lost(other.result(), futures[other])
+                    return future.result(), futures[future]
+                if not isinstance(error, TargetDone):
+                    raise error
+                if error.rule is not None and not error.rule.fail_over:
+                    call.move_on(error)
+        return None
+    finally:
+        for future, target in futures.items():
+            if not future.done():
+                # Its socket is shut down, which wakes a blocked read; the call does not
+                # wait for it (it may be stuck connecting), and an answer that beat the
+                # call-off is closed when it lands.
+                scopes[target].cancel()
+                future.add_done_callback(functools.partial(_landed, target, on_lost))
+
+
+def _landed(target: Target, on_lost: Callable[[Any, Target], None] | None, future: Any) -> None:
+    if on_lost is not None and not future.cancelled() and future.exception() is None:
+        on_lost(future.result(), target)

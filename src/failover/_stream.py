@@ -41,6 +41,9 @@ ChunkIter = TypeVar(
 )
 
 
+Chunks = Generator[ChatCompletionChunk, None, None]
+
+
 @dataclass
 class Opened(Generic[ChunkIter]):
     """A stream that produced its first content (or ended cleanly with none)."""
@@ -215,11 +218,20 @@ class ChatStream(StreamBase):
     def __init__(self, router: Router, call: Call, timeout: float | None = None) -> None:
         super().__init__(router, call, timeout)
         try:
-            opened, self.target = run_sync(call, self._opener(call, ""))
+            opened, self.target = run_sync(call, self._opener(call, ""), on_lost_sync=self._lost)
         except BaseException as exc:
             self._observe(error=exc)
             raise
         self._gen = self._run(opened)
+
+    def _lost(
+        self, opened: Opened[Generator[ChatCompletionChunk, None, None]], target: Target
+    ) -> None:
+        """A hedged opening that answered too but lost: close it, give no verdict."""
+        opened.rest.close()
+        admission = self._call.take_admission(target)
+        if admission is not None:
+            self._router.health[target.key].release(admission)
 
     def _opener(self, call: Call, partial: str) -> Any:
         policy = self._router.policy

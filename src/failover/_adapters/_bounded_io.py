@@ -19,6 +19,8 @@ they ever move, rather than silently dropping the bound.
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import ssl
 from collections.abc import Iterable
 from types import ModuleType
@@ -27,7 +29,7 @@ from typing import Any
 import httpcore2
 import httpx2
 
-from .._deadline import time_left
+from .._deadline import attempt_scope, time_left
 
 __all__ = ["bounded_http_client"]
 
@@ -49,10 +51,25 @@ class _BoundedStream(httpcore2.NetworkStream):
         self._inner = inner
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        self._watched(httpcore2.ReadError)
         return self._inner.read(max_bytes, _capped(timeout, httpcore2.ReadTimeout))
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._watched(httpcore2.WriteError)
         self._inner.write(buffer, _capped(timeout, httpcore2.WriteTimeout))
+
+    def _watched(self, error: type[Exception]) -> None:
+        # A hedged sync attempt may be called off from another thread (``_hedge.py``).
+        scope = attempt_scope()
+        if scope is not None and not scope.watch(self):
+            self._inner.close()
+            raise error("the attempt was called off: another target answered first")
+
+    def shut(self) -> None:
+        sock = self._inner.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     def close(self) -> None:
         self._inner.close()
@@ -83,8 +100,11 @@ class _BoundedBackend(httpcore2.NetworkBackend):
         socket_options: _SocketOptions = None,
     ) -> httpcore2.NetworkStream:
         timeout = _capped(timeout, httpcore2.ConnectTimeout)
-        stream = self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
-        return _BoundedStream(stream)
+        stream = _BoundedStream(
+            self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
+        )
+        stream._watched(httpcore2.ConnectError)  # called off while it connected?
+        return stream
 
     def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: _SocketOptions = None
