@@ -184,17 +184,25 @@ def test_target_repr_has_no_key() -> None:
     assert "supersecret" not in repr(target) and "supersecret" not in str(target)
 
 
-@given(
-    provider=st.sampled_from(["openai", "anthropic", "ollama", "vllm"]),
-    model=st.text(
-        st.characters(blacklist_characters=",", blacklist_categories=["Cs", "Zs", "Cc"]),
-        min_size=1,
-        max_size=40,
-    ),
+# Chain syntax: "," separates items and "=" the model a deployment serves.
+_MODEL = st.text(
+    st.characters(blacklist_characters=",=", blacklist_categories=["Cs", "Zs", "Cc"]),
+    min_size=1,
+    max_size=40,
 )
+
+
+@given(provider=st.sampled_from(["openai", "anthropic", "ollama", "vllm"]), model=_MODEL)
 def test_chain_item_split_on_first_slash(provider: str, model: str) -> None:
     target = resolve_target(f"{provider}/{model}", KEYS)
     assert target.provider == provider and target.model == model.strip()
+    assert target.serves is None and target.served_model == model.strip()
+
+
+@given(model=_MODEL, serves=_MODEL.filter(lambda m: "/" not in m and m.strip()))
+def test_chain_item_names_the_model_a_deployment_serves(model: str, serves: str) -> None:
+    target = resolve_target(f"ollama/{model}={serves}", KEYS)
+    assert target.model == model.strip() and target.served_model == serves.strip()
 
 
 @given(st.floats(min_value=0, max_value=1e9, allow_nan=False, allow_infinity=False))
