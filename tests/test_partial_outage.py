@@ -17,6 +17,9 @@ from .conftest import FAST, MESSAGES, target
 P = "primary/model-x"
 
 
+_FFSFS = (Fault.status(503), Fault.status(503), Reply("ok"), Fault.status(503), Reply("ok"))
+
+
 def _half_failing(fake: FakeProvider, seed: int = 3) -> None:
     fake.set_schedule(Schedule([Phase(math.inf, Fault.status(503), 0.5)], seed=seed))
 
@@ -47,20 +50,21 @@ def test_a_retry_budget_keeps_a_half_failing_primary_under_1_3_calls_per_request
 def test_the_failure_rate_breaker_opens_where_consecutive_counting_never_would(
     primary: FakeProvider, secondary: FakeProvider
 ) -> None:
-    # Two failures, one success, over and over: 67% failing, never 3 in a row.
-    for _ in range(20):
-        primary.enqueue(Fault.status(503), Fault.status(503), Reply("ok"))
-    policy = dataclasses.replace(FAST, max_retries=0, breaker_fail_max=3, breaker_reset=60)
+    # Failing 60% of its calls, never 5 in a row (never even 3): F F S F S, over and over.
+    for _ in range(8):
+        primary.enqueue(*_FFSFS)
+    policy = dataclasses.replace(FAST, max_retries=0, breaker_fail_max=5, breaker_reset=60)
     chain = [target(primary, "primary"), target(secondary, "backup")]
     with Failover(chain, policy=policy) as client:
         for _ in range(40):
             client.chat.completions.create(messages=MESSAGES)
         assert client.breaker_state(P) == "open"
-    assert len(primary.requests) == 20  # the window's minimum of calls, then open
+    # The window's minimum of 20 calls ends on a success; the next failure opens it.
+    assert len(primary.requests) == 21
     off = dataclasses.replace(policy, breaker_failure_ratio=0)
     primary.reset()
-    for _ in range(20):
-        primary.enqueue(Fault.status(503), Fault.status(503), Reply("ok"))
+    for _ in range(8):
+        primary.enqueue(*_FFSFS)
     with Failover(chain, policy=off) as client:
         for _ in range(40):
             client.chat.completions.create(messages=MESSAGES)
