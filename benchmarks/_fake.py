@@ -70,8 +70,8 @@ def _fault_for(kind: str, seconds: float) -> tuple[Any, Any]:
     if kind in ("flap30", "flap50"):  # a partial outage: this share of requests fail
         share = 0.3 if kind == "flap30" else 0.5
         return None, Schedule([Phase(seconds, Fault.status(503), share)], seed=7)
-    if kind == "slowtail":  # merely slow: 4% of requests wait 2 s for their first byte
-        return None, Schedule([Phase(seconds, Fault.slow_first_byte(2.0), 0.04)], seed=7)
+    if kind == "slowtail":  # merely slow: 3% of requests wait 3 s for their first byte
+        return None, Schedule([Phase(seconds, Fault.slow_first_byte(3.0), 0.03)], seed=7)
     return None, None
 
 

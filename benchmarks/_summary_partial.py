@@ -32,8 +32,8 @@ def partial_section(data: dict[str, Any]) -> list[str]:
         "## Partial outages",
         "",
         f"One run per contender, {rate:g} calls/s open loop, attempt timeout 1 s. "
-        "*Partial outage*: the primary answers 503 to half its requests. *Slow tail*: 4% "
-        "of the primary's requests wait 2 s for their first byte.",
+        "*Partial outage*: the primary answers 503 to half its requests. *Slow tail*: 3% "
+        "of the primary's requests wait 3 s for their first byte.",
         "",
         *table(["partial outage", "primary calls per request", "p99 ms", "answered"], flap),
         *table(["slow tail", "p99 ms", "extra requests", "answered"], slow),

@@ -2,11 +2,11 @@
 
 The outage drill's machinery (benchmarks/outage.py) with two more timelines, each run
 with fresh clients so that one phase's breaker state cannot color the other: healthy,
-then the primary answers 503 to 50% of requests, then healthy; healthy, then 4% of the
-primary's requests wait 2 s for their first byte (a slow tail), then healthy. The
+then the primary answers 503 to 50% of requests, then healthy; healthy, then 3% of the
+primary's requests wait 3 s for their first byte (a slow tail), then healthy. The
 secondary stays healthy. Contenders:
 failover with its defaults (retry budget and failure-rate rule on), failover with both
-off, failover hedging after 0.25 s, and LiteLLM's Router. Reported per phase: the calls
+off, failover hedging after 0.15 s, and LiteLLM's Router. Reported per phase: the calls
 the primary received per request, p99 latency, and the extra requests per call.
 """
 
