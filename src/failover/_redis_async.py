@@ -26,14 +26,25 @@ import collections
 import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from ._redis_link import RedisLink
-
-__all__ = ["AsyncCommand", "LoopWriter"]
+__all__ = ["AsyncCommand", "Link", "LoopWriter"]
 
 AsyncCommand = Callable[[Any], Awaitable[Any]]  # given a redis.asyncio.Redis client
+
+
+class Link(Protocol):
+    """What a writer needs of its ``RedisLink``: its health, and a client to write with."""
+
+    timeout: float
+    errors: tuple[type[BaseException], ...]
+
+    @property
+    def up(self) -> bool: ...
+
+    def went_down(self, exc: BaseException) -> None: ...
+
+    def async_client(self) -> Any: ...
 
 
 @dataclass(slots=True)
@@ -46,7 +57,7 @@ class _Job:
 class LoopWriter:
     """Runs one event loop's Redis commands in order, from one short-lived task."""
 
-    def __init__(self, link: RedisLink) -> None:
+    def __init__(self, link: Link) -> None:
         self._link = link
         self._queue: collections.deque[_Job] = collections.deque()
         self._task: asyncio.Task[None] | None = None

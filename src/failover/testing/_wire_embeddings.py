@@ -16,8 +16,8 @@ import struct
 from typing import Any
 
 from ._reply import Reply
-from ._wire import Call, ErrorAnswer, count_words
-from ._wire_openai import OpenAIWire, _error
+from ._wire import Call, count_words
+from ._wire_openai import OpenAIWire
 
 __all__ = ["EmbeddingsWire", "vector"]
 
@@ -39,18 +39,10 @@ class EmbeddingsWire(OpenAIWire):
     """Renders embeddings answers; errors and faults as OpenAI's chat endpoint does."""
 
     path = "/v1/embeddings"
+    required = ("model", "input")
 
     def __init__(self, dimensions: int) -> None:
         self.dimensions = dimensions
-
-    def validate(self, call: Call) -> ErrorAnswer | None:
-        for name in ("model", "input"):
-            if name not in call.body:
-                message = f"Missing required parameter: '{name}'."
-                return _error(
-                    400, "invalid_request_error", "missing_required_parameter", name, message
-                )
-        return None
 
     def message(self, call: Call, reply: Reply, *, finished: bool = True) -> dict[str, Any]:
         given = call.body.get("input")

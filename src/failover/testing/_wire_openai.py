@@ -89,8 +89,10 @@ class OpenAIWire:
 
     # -- errors ----------------------------------------------------------------------
 
+    required = ("model", "messages")  # a 400 names the first one missing
+
     def validate(self, call: Call) -> ErrorAnswer | None:
-        for name in ("model", "messages"):
+        for name in self.required:
             if name not in call.body:
                 message = f"Missing required parameter: '{name}'."
                 return _error(
