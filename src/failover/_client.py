@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncFailover", "Failover"]
 
-R = TypeVar("R")
 Client = TypeVar("Client", bound="_ClientBase")
 _UNSET: Any = object()
 
@@ -97,7 +96,7 @@ class _ClientBase:
         self._derived = False
 
     def _bind(self) -> None:
-        """(Re)make ``self.chat`` for this client's router and data policy."""
+        """(Re)make ``self.chat`` and ``self.embeddings`` for this client's data policy."""
         raise NotImplementedError
 
     def with_options(
