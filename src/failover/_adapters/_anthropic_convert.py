@@ -34,6 +34,7 @@ from openai.types import CompletionUsage
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from .._exceptions import UnsupportedParameter
+from ._anthropic_schema import output_config
 
 __all__ = [
     "STOP_REASONS",
@@ -60,7 +61,7 @@ STOP_REASONS: Mapping[str, FinishReason] = MappingProxyType(
 # Keys converted by to_anthropic_request ("stream_options" is handled by the caller).
 _MAPPED = frozenset(
     {"messages", "max_tokens", "max_completion_tokens", "temperature", "top_p", "stop", "user"}
-    | {"tools", "tool_choice", "parallel_tool_calls", "stream_options"}
+    | {"tools", "tool_choice", "parallel_tool_calls", "stream_options", "response_format"}
 )
 # Keys with no Anthropic equivalent -> the values meaning "not used" (None always does).
 # 0 == 0.0 == False in Python, so one numeric neutral covers every spelling.
@@ -72,7 +73,6 @@ _NEUTRAL: Mapping[str, tuple[object, ...]] = MappingProxyType(
         "logit_bias": ({},),
         "presence_penalty": (0,),
         "frequency_penalty": (0,),
-        "response_format": ({"type": "text"},),
         "modalities": (["text"],),
         "store": (False,),
         "metadata": ({},),
@@ -134,6 +134,10 @@ def to_anthropic_request(
             choice["disable_parallel_tool_use"] = True
     if choice is not None:
         out["tool_choice"] = choice
+    if params.get("response_format"):
+        config = output_config(params["response_format"], model)  # may skip this target
+        if config is not None:
+            out["output_config"] = config
     return out
 
 

@@ -1,0 +1,122 @@
+"""Structured outputs across vendors: ``response_format`` with a JSON schema becomes
+Anthropic's ``output_config.format``; what Anthropic would reject is never sent to it."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+import pytest
+
+from failover import Failover, Outcome, Target, UnsupportedParameter
+from failover._adapters._anthropic_schema import schema_problem
+from failover.testing import FakeProvider, Fault
+
+from .conftest import FAST, MESSAGES, target
+
+ONCE = dataclasses.replace(FAST, max_retries=0)
+SCHEMA = {
+    "type": "object",
+    "properties": {"city": {"type": "string"}, "minimum": {"type": "integer"}},
+    "required": ["city", "minimum"],
+    "additionalProperties": False,
+}
+ANSWER = json.dumps({"city": "Paris", "minimum": 3})
+BOUNDED = {"type": "integer", "minimum": 0}
+
+
+def _format(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "json_schema", "json_schema": {"name": "place", "schema": schema}}
+
+
+def _chain(primary: FakeProvider, secondary: FakeProvider, model: str) -> list[Target]:
+    return [target(primary, "openai"), target(secondary, "anthropic", model)]
+
+
+def test_a_schema_falls_back_to_anthropic_as_output_config(
+    primary: FakeProvider, secondary: FakeProvider
+) -> None:
+    primary.set_mode(Fault.status(503))
+    secondary.set_reply(ANSWER)
+    chain = _chain(primary, secondary, "claude-sonnet-4-6")
+    with Failover(chain, policy=ONCE) as client:
+        report = client.chat.completions.with_report.create(
+            messages=MESSAGES, response_format=_format(SCHEMA)
+        )
+    assert report.target == "anthropic/claude-sonnet-4-6"
+    assert json.loads(report.response.choices[0].message.content or "") == json.loads(ANSWER)
+    sent = secondary.requests[0].body
+    assert sent["output_config"] == {"format": {"type": "json_schema", "schema": SCHEMA}}
+    assert "response_format" not in sent
+    assert primary.requests[0].body["response_format"] == _format(SCHEMA)  # as given
+
+
+@pytest.mark.parametrize(
+    ("model", "response_format", "why"),
+    [
+        (
+            "claude-haiku-4-5",
+            _format({**SCHEMA, "properties": {"n": {"type": "integer", "minimum": 0}}}),
+            "'minimum'",
+        ),
+        ("claude-haiku-4-5", _format({"type": "object", "properties": {}}), "additionalProperties"),
+        ("claude-3-5-haiku-latest", _format(SCHEMA), "predates structured outputs"),
+        ("claude-haiku-4-5", {"type": "json_object"}, "no anthropic equivalent"),
+    ],
+)
+def test_what_anthropic_would_reject_skips_it_and_another_target_answers(
+    primary: FakeProvider,
+    secondary: FakeProvider,
+    model: str,
+    response_format: dict[str, Any],
+    why: str,
+) -> None:
+    with FakeProvider("openai", reply=ANSWER) as third:
+        primary.set_mode(Fault.status(503))
+        chain = [*_chain(primary, secondary, model), target(third, "vllm")]
+        with Failover(chain, policy=ONCE) as client:
+            report = client.chat.completions.with_report.create(
+                messages=MESSAGES, response_format=response_format
+            )
+    assert report.target == "vllm/model-x" and len(secondary.requests) == 0
+    skipped = [a for a in report.attempts if a.outcome is Outcome.SKIPPED]
+    assert len(skipped) == 1 and why in skipped[0].detail
+
+
+def test_no_target_able_to_take_it_fails_before_any_request(secondary: FakeProvider) -> None:
+    chain = [target(secondary, "anthropic", "claude-opus-4-5")]
+    with Failover(chain, policy=ONCE) as client, pytest.raises(UnsupportedParameter) as info:
+        client.chat.completions.create(messages=MESSAGES, response_format={"type": "json_object"})
+    assert "json_object" in str(info.value) and len(secondary.requests) == 0
+
+
+@pytest.mark.parametrize(
+    ("schema", "problem"),
+    [
+        (SCHEMA, ""),  # a property may be called "minimum"
+        ({"type": "array", "items": {"type": "string"}, "minItems": 2}, "minItems"),
+        ({"type": "string", "maxLength": 5}, "maxLength"),
+        ({"$ref": "https://example.com/s.json"}, "not a local definition"),
+        (
+            {
+                "$defs": {
+                    "node": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": {"next": {"$ref": "#/$defs/node"}},
+                    }
+                },
+                "$ref": "#/$defs/node",
+            },
+            "recursive",
+        ),
+        (
+            {"anyOf": [{"type": "string"}, {"type": "object", "properties": {}}]},
+            "additionalProperties",
+        ),
+    ],
+)
+def test_the_schema_subset(schema: dict[str, Any], problem: str) -> None:
+    found = schema_problem(schema)
+    assert (problem in found and found) if problem else found == ""
