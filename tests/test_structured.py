@@ -7,9 +7,10 @@ import dataclasses
 import json
 from typing import Any
 
+import pydantic
 import pytest
 
-from failover import Failover, Outcome, Target, UnsupportedParameter
+from failover import AsyncFailover, Failover, Outcome, Target, UnsupportedParameter
 from failover._adapters._anthropic_schema import schema_problem
 from failover.testing import FakeProvider, Fault
 
@@ -120,3 +121,37 @@ def test_no_target_able_to_take_it_fails_before_any_request(secondary: FakeProvi
 def test_the_schema_subset(schema: dict[str, Any], problem: str) -> None:
     found = schema_problem(schema)
     assert (problem in found and found) if problem else found == ""
+
+
+class Place(pydantic.BaseModel):
+    city: str
+    minimum: int
+
+
+def test_parse_returns_the_model_whoever_answers(
+    primary: FakeProvider, secondary: FakeProvider
+) -> None:
+    primary.set_mode(Fault.status(503))
+    secondary.set_reply(ANSWER)
+    with Failover(_chain(primary, secondary, "claude-sonnet-4-6"), policy=ONCE) as client:
+        answer = client.chat.completions.parse(messages=MESSAGES, response_format=Place)
+    assert answer.choices[0].message.parsed == Place(city="Paris", minimum=3)
+    schema = secondary.requests[0].body["output_config"]["format"]["schema"]
+    assert schema["required"] == ["city", "minimum"] and schema["additionalProperties"] is False
+
+
+async def test_an_answer_that_does_not_validate_fails_over(
+    primary: FakeProvider, secondary: FakeProvider
+) -> None:
+    primary.set_reply('{"city": "Paris"}')  # valid JSON, missing a required field
+    secondary.set_reply(ANSWER)
+    chain = _chain(primary, secondary, "claude-haiku-4-5")
+    async with AsyncFailover(chain, policy=ONCE) as client:
+        report = await client.chat.completions.with_report.create(
+            messages=MESSAGES, response_format=_format(SCHEMA)
+        )  # create() does not validate: the JSON is returned as it came
+        assert report.target == "openai/model-x"
+        answer = await client.chat.completions.parse(messages=MESSAGES, response_format=Place)
+    assert answer.choices[0].message.parsed == Place(city="Paris", minimum=3)
+    assert primary.requests[-1].body["response_format"]["type"] == "json_schema"
+    assert len(secondary.requests) == 1

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Any, Literal, overload
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
 
 from . import _telemetry as telemetry
 from ._attempts import Report, WithReport
@@ -11,13 +11,15 @@ from ._exceptions import UnsupportedParameter
 from ._privacy import Guard
 
 if TYPE_CHECKING:
-    from openai.types.chat import ChatCompletion
+    from openai.types.chat import ChatCompletion, ParsedChatCompletion
 
     from ._async_stream import AsyncChatStream
     from ._router import Router
     from ._stream import ChatStream
 
 __all__ = ["AsyncChat", "AsyncCompletions", "Chat", "Completions"]
+
+M = TypeVar("M")  # the Pydantic model of ``parse``
 
 
 def _prepare(params: dict[str, Any]) -> dict[str, Any]:
@@ -28,6 +30,18 @@ def _prepare(params: dict[str, Any]) -> dict[str, Any]:
     if "messages" not in params:
         raise UnsupportedParameter("parameter 'messages' is required")
     return params
+
+
+def _shaped(
+    params: dict[str, Any], shape: type[Any] | None
+) -> tuple[dict[str, Any], Callable[[ChatCompletion], ChatCompletion]]:
+    """The request and the answer's last step: as given, or parsed into ``shape``."""
+    if shape is None:
+        return params, lambda answer: answer
+    from . import _structured as structured
+
+    request = {**params, "response_format": structured.response_format_for(shape)}
+    return request, lambda answer: structured.parsed(answer, shape)
 
 
 class Completions:
@@ -59,16 +73,28 @@ class Completions:
             return ChatStream(self._router, call, timeout)
         return self._report(timeout=timeout, **params).response
 
-    def _report(self, *, timeout: float | None = None, **params: Any) -> Report[ChatCompletion]:
+    def parse(
+        self, *, response_format: type[M], timeout: float | None = None, **params: Any
+    ) -> ParsedChatCompletion[M]:
+        """Like ``openai``'s ``parse``: ``response_format`` is a Pydantic model, and the
+        answer's ``message.parsed`` an instance of it, whichever target answered. An
+        answer that does not validate is that target's failure (``_structured.py``)."""
+        report = self._report(timeout=timeout, shape=response_format, **params)
+        return cast("ParsedChatCompletion[M]", report.response)
+
+    def _report(
+        self, *, timeout: float | None = None, shape: type[Any] | None = None, **params: Any
+    ) -> Report[ChatCompletion]:
         from ._call import Call
         from ._drive import run_sync
 
-        call = Call(self._router, timeout, request=_prepare(params), guard=self._guard)
+        request, finish = _shaped(_prepare(params), shape)
+        call = Call(self._router, timeout, request=request, guard=self._guard)
         with telemetry.Watch(call.started, call.attempts, self._router.targets) as watch:
             watch.answer, target = run_sync(
                 call,
-                lambda t, adapter, sent: adapter.create(
-                    sent, call.http_timeout(call.attempt_seconds())
+                lambda t, adapter, sent: finish(
+                    adapter.create(sent, call.http_timeout(call.attempt_seconds()))
                 ),
             )
         self._router.answering.answered(target)
@@ -105,19 +131,28 @@ class AsyncCompletions:
             return await AsyncChatStream(self._router, call, timeout)._start()
         return (await self._report(timeout=timeout, **params)).response
 
+    async def parse(
+        self, *, response_format: type[M], timeout: float | None = None, **params: Any
+    ) -> ParsedChatCompletion[M]:
+        """The asyncio twin of :meth:`Completions.parse`."""
+        report = await self._report(timeout=timeout, shape=response_format, **params)
+        return cast("ParsedChatCompletion[M]", report.response)
+
     async def _report(
-        self, *, timeout: float | None = None, **params: Any
+        self, *, timeout: float | None = None, shape: type[Any] | None = None, **params: Any
     ) -> Report[ChatCompletion]:
         from ._call import Call
         from ._drive import run_async
 
-        call = Call(self._router, timeout, request=_prepare(params), guard=self._guard)
+        request, finish = _shaped(_prepare(params), shape)
+        call = Call(self._router, timeout, request=request, guard=self._guard)
+
+        async def attempt(adapter: Any, sent: dict[str, Any]) -> ChatCompletion:
+            return finish(await adapter.acreate(sent, call.http_timeout(call.attempt_seconds())))
+
         with telemetry.Watch(call.started, call.attempts, self._router.targets) as watch:
             watch.answer, target = await run_async(
-                call,
-                lambda t, adapter, sent: adapter.acreate(
-                    sent, call.http_timeout(call.attempt_seconds())
-                ),
+                call, lambda t, adapter, sent: attempt(adapter, sent)
             )
         self._router.answering.answered(target)
         return Report(watch.answer, target.label, tuple(call.attempts))
