@@ -21,6 +21,7 @@ EXPECTED = {
     "azure_to_openai.py": "answered by openai/gpt-4o\n",
     "private_fallback.py": "private prompts the cloud backup received: 0",
     "embeddings.py": "2 vectors of 64 floats from azure-eu/emb-prod",
+    "structured_fallback.py": "parsed: City(city='Paris', country='France')",
 }
 
 

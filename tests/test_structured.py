@@ -10,7 +10,14 @@ from typing import Any
 import pydantic
 import pytest
 
-from failover import AsyncFailover, Failover, Outcome, Target, UnsupportedParameter
+from failover import (
+    AsyncFailover,
+    ConfigError,
+    Failover,
+    Outcome,
+    Target,
+    UnsupportedParameter,
+)
 from failover._adapters._anthropic_schema import schema_problem
 from failover.testing import FakeProvider, Fault
 
@@ -155,3 +162,41 @@ async def test_an_answer_that_does_not_validate_fails_over(
     assert answer.choices[0].message.parsed == Place(city="Paris", minimum=3)
     assert primary.requests[-1].body["response_format"]["type"] == "json_schema"
     assert len(secondary.requests) == 1
+
+
+def test_a_sampling_parameter_is_dropped_where_it_is_lacking_and_logged(
+    primary: FakeProvider, secondary: FakeProvider
+) -> None:
+    primary.set_mode(Fault.status(503))
+    with Failover(_chain(primary, secondary, "claude-haiku-4-5"), policy=ONCE) as client:
+        report = client.chat.completions.with_report.create(messages=MESSAGES, seed=7)
+    assert report.target == "anthropic/claude-haiku-4-5"
+    assert primary.requests[0].body["seed"] == 7 and "seed" not in secondary.requests[0].body
+    adjusted = [a for a in report.attempts if a.outcome is Outcome.ADJUSTED]
+    assert len(adjusted) == 1 and "dropped seed=7" in adjusted[0].detail
+
+
+def test_with_nothing_to_drop_no_target_takes_it_and_the_error_names_them(
+    primary: FakeProvider, secondary: FakeProvider
+) -> None:
+    keep = dataclasses.replace(ONCE, drop_params=frozenset())
+    chain = [target(secondary, "anthropic", "claude-haiku-4-5")]
+    with Failover(chain, policy=keep) as client, pytest.raises(UnsupportedParameter) as info:
+        client.chat.completions.create(messages=MESSAGES, seed=7)
+    message = str(info.value)
+    assert "anthropic/claude-haiku-4-5" in message and "'seed'=7" in message
+    with Failover(chain, policy=ONCE) as client, pytest.raises(UnsupportedParameter, match="'n'"):
+        client.chat.completions.create(messages=MESSAGES, n=2)  # meaning: never dropped
+    assert len(secondary.requests) == 0
+
+
+def test_drop_params_from_the_environment() -> None:
+    env = {"FAILOVER_CHAIN": "ollama/llama3.2", "FAILOVER_DROP_PARAMS": "seed, logit_bias"}
+    with Failover.from_env(env) as client:
+        assert client.policy.drop_params == {"seed", "logit_bias"}
+    for value in ("n", "seed,logprobs"):
+        with pytest.raises(ConfigError, match="never dropped") as info:
+            Failover.from_env({**env, "FAILOVER_DROP_PARAMS": value})
+        assert info.value.variable == "FAILOVER_DROP_PARAMS"
+    with Failover.from_env({**env, "FAILOVER_DROP_PARAMS": "none"}) as client:
+        assert client.policy.drop_params == frozenset()

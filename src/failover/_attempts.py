@@ -22,6 +22,7 @@ class Outcome(StrEnum):
     FAILED = "failed"
     SKIPPED = "skipped"  # not sent: breaker open, cooling down, or not eligible
     EXCLUDED = "excluded"  # never sent: the data policy keeps the request from it
+    ADJUSTED = "adjusted"  # the request was fitted to the target (FAILOVER_DROP_PARAMS)
     CANCELLED = "cancelled"  # the caller gave up; never counted against the target
     RESUMED = "resumed"  # a stream broke and the next target continued it
     DEGRADED = "degraded"  # answered by a static last resort, not by a model
@@ -54,7 +55,7 @@ class Attempt:
             parts.append(self.error.value)
         if self.status is not None:
             parts.append(f"HTTP {self.status}")
-        if self.outcome is not Outcome.EXCLUDED:  # never sent: no time to show
+        if self.outcome not in (Outcome.EXCLUDED, Outcome.ADJUSTED):  # no time to show
             parts.append(f"{self.duration * 1000:.0f} ms")
         if self.slept:
             parts.append(f"after {self.slept * 1000:.0f} ms backoff")

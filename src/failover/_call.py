@@ -29,6 +29,7 @@ from ._exceptions import (
     RequestRejected,
     UnsupportedParameter,
 )
+from ._param_policy import fit
 from ._privacy import Guard, Refused
 from ._redact import redact
 from ._retry_budget import BudgetSpent
@@ -85,7 +86,7 @@ class Call:
         # per target (two hedged stream openings may both succeed).
         self.defer_verdict = defer_verdict
         self.deferred: dict[tuple[str, str, str, str], Admission] = {}
-        self.unsupported: UnsupportedParameter | None = None
+        self.unsupported: list[str] = []  # "target: why", for the targets that could not
         self.policy = router.policy
         self.started = time.time()  # for telemetry's spans; deadlines use the monotonic clock
         self.deadline = time.monotonic() + (timeout if timeout is not None else self.policy.timeout)
@@ -170,8 +171,16 @@ class Call:
             except Refused as refused:
                 self.excluded(target, str(refused))
                 raise TargetDone(None, None, None) from None
-            self._prepared[target.key] = found
+            found = self._prepared[target.key] = self._fitted(target, found)
         return found
+
+    def _fitted(self, target: Target, params: dict[str, Any]) -> dict[str, Any]:
+        """Drop the sampling-only parameters ``target`` lacks (``_param_policy.py``)."""
+        fitted, dropped = fit(target, params, self.policy.drop_params)
+        if dropped:
+            detail = f"dropped {', '.join(dropped)} (FAILOVER_DROP_PARAMS)"
+            self.log(Attempt(target.label, Outcome.ADJUSTED, detail=detail))
+        return fitted
 
     async def aparams_for(self, target: Target) -> dict[str, Any]:
         """:meth:`params_for` for the async client (``before_send`` may be async)."""
@@ -182,7 +191,7 @@ class Call:
             except Refused as refused:
                 self.excluded(target, str(refused))
                 raise TargetDone(None, None, None) from None
-            self._prepared[target.key] = found
+            found = self._prepared[target.key] = self._fitted(target, found)
         return found
 
     # -- the retry budget (``_retry_budget.py``) ------------------------------------
@@ -241,7 +250,7 @@ class Call:
                 raise exc
             if isinstance(exc, UnsupportedParameter):
                 # This target's API cannot express the request; another one may.
-                self.unsupported = exc
+                self.unsupported.append(f"{target.label}: {exc}")
                 self.log(Attempt(target.label, Outcome.SKIPPED, detail=str(exc)))
                 raise TargetDone(None, None, None) from exc
             # Answers are validated in the adapters, so what is left is the SDK refusing
@@ -328,8 +337,12 @@ class Call:
         raise error(f"request rejected ({done.kind}): {message}", attempts=self.attempts) from cause
 
     def give_up(self) -> NoReturn:
-        if self.last_error is None and self.unsupported is not None:
-            raise UnsupportedParameter(str(self.unsupported), attempts=self.attempts)
+        if self.last_error is None and self.unsupported:
+            ruled_out = "; ".join(self.unsupported)
+            raise UnsupportedParameter(
+                f"no target in the chain can take this request: {ruled_out}",
+                attempts=self.attempts,
+            )
         error = DeadlineExceeded if self.remaining() <= 0 else AllTargetsFailed
         what = "deadline exceeded" if error is DeadlineExceeded else "all targets failed"
         raise error(f"{what} after {len(self.attempts)} attempts", attempts=self.attempts) from (

@@ -19,6 +19,7 @@ from ._exceptions import ConfigError
 __all__ = [
     "ENV_NAMES",
     "PRESETS",
+    "SAMPLING_PARAMS",
     "STATIC_MESSAGE_ENV",
     "Api",
     "Policy",
@@ -215,6 +216,10 @@ def _self_hosted_on_loopback(provider: str, base_url: str | None) -> bool:
 
 
 _OPTIONAL = frozenset({"retry_budget", "hedge_after"})  # None: the mechanism is off
+# Parameters that only nudge how an answer is drawn (``_param_policy.py``).
+SAMPLING_PARAMS = frozenset(
+    {"seed", "frequency_penalty", "presence_penalty", "logit_bias", "service_tier"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,11 +254,12 @@ class Policy:
     retry_budget: float | None = 0.2
     hedge_after: float | None = None
     hedge_max: int = 1
+    drop_params: frozenset[str] = SAMPLING_PARAMS
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            if isinstance(value, bool) or (f.name in _OPTIONAL and value is None):
+            if isinstance(value, bool | frozenset) or (f.name in _OPTIONAL and value is None):
                 continue
             env = ENV_NAMES.get(f.name, f.name)
             if not isinstance(value, int | float) or math.isnan(value) or value < 0:
@@ -297,6 +303,7 @@ ENV_NAMES: Mapping[str, str] = {
     "retry_budget": "FAILOVER_RETRY_BUDGET",
     "hedge_after": "FAILOVER_HEDGE_AFTER",
     "hedge_max": "FAILOVER_HEDGE_MAX",
+    "drop_params": "FAILOVER_DROP_PARAMS",
     "first_token_timeout": "FAILOVER_FIRST_TOKEN_TIMEOUT",
     "stream_idle_timeout": "FAILOVER_STREAM_IDLE_TIMEOUT",
     "stream_resume": "FAILOVER_STREAM_RESUME",

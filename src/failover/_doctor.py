@@ -192,7 +192,7 @@ def _as_json(check: ConfigCheck, probes: list[Probe], status: int, summary: str)
         "targets": [_target_row(check, e, p) for e, p in zip(check.entries, probes, strict=True)],
         "policy": asdict(check.policy) if check.policy else None,
     }
-    return json.dumps(doc, indent=2)
+    return json.dumps(doc, indent=2, default=sorted)  # sets (drop_params) as lists
 
 
 def _as_text(check: ConfigCheck, probes: list[Probe], status: int, summary: str) -> str:

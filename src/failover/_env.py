@@ -78,6 +78,25 @@ def _parse_number(var: str, raw: str, integer: bool, form: str | None = None) ->
     return value
 
 
+def _drop_params(var: str, raw: str) -> frozenset[str]:
+    """``sampling`` (the default), ``none``, or names of sampling-only parameters."""
+    from ._param_policy import SAMPLING
+
+    words = {w.strip() for w in raw.split(",") if w.strip()}
+    if words == {"sampling"}:
+        return SAMPLING
+    if words == {"none"}:
+        return frozenset()
+    if not words <= SAMPLING:
+        unknown = ", ".join(sorted(words - SAMPLING))
+        raise ConfigError(
+            f"{var} must be sampling, none, or names among {', '.join(sorted(SAMPLING))} "
+            f"(parameters that change an answer's meaning are never dropped); got {unknown}",
+            variable=var,
+        )
+    return frozenset(words)
+
+
 def _parse_bool(var: str, raw: str) -> bool:
     lowered = raw.strip().lower()
     if lowered in ("1", "true", "yes", "on"):
@@ -98,6 +117,8 @@ def policy_from_env(env: Mapping[str, str], base: Policy | None = None) -> Polic
             values[name] = _parse_bool(var, raw)
         elif name in ("retry_budget", "hedge_after") and raw.strip().lower() == "off":
             values[name] = None
+        elif name == "drop_params":
+            values[name] = _drop_params(var, raw)
         else:
             values[name] = _parse_number(var, raw.strip(), name in _INT_FIELDS, _FORMS.get(name))
     start = base or Policy()

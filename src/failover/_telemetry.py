@@ -51,7 +51,13 @@ _PROVIDER_NAMES = {
     "mistral": "mistral_ai",
 }
 _DEFAULT_HOSTS = {"openai": "https://api.openai.com", "anthropic": "https://api.anthropic.com"}
-_NOT_SENT = (Outcome.SKIPPED, Outcome.EXCLUDED, Outcome.RESUMED, Outcome.DEGRADED)
+_NOT_SENT = (
+    Outcome.SKIPPED,
+    Outcome.EXCLUDED,
+    Outcome.ADJUSTED,
+    Outcome.RESUMED,
+    Outcome.DEGRADED,
+)
 
 
 @dataclass(frozen=True, slots=True)
