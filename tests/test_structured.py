@@ -4,6 +4,7 @@ Anthropic's ``output_config.format``; what Anthropic would reject is never sent 
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 from typing import Any
 
@@ -11,6 +12,7 @@ import pydantic
 import pytest
 
 from failover import (
+    AllTargetsFailed,
     AsyncFailover,
     ConfigError,
     Failover,
@@ -200,3 +202,50 @@ def test_drop_params_from_the_environment() -> None:
         assert info.value.variable == "FAILOVER_DROP_PARAMS"
     with Failover.from_env({**env, "FAILOVER_DROP_PARAMS": "none"}) as client:
         assert client.policy.drop_params == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("asked", "sent"), [("high", "high"), ("minimal", "low"), ("xhigh", "xhigh"), ("none", None)]
+)
+def test_reasoning_effort_arrives_at_anthropic_mapped(
+    primary: FakeProvider, secondary: FakeProvider, asked: str, sent: str | None
+) -> None:
+    primary.set_mode(Fault.status(503))
+    with Failover(_chain(primary, secondary, "claude-opus-4-6"), policy=ONCE) as client:
+        client.chat.completions.create(messages=MESSAGES, reasoning_effort=asked)
+    body = secondary.requests[0].body
+    assert body.get("output_config", {}).get("effort") == sent
+    assert primary.requests[0].body["reasoning_effort"] == asked
+
+
+def test_a_model_without_effort_is_skipped_for_it(
+    primary: FakeProvider, secondary: FakeProvider
+) -> None:
+    primary.set_mode(Fault.status(503))
+    with (
+        Failover(_chain(primary, secondary, "claude-3-7-sonnet-latest"), policy=ONCE) as client,
+        pytest.raises(AllTargetsFailed) as info,
+    ):
+        client.chat.completions.create(messages=MESSAGES, reasoning_effort="high")
+    skipped = info.value.attempts[-1]
+    assert skipped.outcome is Outcome.SKIPPED and "does not take an effort" in skipped.detail
+    assert len(secondary.requests) == 0
+
+
+def test_doctor_lists_what_each_target_does_with_these_parameters() -> None:
+    from failover._doctor import run_doctor
+
+    env = {
+        "FAILOVER_CHAIN": "openai/gpt-4o-mini,anthropic/claude-haiku-4-5",
+        "OPENAI_API_KEY": "sk-test-0123456789abcdef",
+        "ANTHROPIC_API_KEY": "sk-ant-test-0123456789abcdef",
+        "FAILOVER_DROP_PARAMS": "seed",
+    }
+    out = io.StringIO()
+    assert run_doctor(env, offline=True, as_json=True, out=out) == 0
+    openai_row, anthropic_row = json.loads(out.getvalue())["targets"]
+    assert openai_row["supports"] == {"everything": "yes, as given"}
+    features = anthropic_row["supports"]
+    assert features["response_format json_schema"] == "yes"
+    assert features["reasoning_effort"] == "no (skipped)"  # Haiku 4.5 takes no effort
+    assert features["seed"] == "dropped" and features["logit_bias"] == "no (skipped)"

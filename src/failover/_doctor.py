@@ -29,6 +29,7 @@ from ._config import Policy, Target
 from ._decisions import ErrorKind
 from ._doctor_config import ConfigCheck, Entry, Finding, check_config
 from ._exceptions import FailoverError
+from ._param_policy import SAMPLING, supports
 from ._redact import redact
 from ._redis_link import describe_redis_url
 from ._text import table
@@ -171,6 +172,9 @@ def _target_row(check: ConfigCheck, entry: Entry, p: Probe) -> dict[str, Any]:
         "api": t.api if t else None,
         "base_url": t.base_url if t else None,
         "tags": sorted(t.tags) if t else [],
+        "supports": supports(t, check.policy.drop_params if check.policy else SAMPLING)
+        if t
+        else {},
         "excluded_by_require": check.excluded(t) or None,
         "key_variable": entry.key_variable,
         "key": entry.key_masked,
@@ -212,6 +216,12 @@ def _as_text(check: ConfigCheck, probes: list[Probe], status: int, summary: str)
             label = t.label if t else entry.item
             rows.append((label, tags, key, p.status, latency, p.detail))
         lines += table(rows)
+        drop = check.policy.drop_params if check.policy else SAMPLING
+        for entry in check.entries:
+            features = supports(entry.target, drop) if entry.target else {}
+            if features and "everything" not in features:
+                said = "; ".join(f"{name} {value}" for name, value in features.items())
+                lines.append(f"{entry.target.label if entry.target else entry.item}: {said}")
         if check.require:
             required = ",".join(sorted(check.require))
             left = [

@@ -14,13 +14,13 @@ Today the targets that lack some are Anthropic's: no ``seed``, penalties,
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ._config import SAMPLING_PARAMS as SAMPLING
 from ._config import Target
 
-__all__ = ["SAMPLING", "fit"]
+__all__ = ["SAMPLING", "fit", "supports"]
 
 # What each wire protocol lacks of them.
 _LACKS: Mapping[str, frozenset[str]] = {"anthropic": SAMPLING}
@@ -38,3 +38,37 @@ def fit(
     return {k: v for k, v in params.items() if k not in gone}, [
         f"{key}={params[key]!r}" for key in gone
     ]
+
+
+def supports(target: Target, drop: frozenset[str]) -> dict[str, str]:
+    """What ``target`` does with the parameters whose meaning varies by vendor (for
+    ``failover doctor``): ``"yes"``, ``"no (skipped)"``, or ``"dropped"``."""
+    if target.degraded:
+        return {}
+    if target.api != "anthropic":
+        return {"everything": "yes, as given"}
+    from ._adapters._anthropic_schema import EFFORTS, effort, output_config
+    from ._exceptions import UnsupportedParameter
+
+    found: dict[str, str] = {}
+    probes: dict[str, Callable[[], object]] = {
+        "response_format json_schema": lambda: output_config(_PROBE_SCHEMA, target.model),
+        "reasoning_effort": lambda: effort(next(k for k, v in EFFORTS.items() if v), target.model),
+    }
+    for name, probe in probes.items():
+        try:
+            probe()
+            found[name] = "yes"
+        except UnsupportedParameter:
+            found[name] = "no (skipped)"
+    for name in sorted(SAMPLING):
+        found[name] = "dropped" if name in drop else "no (skipped)"
+    for name in ("n > 1", "logprobs", "response_format json_object"):
+        found[name] = "no (skipped)"
+    return found
+
+
+_PROBE_SCHEMA = {
+    "type": "json_schema",
+    "json_schema": {"schema": {"type": "object", "properties": {}, "additionalProperties": False}},
+}

@@ -34,7 +34,7 @@ from openai.types import CompletionUsage
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from .._exceptions import UnsupportedParameter
-from ._anthropic_schema import output_config
+from ._anthropic_schema import effort, output_config
 
 __all__ = [
     "STOP_REASONS",
@@ -62,6 +62,7 @@ STOP_REASONS: Mapping[str, FinishReason] = MappingProxyType(
 _MAPPED = frozenset(
     {"messages", "max_tokens", "max_completion_tokens", "temperature", "top_p", "stop", "user"}
     | {"tools", "tool_choice", "parallel_tool_calls", "stream_options", "response_format"}
+    | {"reasoning_effort"}
 )
 # Keys with no Anthropic equivalent -> the values meaning "not used" (None always does).
 # 0 == 0.0 == False in Python, so one numeric neutral covers every spelling.
@@ -138,6 +139,10 @@ def to_anthropic_request(
         config = output_config(params["response_format"], model)  # may skip this target
         if config is not None:
             out["output_config"] = config
+    if params.get("reasoning_effort"):
+        level = effort(params["reasoning_effort"], model)  # may skip this target
+        if level is not None:
+            out.setdefault("output_config", {})["effort"] = level
     return out
 
 

@@ -1,4 +1,5 @@
-"""OpenAI's ``response_format`` on Anthropic targets: structured outputs, or a skip.
+"""OpenAI's ``response_format`` and ``reasoning_effort`` on Anthropic targets: its
+``output_config``, or a skip.
 
 Anthropic's structured outputs take a JSON schema in ``output_config.format``, and the
 answer's text is the JSON (FACTS.md). Two things would make such a request fail with a
@@ -23,7 +24,7 @@ from typing import Any
 
 from .._exceptions import UnsupportedParameter
 
-__all__ = ["output_config"]
+__all__ = ["effort", "output_config"]
 
 # Models that take output_config.format; older ones answer 400.
 _CAPABLE = re.compile(r"claude-(opus|sonnet)-4-[5-9]|claude-haiku-4-[5-9]|claude-[a-z]+-[5-9]")
@@ -110,3 +111,36 @@ def _walk(node: Any, defs: Mapping[str, Any], seen: frozenset[str], where: str) 
             if found:
                 return found
     return ""
+
+
+# reasoning_effort -> output_config.effort. "none" asks for no reasoning, which is what
+# an Anthropic call without extended thinking already does; "minimal" has no rung of
+# its own, so it takes the lowest.
+EFFORTS = {
+    "none": None,
+    "minimal": "low",
+    "low": "low",
+    "medium": "medium",
+    "high": "high",
+    "xhigh": "xhigh",
+    "max": "max",
+}
+# Models that take output_config.effort: Claude Opus 4.5 and the 4.6 generation on.
+_EFFORT_CAPABLE = re.compile(r"claude-opus-4-[5-9]|claude-[a-z]+-4-[6-9]|claude-[a-z]+-[5-9]")
+
+
+def effort(value: str, model: str) -> str | None:
+    """Anthropic's effort for OpenAI's ``reasoning_effort`` (None: send none); raises
+    :class:`UnsupportedParameter` for a model that would reject it."""
+    if value not in EFFORTS:
+        raise _unsupported_effort(value, "not a reasoning effort openai defines")
+    mapped = EFFORTS[value]
+    if mapped is not None and not _EFFORT_CAPABLE.search(model):
+        raise _unsupported_effort(value, f"model {model!r} does not take an effort")
+    return mapped
+
+
+def _unsupported_effort(value: str, why: str) -> UnsupportedParameter:
+    return UnsupportedParameter(
+        f"parameter 'reasoning_effort'={value!r} is not supported by anthropic targets: {why}"
+    )
