@@ -17,6 +17,7 @@ from failover import (
     ConfigError,
     Failover,
     Outcome,
+    Policy,
     Target,
     UnsupportedParameter,
 )
@@ -202,6 +203,9 @@ def test_drop_params_from_the_environment() -> None:
         assert info.value.variable == "FAILOVER_DROP_PARAMS"
     with Failover.from_env({**env, "FAILOVER_DROP_PARAMS": "none"}) as client:
         assert client.policy.drop_params == frozenset()
+    assert Policy(drop_params=["seed"]).drop_params == frozenset({"seed"})  # from JSON, say
+    with pytest.raises(ConfigError, match="only name sampling parameters"):
+        Policy(drop_params=["n"])
 
 
 @pytest.mark.parametrize(

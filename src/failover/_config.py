@@ -254,9 +254,19 @@ class Policy:
     retry_budget: float | None = 0.2
     hedge_after: float | None = None
     hedge_max: int = 1
-    drop_params: frozenset[str] = SAMPLING_PARAMS
+    drop_params: Collection[str] = SAMPLING_PARAMS  # kept as a frozenset
 
     def __post_init__(self) -> None:
+        # Any collection of names will do (a list from JSON, say); kept as a frozenset.
+        drop = frozenset(self.drop_params)
+        if not drop <= SAMPLING_PARAMS:
+            var = ENV_NAMES["drop_params"]
+            raise ConfigError(
+                f"{var} may only name sampling parameters "
+                f"({', '.join(sorted(SAMPLING_PARAMS))}), got {sorted(drop - SAMPLING_PARAMS)}",
+                variable=var,
+            )
+        object.__setattr__(self, "drop_params", drop)
         for f in fields(self):
             value = getattr(self, f.name)
             if isinstance(value, bool | frozenset) or (f.name in _OPTIONAL and value is None):

@@ -14,7 +14,7 @@ Today the targets that lack some are Anthropic's: no ``seed``, penalties,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from ._config import SAMPLING_PARAMS as SAMPLING
@@ -27,11 +27,13 @@ _LACKS: Mapping[str, frozenset[str]] = {"anthropic": SAMPLING}
 
 
 def fit(
-    target: Target, params: dict[str, Any], drop: frozenset[str]
+    target: Target, params: dict[str, Any], drop: Collection[str]
 ) -> tuple[dict[str, Any], list[str]]:
     """``params`` without the droppable ones ``target`` lacks, and what was dropped."""
     gone = sorted(
-        key for key in drop & _LACKS.get(target.api, frozenset()) if params.get(key) is not None
+        key
+        for key in frozenset(drop) & _LACKS.get(target.api, frozenset())
+        if params.get(key) is not None
     )
     if not gone:
         return params, []
@@ -40,7 +42,7 @@ def fit(
     ]
 
 
-def supports(target: Target, drop: frozenset[str]) -> dict[str, str]:
+def supports(target: Target, drop: Collection[str]) -> dict[str, str]:
     """What ``target`` does with the parameters whose meaning varies by vendor (for
     ``failover doctor``): ``"yes"``, ``"no (skipped)"``, or ``"dropped"``."""
     if target.degraded:

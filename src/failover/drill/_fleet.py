@@ -88,7 +88,7 @@ def run_fleet(
     try:
         for worker in workers:
             assert worker.stdin is not None and worker.stdout is not None
-            worker.stdin.write(json.dumps(spec) + "\n")
+            worker.stdin.write(json.dumps(spec, default=sorted) + "\n")  # sets as lists
             worker.stdin.flush()
         for worker in workers:  # each builds its client (imports, Redis) before the start
             assert worker.stdout is not None
