@@ -30,11 +30,10 @@ def fit(
     target: Target, params: dict[str, Any], drop: Collection[str]
 ) -> tuple[dict[str, Any], list[str]]:
     """``params`` without the droppable ones ``target`` lacks, and what was dropped."""
-    gone = sorted(
-        key
-        for key in frozenset(drop) & _LACKS.get(target.api, frozenset())
-        if params.get(key) is not None
-    )
+    lacks = _LACKS.get(target.api)
+    if lacks is None or not drop:
+        return params, []  # the common case, once per target per call: nothing to do
+    gone = sorted(key for key in lacks.intersection(drop) if params.get(key) is not None)
     if not gone:
         return params, []
     return {k: v for k, v in params.items() if k not in gone}, [
