@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from ._config import Policy, Target
     from ._decisions import ErrorKind
     from ._health import Health, HealthStore, LocalHealth, TargetStatus
+    from ._privacy import BeforeSend
     from ._redis_health import RedisHealth
     from ._stream import ChatStream
 
@@ -40,6 +41,7 @@ __all__ = [
     "AsyncChatStream",
     "AsyncFailover",
     "Attempt",
+    "BeforeSend",
     "ChatStream",
     "ConfigError",
     "ContentFiltered",
@@ -74,6 +76,7 @@ _LAZY = {
     "HealthStore": "._health",
     "LocalHealth": "._health",
     "TargetStatus": "._health",
+    "BeforeSend": "._privacy",
     "RedisHealth": "._redis_health",
     "ChatStream": "._stream",
     "AsyncChatStream": "._async_stream",

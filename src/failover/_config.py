@@ -232,7 +232,9 @@ class Policy:
     half of at least 20 calls in 30 s failed (Polly, resilience4j; ratio 0 turns that
     off), and retries that may add at most 20% to a target's load (Finagle, gRPC;
     ``retry_budget=None`` turns the budget off). Hedging is off unless ``hedge_after``
-    (seconds) is set; ``hedge_max`` caps the hedges of one call.
+    (seconds) is set; ``hedge_max`` caps the hedges of one call. ``drop_params`` names
+    the sampling-only parameters a target that lacks them may go without (all of them by
+    default; ``_param_policy.py``).
     """
 
     max_retries: int = 2
