@@ -15,12 +15,14 @@ min / median / max over the runs, for the raw SDK and for failover.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import statistics
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 
 import openai
@@ -53,15 +55,27 @@ def _batch(call: Callable[[], object], n: int) -> tuple[float, float]:
 
 
 def interleaved(
-    calls: Mapping[str, Callable[[], object]], rounds: int, batch: int, seed: int
+    calls: Mapping[str, Callable[[], object]],
+    rounds: int,
+    batch: int,
+    seed: int,
+    around: Mapping[str, AbstractContextManager[object]] | None = None,
 ) -> list[dict[str, tuple[float, float]]]:
     """After a warm-up, ``rounds`` rounds of ``batch`` calls per contender in a freshly
-    shuffled order: per round and contender, median latency (s) and CPU s per call."""
+    shuffled order: per round and contender, median latency (s) and CPU s per call.
+    ``around[name]`` is entered around each of that contender's batches (say, an SDK
+    installed only for it)."""
     rng = random.Random(seed)
-    for call in calls.values():
-        _batch(call, 30)  # warm-up: connections and caches
+    setting = around or {}
+
+    def measure(name: str, n: int) -> tuple[float, float]:
+        with setting.get(name) or contextlib.nullcontext():
+            return _batch(calls[name], n)
+
+    for name in calls:
+        measure(name, 30)  # warm-up: connections and caches
     return [
-        {name: _batch(calls[name], batch) for name in rng.sample(list(calls), len(calls))}
+        {name: measure(name, batch) for name in rng.sample(list(calls), len(calls))}
         for _ in range(rounds)
     ]
 

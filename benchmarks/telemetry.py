@@ -12,8 +12,6 @@ per contender, and per-round CPU ratios with their spread.
 
 from __future__ import annotations
 
-import random
-import statistics
 from collections.abc import Callable
 from typing import Any
 
@@ -27,8 +25,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 import failover
 from benchmarks._common import MESSAGES, MODEL
-from benchmarks._load import sequential
-from benchmarks.bound_cost import _spread
+from benchmarks.bound_cost import _spread, interleaved
 
 RAW = "openai SDK (max_retries=0)"
 OFF = "failover, no OpenTelemetry SDK"
@@ -47,10 +44,11 @@ class _Sdk:
         self.metering = MeterProvider(metric_readers=[self.reader])
         self._saved: tuple[Any, Any] = (None, None)
 
-    def __enter__(self) -> None:
+    def __enter__(self) -> _Sdk:
         self._saved = (trace._TRACER_PROVIDER, metrics._internal._METER_PROVIDER)
         trace._TRACER_PROVIDER = self.tracing
         metrics._internal._METER_PROVIDER = self.metering
+        return self
 
     def __exit__(self, *exc: object) -> None:
         trace._TRACER_PROVIDER, metrics._internal._METER_PROVIDER = self._saved
@@ -61,34 +59,17 @@ class _Sdk:
 def run(url: str, rounds: int, batch: int) -> dict[str, Any]:
     raw = openai.OpenAI(base_url=url, api_key="x", max_retries=0)
     client = failover.Failover([failover.Target("fake", MODEL, base_url=url, api_key="x")])
-    sdk = _Sdk()
-
-    def raw_call() -> object:
-        return raw.chat.completions.create(model=MODEL, messages=MESSAGES)  # type: ignore[arg-type]
 
     def ours() -> object:
         return client.chat.completions.create(messages=MESSAGES)
 
-    def with_sdk(n: int) -> tuple[list[float], float]:
-        with sdk:
-            return sequential(ours, n)
-
-    contenders: dict[str, Callable[[int], tuple[list[float], float]]] = {
-        RAW: lambda n: sequential(raw_call, n),
-        OFF: lambda n: sequential(ours, n),
-        ON: with_sdk,
+    calls: dict[str, Callable[[], object]] = {
+        RAW: lambda: raw.chat.completions.create(model=MODEL, messages=MESSAGES),  # type: ignore[arg-type]
+        OFF: ours,
+        ON: ours,
     }
-    rng = random.Random(11)
     try:
-        for measure in contenders.values():
-            measure(30)  # warm-up: connections, caches, the SDK's instruments
-        per_round: list[dict[str, tuple[float, float]]] = []
-        for _ in range(rounds):
-            found = {}
-            for name in rng.sample(list(contenders), len(contenders)):
-                latencies, cpu = contenders[name](batch)
-                found[name] = (statistics.median(latencies), cpu / batch)
-            per_round.append(found)
+        per_round = interleaved(calls, rounds, batch, seed=11, around={ON: _Sdk()})
     finally:
         raw.close()
         client.close()
@@ -98,8 +79,8 @@ def run(url: str, rounds: int, batch: int) -> dict[str, Any]:
 
     return {
         "setup": {"rounds": rounds, "calls_per_round": batch},
-        "p50_ms": {n: _spread([r[n][0] * 1000 for r in per_round]) for n in contenders},
-        "cpu_us_per_call": {n: _spread([r[n][1] * 1e6 for r in per_round]) for n in contenders},
+        "p50_ms": {n: _spread([r[n][0] * 1000 for r in per_round]) for n in calls},
+        "cpu_us_per_call": {n: _spread([r[n][1] * 1e6 for r in per_round]) for n in calls},
         "cpu_off_vs_raw": ratio(OFF, RAW),
         "cpu_on_vs_off": ratio(ON, OFF),
         "extra_cpu_us_with_sdk": _spread([(r[ON][1] - r[OFF][1]) * 1e6 for r in per_round]),
