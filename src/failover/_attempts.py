@@ -10,7 +10,7 @@ from typing import Generic, TypeVar
 
 from ._decisions import ErrorKind
 
-__all__ = ["Attempt", "AttemptHook", "Outcome", "Report", "WithReport"]
+__all__ = ["LOCAL_ANSWER", "Attempt", "AttemptHook", "Outcome", "Report", "WithReport"]
 
 T = TypeVar("T")
 
@@ -26,6 +26,10 @@ class Outcome(StrEnum):
     CANCELLED = "cancelled"  # the caller gave up; never counted against the target
     RESUMED = "resumed"  # a stream broke and the next target continued it
     DEGRADED = "degraded"  # answered by a static last resort, not by a model
+
+
+# The detail of an answer from a model run inside this process (``local/<model>``).
+LOCAL_ANSWER = "answered in this process by a local model"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +84,13 @@ class Report(Generic[T]):
     def degraded(self) -> bool:
         """True when the answer is the static last resort's fixed text, not a model's."""
         return bool(self.attempts) and self.attempts[-1].outcome is Outcome.DEGRADED
+
+    @property
+    def local(self) -> bool:
+        """True when a model inside this process answered (``local/<model>``): no
+        provider could, or was allowed to, and the request never left the machine."""
+        last = self.attempts[-1] if self.attempts else None
+        return last is not None and last.outcome is Outcome.OK and last.detail == LOCAL_ANSWER
 
 
 class WithReport(Generic[T]):

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import httpx2
 import tenacity
 
-from ._attempts import Attempt, Outcome
+from ._attempts import LOCAL_ANSWER, Attempt, Outcome
 from ._breaker import Admission
 from ._config import Target
 from ._decisions import ErrorKind, Failure, Rule, classify, rule_for
@@ -306,7 +306,7 @@ class Call:
             self.deferred[target.key] = admission
         else:
             self.router.health[target.key].record_success(admission)
-        outcome, detail = Outcome.OK, ""
+        outcome, detail = Outcome.OK, LOCAL_ANSWER if target.in_process else ""
         if target.degraded:
             outcome, detail = Outcome.DEGRADED, "static answer: no provider could answer"
             logger.warning(

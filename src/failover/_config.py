@@ -29,7 +29,7 @@ __all__ = [
     "parse_tags",
 ]
 
-Api = Literal["openai", "anthropic", "static"]
+Api = Literal["openai", "anthropic", "static", "local"]
 STATIC_MESSAGE_ENV = "FAILOVER_STATIC_MESSAGE"
 
 
@@ -98,6 +98,9 @@ class Target:
     ``serves`` names the model behind a deployment whose name is not the model's (Azure's
     deployments): embedding chains compare it, since vectors of two models do not mix.
 
+    A model run inside this process by llama.cpp is made with :meth:`Target.local`;
+    ``model_path`` is its GGUF file.
+
     ``tags`` are what the operator vouches for about where a request to this target goes
     (``zdr``, ``local``, ``region:eu``, ``hipaa``...); calls that require tags go only to
     targets that carry them all. Tags are lower-cased. Left out, an ollama or vllm
@@ -116,14 +119,21 @@ class Target:
     static_message: str | None = field(default=None, repr=False)
     tags: Collection[str] = field(default_factory=lambda: _AUTO)  # stored as a frozenset
     serves: str | None = None
+    model_path: str | None = None
     # Computed once: the key is read several times per request.
     _key: tuple[str, str, str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self.api not in ("openai", "anthropic", "static"):
+        if self.api not in ("openai", "anthropic", "static", "local"):
             raise ConfigError(
-                f"Target.api must be 'openai', 'anthropic' or 'static', got {self.api!r}",
+                f"Target.api must be 'openai', 'anthropic', 'static' or 'local', got {self.api!r}",
                 variable="api",
+            )
+        if (self.api == "local") != bool(self.model_path):
+            raise ConfigError(
+                "a model in this process is made with Target.local(model, path=...), and only "
+                "it has a model_path",
+                variable="model_path",
             )
         if not self.provider or not self.model:
             raise ConfigError("Target needs a non-empty provider and model", variable="model")
@@ -132,12 +142,13 @@ class Target:
                 "a static target needs a message: Target.static('...')", variable="message"
             )
         if self.tags is _AUTO:
-            local = _self_hosted_on_loopback(self.provider, self.base_url)
+            local = self.api == "local" or _self_hosted_on_loopback(self.provider, self.base_url)
             object.__setattr__(self, "tags", frozenset({"local"} if local else ()))
         else:
             object.__setattr__(self, "tags", clean_tags(self.tags, "tags"))
         fingerprint = hashlib.sha256(self.api_key.encode()).hexdigest()[:16] if self.api_key else ""
-        url = (self.base_url or _SDK_DEFAULT_URLS.get(self.api, "")).rstrip("/")
+        where = self.model_path or self.base_url or _SDK_DEFAULT_URLS.get(self.api, "")
+        url = where.rstrip("/")
         object.__setattr__(self, "_key", (self.provider, url, self.model, fingerprint))
 
     @classmethod
@@ -150,6 +161,29 @@ class Target:
         (finish reason ``stop``, zero usage), marked degraded in the attempt log.
         """
         return cls("static", name, api="static", static_message=message)
+
+    @classmethod
+    def local(
+        cls, model: str = "smollm2", path: str | None = None, name: str | None = None
+    ) -> Target:
+        """A model run in this process by llama.cpp (the extra ``failover[local]``):
+        ``local/<model>``.
+
+        >>> Failover(["openai/gpt-4o-mini", Target.local()])  # the packaged SmolLM2-135M
+
+        Without ``path`` the model must be packaged (``smollm2``); with it, any GGUF file.
+        The file is checked now (a ConfigError naming ``path``) and the model is loaded
+        when a client is built. It is tagged ``local`` unless given other tags.
+        """
+        from ._local_models import model_file
+
+        path = model_file(model, path, "path")
+        return cls("local", model, api="local", name=name, model_path=path)
+
+    @property
+    def in_process(self) -> bool:
+        """True for a model run inside this process (:meth:`local`), not over a network."""
+        return self.api == "local"
 
     @property
     def degraded(self) -> bool:
@@ -181,6 +215,8 @@ class Target:
         return self._key
 
     def __repr__(self) -> str:
+        if self.in_process:
+            return f"Target({self.label!r}, api='local', model_path={self.model_path!r})"
         return f"Target({self.label!r}, api={self.api!r}, base_url={self.base_url!r})"
 
 

@@ -38,7 +38,8 @@ def checked_embedding_chain(targets: Sequence[Target], var: str) -> None:
     """Refuse a chain that could mix vectors from two models, naming them."""
     for t in targets:
         if t.api != "openai":
-            what = "a static answer" if t.degraded else f"an {t.api} target"
+            kinds = {"static": "a static answer", "local": "a model in this process"}
+            what = kinds.get(t.api, f"an {t.api} target")
             raise ConfigError(
                 f"{var}: {t.label} is {what}, which has no embeddings API; an embedding "
                 "chain holds OpenAI-compatible targets (openai, azure, ollama, vllm, ...)",

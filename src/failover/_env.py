@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from ._config import ENV_NAMES, PRESETS, STATIC_MESSAGE_ENV, Api, Policy, Target, parse_tags
 from ._exceptions import ConfigError
+from ._local_models import LOCAL_MODEL_PATH_ENV, model_file
 
 if TYPE_CHECKING:
     from ._health import HealthStore
@@ -53,6 +54,7 @@ GLOBAL_VARIABLES = frozenset(
         REDIS_PREFIX_ENV,
         REQUIRE_ENV,
         EMBEDDING_CHAIN_ENV,
+        LOCAL_MODEL_PATH_ENV,
         *ENV_NAMES.values(),
     }
 )
@@ -159,7 +161,8 @@ def resolve_target(
 
     The split is on the first ``/`` so ``openrouter/meta-llama/llama-3-70b`` works.
     ``azure/<deployment>=<model>`` names the model a deployment serves (``Target.serves``).
-    A provider that is not built in is defined by ``FAILOVER_PROVIDER_<NAME>_API``,
+    ``local/<model>`` runs a model in this process (``FAILOVER_LOCAL_MODEL_PATH``, or a
+    packaged model). A provider that is not built in is defined by ``FAILOVER_PROVIDER_<NAME>_API``,
     ``_BASE_URL`` and ``_API_KEY``; those variables also override a built-in's.
     """
     env = os.environ if env is None else env
@@ -183,6 +186,12 @@ def resolve_target(
             )
         return Target.static(message, model)
     prefix = provider_prefix(provider)
+    if provider == "local":
+        path = env.get(LOCAL_MODEL_PATH_ENV, "").strip() or None
+        made = Target(
+            provider, model, api="local", model_path=model_file(model, path, LOCAL_MODEL_PATH_ENV)
+        )
+        return _with_tags(made, env, prefix)
     preset = PRESETS.get(provider)
     api_raw = env.get(prefix + "API")
     if api_raw is not None:
@@ -238,6 +247,10 @@ def resolve_target(
         api_version=api_version,
         azure=azure,
     )
+    return _with_tags(made, env, prefix)
+
+
+def _with_tags(made: Target, env: Mapping[str, str], prefix: str) -> Target:
     tags = env.get(prefix + "TAGS")  # set, even empty, it replaces the default tags
     return made if tags is None else replace(made, tags=parse_tags(tags, prefix + "TAGS"))
 

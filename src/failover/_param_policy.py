@@ -8,8 +8,9 @@ on a target that lacks them, and each drop is logged in the attempt log as
 ``adjusted``. ``FAILOVER_DROP_PARAMS`` may instead list the names to drop, or say
 ``none``.
 
-Today the targets that lack some are Anthropic's: no ``seed``, penalties,
-``logit_bias`` or ``service_tier``. OpenAI-compatible targets receive every parameter.
+Today the targets that lack some are Anthropic's (no ``seed``, penalties,
+``logit_bias`` or ``service_tier``) and models in this process (no ``logit_bias`` or
+``service_tier``). OpenAI-compatible targets receive every parameter.
 """
 
 from __future__ import annotations
@@ -23,7 +24,12 @@ from ._config import Target
 __all__ = ["SAMPLING", "fit", "supports"]
 
 # What each wire protocol lacks of them.
-_LACKS: Mapping[str, frozenset[str]] = {"anthropic": SAMPLING}
+_LACKS: Mapping[str, frozenset[str]] = {
+    "anthropic": SAMPLING,
+    "local": frozenset({"logit_bias", "service_tier"}),
+}
+# What a model in this process cannot honour at all (``_adapters/_local.py``).
+_LOCAL_SKIPS = ("tools", "response_format", "reasoning_effort", "n > 1", "logprobs", "images")
 
 
 def fit(
@@ -46,6 +52,11 @@ def supports(target: Target, drop: Collection[str]) -> dict[str, str]:
     ``failover doctor``): ``"yes"``, ``"no (skipped)"``, or ``"dropped"``."""
     if target.degraded:
         return {}
+    if target.api == "local":
+        local = {name: "no (skipped)" for name in _LOCAL_SKIPS}
+        for name in sorted(_LACKS["local"]):
+            local[name] = "dropped" if name in drop else "no (skipped)"
+        return local
     if target.api != "anthropic":
         return {"everything": "yes, as given"}
     from ._adapters._anthropic_schema import EFFORTS, effort, output_config

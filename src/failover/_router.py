@@ -47,8 +47,10 @@ class Router:
             adapter = self._adapters[t.key] = make_adapter(t, policy)
             adapter.preload(asynchronous=asynchronous)
         store = health if health is not None else LocalHealth()
+        # A model in this process is this process's alone: its health is never shared.
+        own = LocalHealth() if health is not None else store
         self.health: dict[tuple[str, str, str, str], Health] = {
-            t.key: store.for_target(t, policy) for t in self.targets
+            t.key: (own if t.in_process else store).for_target(t, policy) for t in self.targets
         }
 
     def adapter(self, target: Target) -> Adapter:

@@ -1,4 +1,5 @@
-"""Vendor adapters: one per wire protocol (and the static last resort), one surface.
+"""Vendor adapters: one per wire protocol (and the static and in-process last resorts),
+one surface.
 
 Each adapter is made when a client is built, and builds the SDK client that client
 needs (sync or async, never both needlessly; ``import failover`` stays cheap because
@@ -53,6 +54,10 @@ def make_adapter(target: Target, policy: Policy) -> Adapter:
         from ._static import StaticAdapter
 
         return StaticAdapter(target, policy)
+    if target.api == "local":
+        from ._local import LocalAdapter
+
+        return LocalAdapter(target, policy)
     if target.api == "anthropic":
         from ._anthropic import AnthropicAdapter
 
