@@ -12,6 +12,7 @@ caller gave up or the time ran out, and closes the stream there.
 
 from __future__ import annotations
 
+import atexit
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator
@@ -42,6 +43,9 @@ class Model:
         self._llama = llama_cpp.Llama(model_path=path, n_ctx=CONTEXT_TOKENS, verbose=False)
         self._lock = threading.Lock()
         self.worker = ThreadPoolExecutor(1, thread_name_prefix="failover-local")
+
+    def close(self) -> None:
+        self._llama.close()
 
     def generate(
         self,
@@ -110,6 +114,16 @@ def _fault(exc: Exception) -> ProviderFault:
 
 _models: dict[str, Model] = {}
 _loading = threading.Lock()
+
+
+@atexit.register
+def _free() -> None:
+    """Free the models while the interpreter still works: left to ``Llama.__del__``,
+    freeing runs after module teardown and prints a TypeError at every exit."""
+    for model in _models.values():
+        model.worker.shutdown(wait=False, cancel_futures=True)
+        model.close()
+    _models.clear()
 
 
 def load(path: str) -> Model:
