@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import failover
+from failover._local_models import local_model_installed
 
 
 def test_drill_ends_with_zero_failures(tmp_path: Path) -> None:
@@ -27,7 +28,12 @@ def test_drill_ends_with_zero_failures(tmp_path: Path) -> None:
     assert summary["failed"] == 0 and summary["requests"] == summary["succeeded"] > 50
     assert {"p50_ms", "p99_ms"} <= set(summary)
     calls = {label: t["calls"] for label, t in summary["targets"].items()}
-    assert set(calls) == {"openai/gpt-4o-mini", "anthropic/claude-haiku-4-5", "local/llama3.2"}
+    tiers = {"openai/gpt-4o-mini", "anthropic/claude-haiku-4-5", "ollama/llama3.2"}
+    if local_model_installed():  # failover[local]: the model in process ends the chain
+        tiers.add("local/smollm2")
+        assert "8 every server down: the model in this process answers" in done.stdout
+        assert summary["targets"]["local/smollm2"]["served"] > 0
+    assert set(calls) == tiers
     assert all(n > 0 for n in calls.values())  # every tier of the chain was exercised
     assert "4 primary connection refused" in done.stdout  # phases are announced when not a TTY
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from ._exceptions import ConfigError
 
-__all__ = ["LOCAL_MODEL_PATH_ENV", "PACKAGED", "model_file"]
+__all__ = ["LOCAL_MODEL_PATH_ENV", "PACKAGED", "local_model_installed", "model_file"]
 
 LOCAL_MODEL_PATH_ENV = "FAILOVER_LOCAL_MODEL_PATH"
 INSTALL_HINT = "pip install 'failover[local]'"
@@ -66,3 +66,10 @@ def _checked(path: str, variable: str) -> str:
             variable=variable,
         )
     return os.path.abspath(path)
+
+
+def local_model_installed() -> bool:
+    """Whether ``failover[local]`` is here: llama.cpp and the packaged SmolLM2."""
+    return all(
+        importlib.util.find_spec(m) is not None for m in ("llama_cpp", PACKAGED["smollm2"][0])
+    )

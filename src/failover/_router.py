@@ -3,7 +3,9 @@ shared by all its calls. The drivers that route one call live in ``_drive.py``."
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
+from dataclasses import replace
 
 from ._adapters import Adapter, make_adapter
 from ._attempts import Attempt, AttemptHook
@@ -13,6 +15,15 @@ from ._retry_budget import RetryBudget
 from ._transitions import Answering
 
 __all__ = ["Router"]
+
+
+def in_process_health(target: Target, policy: Policy) -> Health:
+    """The health of a model in this process: its own (each process has its own model,
+    so it is never shared), with a breaker that never opens. A breaker saves the time
+    a dead server would waste; this model is never dead, only busy or slow, and skipping
+    it would turn the last answer left into an error."""
+    never = replace(policy, breaker_fail_max=sys.maxsize, breaker_failure_ratio=0.0)
+    return LocalHealth().for_target(target, never)
 
 
 class Router:
@@ -47,10 +58,9 @@ class Router:
             adapter = self._adapters[t.key] = make_adapter(t, policy)
             adapter.preload(asynchronous=asynchronous)
         store = health if health is not None else LocalHealth()
-        # A model in this process is this process's alone: its health is never shared.
-        own = LocalHealth() if health is not None else store
         self.health: dict[tuple[str, str, str, str], Health] = {
-            t.key: (own if t.in_process else store).for_target(t, policy) for t in self.targets
+            t.key: in_process_health(t, policy) if t.in_process else store.for_target(t, policy)
+            for t in self.targets
         }
 
     def adapter(self, target: Target) -> Adapter:

@@ -17,16 +17,22 @@ from rich.live import Live
 
 from .._client import AsyncFailover
 from .._config import Policy, Target
+from .._local_models import local_model_installed
 from ..testing import Phase, Reply, Schedule
 from ..testing._provider import FakeProvider
 from ._stats import Stats
-from ._timeline import DOWN, Step, scaled
+from ._timeline import DOWN, LOCAL_STEP, Step, scaled
 from ._view import live_view, summary_table
 
 __all__ = ["run_drill"]
 
 _MESSAGES = [{"role": "user", "content": "Summarise the status page in one sentence."}]
 _ANSWER = "All systems operational; the incident is resolved and traffic is flowing normally."
+# Room for the fakes' answer (they ignore it); keeps the small local model's answers short.
+_MAX_TOKENS = 24
+# One model on one machine answers one call at a time, some 0.3 s each here: while only
+# it answers, two workers keep calling (the others would queue past the 1 s attempts).
+_LOCAL_CALLERS = 2
 
 
 def drill_policy(seconds: float) -> Policy:
@@ -53,14 +59,16 @@ def _fakes() -> Iterator[tuple[FakeProvider, FakeProvider, FakeProvider]]:
     with (
         FakeProvider("openai", reply=reply, name="primary") as primary,
         FakeProvider("anthropic", reply=reply, name="secondary") as secondary,
-        FakeProvider("openai", reply=reply, name="local") as local,
+        FakeProvider("openai", reply=reply, name="in-house") as inhouse,
     ):
-        yield primary, secondary, local
+        yield primary, secondary, inhouse
 
 
-def _chain(primary: FakeProvider, secondary: FakeProvider, local: FakeProvider) -> list[Target]:
+def _chain(
+    primary: FakeProvider, secondary: FakeProvider, inhouse: FakeProvider, local: bool
+) -> list[Target]:
     key = "drill-key-not-secret"
-    return [
+    chain = [
         Target("openai", "gpt-4o-mini", base_url=primary.base_url, api_key=key),
         Target(
             "anthropic",
@@ -69,8 +77,10 @@ def _chain(primary: FakeProvider, secondary: FakeProvider, local: FakeProvider) 
             base_url=secondary.base_url,
             api_key=key,
         ),
-        Target("local", "llama3.2", base_url=local.base_url),
+        Target("ollama", "llama3.2", base_url=inhouse.base_url),
     ]
+    # The model in this process: after the self-hosted server, the end of the chain.
+    return [*chain, Target.local()] if local else chain
 
 
 def _apply(fake: FakeProvider, fault: Any, rate: float, seconds: float, seed: int) -> None:
@@ -85,10 +95,10 @@ async def _timeline(
     spans: list[tuple[float, float, Step]],
     stats: Stats,
     chain: list[Target],
-    primary: FakeProvider,
-    secondary: FakeProvider,
+    fakes: tuple[FakeProvider, FakeProvider, FakeProvider],
     say: Any,
 ) -> None:
+    primary, secondary, inhouse = fakes
     started = time.monotonic()
     for index, (start, end, step) in enumerate(spans):
         await asyncio.sleep(max(0.0, start - (time.monotonic() - started)))
@@ -99,9 +109,12 @@ async def _timeline(
                 await asyncio.to_thread(primary.start)
             _apply(primary, step.primary, step.primary_rate, end - start, seed=index)
         _apply(secondary, step.secondary, step.secondary_rate, end - start, seed=100 + index)
+        _apply(inhouse, step.inhouse, 1.0, end - start, seed=200 + index)
         dead = {chain[0].label} if step.primary_dead else set()
         if step.secondary_dead:
             dead.add(chain[1].label)
+        if step.inhouse is not None:
+            dead.add(chain[2].label)
         stats.phase, stats.dead = step.name, frozenset(dead)
         say(f"[{start:5.1f} s] {step.name}")
 
@@ -110,18 +123,26 @@ async def _worker(client: AsyncFailover, stats: Stats, until: float, seed: int) 
     rng = random.Random(seed)
     while time.monotonic() < until:
         phase, started = stats.phase, time.monotonic()
+        if phase == LOCAL_STEP.name and seed >= _LOCAL_CALLERS:
+            await asyncio.sleep(0.05)  # this worker's load waits for the servers' return
+            continue
         try:
             if rng.random() < 0.5:
-                stream = await client.chat.completions.create(messages=_MESSAGES, stream=True)
+                stream = await client.chat.completions.create(
+                    messages=_MESSAGES, stream=True, max_tokens=_MAX_TOKENS
+                )
                 async with stream:
                     text = "".join(
                         [c.choices[0].delta.content or "" async for c in stream if c.choices]
                     )
                 label = stream.target.label if stream.target else "?"
             else:
-                report = await client.chat.completions.with_report.create(messages=_MESSAGES)
+                report = await client.chat.completions.with_report.create(
+                    messages=_MESSAGES, max_tokens=_MAX_TOKENS
+                )
                 text, label = report.response.choices[0].message.content or "", report.target
-            if text != _ANSWER:
+            # The fakes' answer must arrive intact; the real model's says what it says.
+            if text != _ANSWER and not (label.startswith("local/") and text):
                 raise AssertionError(f"answer was altered: {text!r}")
             stats.answered(label, time.monotonic() - started, phase)
         except Exception as error:  # every failure is counted, none may be hidden
@@ -175,10 +196,11 @@ async def drill(
         console = Console()
         if not console.is_terminal:  # logs and CI: rich would cut target names at 80 columns
             console = Console(width=120)
-    spans = scaled(seconds)
+    local = local_model_installed()
+    spans = scaled(seconds, local)
     stats = Stats(phase=spans[0][2].name)
-    with _fakes() as (primary, secondary, local):
-        chain = _chain(primary, secondary, local)
+    with _fakes() as fakes:
+        chain = _chain(*fakes, local)
         client = AsyncFailover(chain, policy=drill_policy(seconds), on_attempt=stats.on_attempt)
         started = time.monotonic()
 
@@ -189,7 +211,7 @@ async def drill(
         async with client, _display(console, render), _transitions_shown(console):
             until = started + seconds
             await asyncio.gather(
-                _timeline(spans, stats, chain, primary, secondary, say),
+                _timeline(spans, stats, chain, fakes, say),
                 *(_worker(client, stats, until, seed) for seed in range(workers)),
             )
     summary = stats.summary(seconds, [s.name for _, _, s in spans])

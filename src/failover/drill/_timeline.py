@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ..testing import Fault
 
-__all__ = ["DOWN", "TIMELINE", "Step", "scaled"]
+__all__ = ["DOWN", "LOCAL_STEP", "TIMELINE", "Step", "scaled"]
 
 DOWN = "down"  # the primary's port is closed: connection refused
 
@@ -18,7 +18,8 @@ class Step:
 
     ``primary`` is a fault, None (healthy) or :data:`DOWN`; ``*_rate`` is the share of
     requests that get the fault. ``primary_dead``/``secondary_dead`` mark the target as
-    out of service, for counting the calls still sent to it.
+    out of service, for counting the calls still sent to it; ``inhouse`` is the fault of
+    the self-hosted server (the third target), out of service while it has one.
     """
 
     name: str
@@ -29,6 +30,7 @@ class Step:
     secondary_rate: float = 1.0
     primary_dead: bool = False
     secondary_dead: bool = False
+    inhouse: Fault | None = None
 
 
 _RATE_LIMITED = Fault.rate_limit(retry_after=0.5)
@@ -68,11 +70,28 @@ TIMELINE: Sequence[Step] = (
 )
 
 
-def scaled(total_seconds: float) -> list[tuple[float, float, Step]]:
-    """``(start, end, step)`` in seconds for a drill of ``total_seconds``."""
+# With failover[local] installed, a last stretch in which every server is down, the
+# self-hosted one too (the network itself is the outage), and only the model inside the
+# process answers.
+LOCAL_STEP = Step(
+    "8 every server down: the model in this process answers",
+    0.10,
+    DOWN,
+    secondary=Fault.status(503),
+    inhouse=Fault.status(503),
+    primary_dead=True,
+    secondary_dead=True,
+)
+
+
+def scaled(total_seconds: float, local: bool = False) -> list[tuple[float, float, Step]]:
+    """``(start, end, step)`` in seconds for a drill of ``total_seconds``, with the
+    local model's stretch at the end when ``local``."""
+    steps = (*TIMELINE, LOCAL_STEP) if local else TIMELINE
+    whole = sum(step.share for step in steps)
     spans, start = [], 0.0
-    for step in TIMELINE:
-        end = start + step.share * total_seconds
+    for step in steps:
+        end = start + step.share / whole * total_seconds
         spans.append((start, end, step))
         start = end
     return spans
