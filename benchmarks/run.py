@@ -1,9 +1,9 @@
 """The one command: ``python benchmarks/run.py [--quick] [--only NAME ...]``.
 
 Creates LiteLLM's venv if missing, starts the fake providers in their own process,
-runs the start-up, overhead, outage, bound/first-request, streams, fleet and
-OpenTelemetry benchmarks (the fleet one needs Redis: ``FAILOVER_REDIS_URL``, default the
-local one), writes ``results/*.json`` and renders ``results/summary.md`` from them
+runs the start-up, overhead, outage, bound/first-request, streams, fleet, OpenTelemetry
+and local-model benchmarks (the fleet one needs Redis: ``FAILOVER_REDIS_URL``, default
+the local one), writes ``results/*.json`` and renders ``results/summary.md`` from them
 (``--quick``: ``results/quick/``).
 """
 
@@ -26,6 +26,7 @@ if not __package__:  # run as a script: make ``benchmarks`` importable
 from benchmarks import (
     bound_cost,
     fleet,
+    local,
     outage,
     overhead,
     partial,
@@ -38,7 +39,17 @@ from benchmarks._common import FULL, QUICK, Profile, write_json
 from benchmarks._fake import FakeServers
 from benchmarks._peer import LiteLLMPeer, ensure_venv, installed_version
 
-STAGES = ("startup", "overhead", "outage", "bound", "streams", "fleet", "telemetry", "partial")
+STAGES = (
+    "startup",
+    "overhead",
+    "outage",
+    "bound",
+    "streams",
+    "fleet",
+    "telemetry",
+    "partial",
+    "local",
+)
 REDIS_URL = os.environ.get("FAILOVER_REDIS_URL") or "redis://127.0.0.1:6379/0"
 
 
@@ -76,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
             write_json(
                 folder / "startup.json", {"meta": info, **startup.run(profile.import_repeats)}
             )
+        if "local" in args.only:
+            print("a model in process ...", flush=True)
+            write_json(folder / "local.json", {"meta": info, **local.run()})
         if {"overhead", "outage", "bound", "streams", "fleet", "telemetry", "partial"} & set(
             args.only
         ):

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks._common import BENCH
+from benchmarks._summary_local import local_section
 from benchmarks._summary_partial import partial_section
 from benchmarks._summary_scale import (
     fleet_section,
@@ -248,6 +249,7 @@ def render(folder: Path) -> str:
     fleet = load("fleet") if (folder / "fleet.json").exists() else None
     otel = load("telemetry") if (folder / "telemetry.json").exists() else None
     partial = load("partial") if (folder / "partial.json").exists() else None
+    in_process = load("local") if (folder / "local.json").exists() else None
     meta = over["meta"]
     lines = [
         "# Benchmark summary",
@@ -261,6 +263,7 @@ def render(folder: Path) -> str:
         *(fleet_section(fleet) if fleet else []),
         *(partial_section(partial) if partial else []),
         *(telemetry_section(otel) if otel else []),
+        *(local_section(in_process) if in_process else []),
         *bound_section(bound),
         *outage_section(out),
         *startup_section(start),

@@ -18,6 +18,7 @@ EXPECTED = {
     "async_batch.py": "20 answers",
     "outage_drill.py": " 0 failed",
     "static_last_resort.py": "degraded: True (answered by static/busy)",
+    "local_last_resort.py": "local: True (answered by local/smollm2)",
     "azure_to_openai.py": "answered by openai/gpt-4o\n",
     "private_fallback.py": "private prompts the cloud backup received: 0",
     "embeddings.py": "2 vectors of 64 floats from azure-eu/emb-prod",

@@ -28,10 +28,12 @@ __all__ = ["Model", "Stop", "load"]
 # Enough for a conversation with a small model; llama.cpp's own default (512) is too
 # short, and the 8k SmolLM2 was trained on costs its KV cache four times the memory.
 CONTEXT_TOKENS = 2048
-# llama.cpp's default is half the cores. A last resort runs when answering matters most,
-# so it takes them all (on 2 cores: 74 tokens/s instead of 39 for SmolLM2-135M), but no
-# more than 4: a small model gains nothing from more threads but their synchronisation.
-THREADS = min(os.cpu_count() or 1, 4)
+# llama.cpp's threads spin while they wait for each other, so sharing a core with the
+# application collapses them. One core is left to the application (its event loop and
+# I/O), and no more than 4 are taken: a small model gains nothing from more. On 2 cores,
+# SmolLM2-135M measured 37 tokens/s with 1 thread whether the other core was busy or
+# not; 2 threads gave 64 on an idle machine but 24 with one core busy.
+THREADS = max(1, min((os.cpu_count() or 1) - 1, 4))
 
 
 class Stop(Exception):

@@ -28,10 +28,11 @@ __all__ = ["run_drill"]
 
 _MESSAGES = [{"role": "user", "content": "Summarise the status page in one sentence."}]
 _ANSWER = "All systems operational; the incident is resolved and traffic is flowing normally."
-# Room for the fakes' answer (they ignore it); keeps the small local model's answers short.
-_MAX_TOKENS = 24
-# One model on one machine answers one call at a time, some 0.3 s each here: while only
-# it answers, two workers keep calling (the others would queue past the 1 s attempts).
+# The fakes ignore it; it keeps the local model's answers to what the drill can wait for.
+_MAX_TOKENS = 8
+# One model on one machine answers one call at a time (8 tokens: some 0.25 s on 2 cores):
+# while only it answers, two workers keep calling, since more would queue for it past
+# the drill's 1 s attempts.
 _LOCAL_CALLERS = 2
 
 
