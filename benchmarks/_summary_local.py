@@ -10,7 +10,7 @@ from benchmarks._tables import spread, table
 def local_section(data: dict[str, Any]) -> list[str]:
     load, setup = data["load"], data["setup"]
     loading = [
-        ["client build (import llama.cpp, load the model)", spread(load["build_s"], " s")],
+        ["client build: import llama.cpp, load the model", spread(load["build_s"], " s")],
         ["first answer after it (8 tokens)", spread(load["first_answer_s"], " s")],
         ["memory added by the build (RSS)", spread(load["rss_added_loaded_mb"], " MB", 0)],
         ["memory added after the first answer", spread(load["rss_added_answered_mb"], " MB", 0)],

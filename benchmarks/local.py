@@ -1,9 +1,9 @@
 """A model in this process (``local/smollm2``): load time, memory, speed, overhead.
 
-Load and memory: fresh interpreters, one after another, each building a client whose
-chain is ``local/smollm2`` (importing llama.cpp and loading the model: what a client
-build costs) and answering once; resident memory (VmRSS) before the build, after it,
-and after the answer.
+Load and memory: fresh interpreters, one after another, each importing failover and
+openai's types (what any client needs), then building a client whose chain is
+``local/smollm2`` (importing llama.cpp and loading the model) and answering once;
+resident memory (VmRSS) before the build, after it, and after the answer.
 
 Generation: interleaved rounds, shuffled per round, of streamed answers (at most 64
 tokens, temperature 0, a new question per call so that no prompt is cached whole) from
@@ -35,7 +35,7 @@ def rss():
     for line in open("/proc/self/status"):
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
-import failover
+import failover, failover._adapters._local  # what any client needs (openai's types)
 before, started = rss(), time.perf_counter()
 client = failover.Failover([failover.Target.local()])
 built, loaded = time.perf_counter() - started, rss()

@@ -80,8 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     log_path = Path(tempfile.gettempdir()) / "failover-benchmarks.log"
     with log_path.open("w") as log:
         print(f"profile {profile.name}; child processes log to {log_path}", flush=True)
-        ensure_venv(log)
-        info["versions"]["litellm"] = installed_version() or "?"
+        if set(args.only) != {"local"}:  # every other stage compares with LiteLLM
+            ensure_venv(log)
+            info["versions"]["litellm"] = installed_version() or "?"
         if "startup" in args.only:
             print("start-up ...", flush=True)
             write_json(

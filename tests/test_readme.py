@@ -27,7 +27,17 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
 
 def test_benchmark_tables_match_the_results() -> None:
     summary = (ROOT / "benchmarks" / "results" / "summary.md").read_text()
-    blocks = ("targets", "overhead", "bound", "soak", "streams", "fleet", "telemetry", "partial")
+    blocks = (
+        "targets",
+        "overhead",
+        "bound",
+        "soak",
+        "streams",
+        "fleet",
+        "telemetry",
+        "partial",
+        "local",
+    )
     for block in (f"benchmark-{name}" for name in blocks):
         for line in _between(README, block).splitlines():
             assert line in summary, f"README line not in benchmarks/results/summary.md: {line}"
