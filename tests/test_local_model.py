@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import io
 import os
 import threading
 import time
@@ -30,6 +31,7 @@ from failover import (
     UnsupportedParameter,
 )
 from failover._decisions import ErrorKind
+from failover._doctor import EXIT_OK, run_doctor
 from failover._env import resolve_target
 from failover.testing import FakeProvider, Fault
 
@@ -277,3 +279,14 @@ def test_a_local_target_is_only_made_with_a_model_file() -> None:
     with pytest.raises(ConfigError, match=r"Target\.local") as raised:
         Target("local", "x", api="local")
     assert raised.value.variable == "model_path"
+
+
+def test_doctor_probes_the_local_model_and_asks_for_no_key(local: Target) -> None:
+    out = io.StringIO()
+    status = run_doctor({"FAILOVER_CHAIN": "local/smollm2"}, timeout=30, out=out)
+    text = out.getvalue()
+    assert status == EXIT_OK, text
+    assert "API_KEY" not in text
+    row = next(line for line in text.splitlines() if line.strip().startswith("local/smollm2"))
+    assert " ok " in row and "local" in row
+    assert "tools no (skipped)" in text and "logit_bias dropped" in text

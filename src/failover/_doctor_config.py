@@ -154,7 +154,7 @@ def _check_chain(env: Mapping[str, str], check: ConfigCheck) -> None:
 
 
 def _entry(item: str, target: Target, env: Mapping[str, str], check: ConfigCheck) -> Entry:
-    if target.degraded:
+    if target.degraded or target.in_process:  # no server, so no key
         return Entry(item, target)
     variable, key = api_key_from_env(target.provider, env)
     if key:

@@ -204,7 +204,7 @@ def resolve_target(
     elif preset is not None:
         api = preset.api
     else:
-        known = ", ".join(sorted(PRESETS))
+        known = ", ".join(sorted([*PRESETS, "local", "static"]))
         raise ConfigError(
             f"{var}: unknown provider {provider!r} in {spec!r}; use one of {known}, "
             f"or define it with {prefix}API=openai|anthropic and {prefix}BASE_URL",
