@@ -166,33 +166,29 @@ class LocalAdapter:
 
     # -- blocking -----------------------------------------------------------------
     def _pieces(
-        self, params: dict[str, Any], seconds: float, idle: float | None, stopped: Stopped
+        self, request: dict[str, Any], until: float, idle: float | None, stopped: Stopped
     ) -> Pieces:
-        # Built lazily, at the first chunk asked for: a stream opener bounds that wait.
-        bound = time_left()
-        until = time.monotonic() + (seconds if bound is None else min(seconds, bound))
-        yield from self.model.generate(
-            to_llama_request(params), until=until, idle=idle, stopped=stopped
-        )
+        return self.model.generate(request, until=until, idle=idle, stopped=stopped)
 
     def create(self, params: dict[str, Any], timeout: httpx2.Timeout) -> ChatCompletion:
-        to_llama_request(params)  # an unsupported parameter skips the target at once
-        return self._completion(self._pieces(params, _seconds(timeout), None, _hedge_lost()))
+        request = to_llama_request(params)  # an unsupported parameter skips the target
+        until = _until(timeout, time_left())
+        return self._completion(self._pieces(request, until, None, _hedge_lost()))
 
     def stream(
         self, params: dict[str, Any], timeout: httpx2.Timeout
     ) -> Generator[ChatCompletionChunk, None, None]:
-        include_usage = bool((params.get("stream_options") or {}).get("include_usage"))
-        seconds = _seconds(timeout)
-        yield from self._chunks(
-            self._pieces(params, seconds, seconds, _hedge_lost()), include_usage
-        )
+        # This body runs at the first chunk asked for, inside the opener's bound.
+        request, include_usage = to_llama_request(params), _include_usage(params)
+        until = _until(timeout, time_left())
+        pieces = self._pieces(request, until, _seconds(timeout), _hedge_lost())
+        yield from self._chunks(pieces, include_usage)
 
     # -- asyncio: the generation runs on the model's worker thread ------------------
     async def acreate(self, params: dict[str, Any], timeout: httpx2.Timeout) -> ChatCompletion:
-        to_llama_request(params)
-        stop = threading.Event()
-        pieces = self._pieces(params, _seconds(timeout), None, stop.is_set)
+        request, stop = to_llama_request(params), threading.Event()
+        # The wait in the worker's queue counts: the time runs from now.
+        pieces = self._pieces(request, _until(timeout), None, stop.is_set)
         job = self.model.worker.submit(self._completion, pieces)
         try:
             return await asyncio.wrap_future(job)
@@ -202,9 +198,9 @@ class LocalAdapter:
     async def astream(
         self, params: dict[str, Any], timeout: httpx2.Timeout
     ) -> AsyncGenerator[ChatCompletionChunk, None]:
-        include_usage = bool((params.get("stream_options") or {}).get("include_usage"))
-        seconds = _seconds(timeout)
+        request, include_usage = to_llama_request(params), _include_usage(params)
         stop = threading.Event()
+        pieces = self._pieces(request, _until(timeout), _seconds(timeout), stop.is_set)
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[ChatCompletionChunk | BaseException | None] = asyncio.Queue()
 
@@ -216,14 +212,12 @@ class LocalAdapter:
 
         def produce() -> None:
             try:
-                pieces = self._pieces(params, seconds, seconds, stop.is_set)
                 for chunk in self._chunks(pieces, include_usage):
                     put(chunk)
                 put(None)
             except BaseException as exc:
                 put(exc)
 
-        to_llama_request(params)
         job = self.model.worker.submit(produce)
         try:
             while (item := await queue.get()) is not None:
@@ -252,6 +246,17 @@ def _hedge_lost() -> Stopped:
 
 def _seconds(timeout: httpx2.Timeout) -> float:
     return timeout.read if timeout.read is not None else float("inf")
+
+
+def _until(timeout: httpx2.Timeout, bound: float | None = None) -> float:
+    """When the wait for the model and the first token (or a call's whole generation)
+    must end: the attempt's time from now, or a tighter bound the router set."""
+    seconds = _seconds(timeout)
+    return time.monotonic() + (seconds if bound is None else min(seconds, bound))
+
+
+def _include_usage(params: dict[str, Any]) -> bool:
+    return bool((params.get("stream_options") or {}).get("include_usage"))
 
 
 def _usage(prompt: int, completion: int) -> dict[str, int]:
