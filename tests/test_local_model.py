@@ -23,7 +23,6 @@ from failover import (
     AllTargetsFailed,
     AsyncFailover,
     ConfigError,
-    DeadlineExceeded,
     Failover,
     Outcome,
     Policy,
@@ -144,8 +143,10 @@ def test_the_deadline_cuts_a_long_generation_and_the_model_stays_usable(local: T
     policy = Policy(max_retries=0, timeout=0.3, attempt_timeout=0.3, backoff_base=0.001)
     with Failover([local], policy=policy) as client:
         started = time.monotonic()
-        with pytest.raises(DeadlineExceeded) as raised:
-            # Unbounded, this runs to max_tokens: some 10 s at this model's speed.
+        # The attempt's time is the call's: whether the error says "deadline" depends on
+        # which of the two, microseconds apart, is checked last.
+        with pytest.raises(AllTargetsFailed) as raised:
+            # Unbounded, this runs to max_tokens: some 25 s at this model's speed.
             client.chat.completions.create(messages=_LONG, max_tokens=1000, temperature=0)
         took = time.monotonic() - started
         assert took < 2.0  # cut between tokens, not at the end of the generation
