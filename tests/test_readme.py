@@ -39,8 +39,12 @@ def test_benchmark_tables_match_the_results() -> None:
         "local",
     )
     for block in (f"benchmark-{name}" for name in blocks):
-        for line in _between(README, block).splitlines():
-            assert line in summary, f"README line not in benchmarks/results/summary.md: {line}"
+        # Each table or paragraph of a block must be a run of the summary's own lines, in
+        # order: a row pasted from another table is caught, not only an invented one.
+        for run in re.split(r"\n\s*\n", _between(README, block)):
+            assert f"\n{run.strip()}\n" in summary, (
+                f"README {block} lines are not consecutive lines of the summary:\n{run}"
+            )
 
 
 def test_the_doctor_example_is_what_doctor_prints() -> None:
