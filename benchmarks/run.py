@@ -1,10 +1,10 @@
 """The one command: ``python benchmarks/run.py [--quick] [--only NAME ...]``.
 
 Creates LiteLLM's venv if missing, starts the fake providers in their own process,
-runs the start-up, overhead, outage, bound/first-request, streams, fleet, OpenTelemetry
-and local-model benchmarks (the fleet one needs Redis: ``FAILOVER_REDIS_URL``, default
-the local one), writes ``results/*.json`` and renders ``results/summary.md`` from them
-(``--quick``: ``results/quick/``).
+runs the start-up, overhead, outage, bound/first-request, streams, fleet, OpenTelemetry,
+local-model and instruction-count benchmarks (the fleet and instruction ones need Redis:
+``FAILOVER_REDIS_URL``, default the local one), writes ``results/*.json`` and renders
+``results/summary.md`` from them (``--quick``: ``results/quick/``).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ if not __package__:  # run as a script: make ``benchmarks`` importable
 from benchmarks import (
     bound_cost,
     fleet,
+    instructions,
     local,
     outage,
     overhead,
@@ -49,6 +50,7 @@ STAGES = (
     "telemetry",
     "partial",
     "local",
+    "instructions",
 )
 REDIS_URL = os.environ.get("FAILOVER_REDIS_URL") or "redis://127.0.0.1:6379/0"
 
@@ -80,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     log_path = Path(tempfile.gettempdir()) / "failover-benchmarks.log"
     with log_path.open("w") as log:
         print(f"profile {profile.name}; child processes log to {log_path}", flush=True)
-        if set(args.only) != {"local"}:  # every other stage compares with LiteLLM
+        if set(args.only) - {"local", "instructions"}:  # the others compare with LiteLLM
             ensure_venv(log)
             info["versions"]["litellm"] = installed_version() or "?"
         if "startup" in args.only:
@@ -91,6 +93,14 @@ def main(argv: list[str] | None = None) -> int:
         if "local" in args.only:
             print("a model in process ...", flush=True)
             write_json(folder / "local.json", {"meta": info, **local.run()})
+        if "instructions" in args.only and instructions.available():
+            print("instructions per call (callgrind) ...", flush=True)
+            fakes = FakeServers(log)
+            try:
+                data = instructions.run(fakes.urls["primary"], REDIS_URL)
+            finally:
+                fakes.close()
+            write_json(folder / "instructions.json", {"meta": info, **data})
         if {"overhead", "outage", "bound", "streams", "fleet", "telemetry", "partial"} & set(
             args.only
         ):
