@@ -93,7 +93,9 @@ def main(argv: list[str] | None = None) -> int:
         if "local" in args.only:
             print("a model in process ...", flush=True)
             write_json(folder / "local.json", {"meta": info, **local.run()})
-        if "instructions" in args.only and instructions.available():
+        if "instructions" in args.only and not instructions.available():
+            print("instructions per call: skipped, valgrind is not installed", flush=True)
+        elif "instructions" in args.only:
             print("instructions per call (callgrind) ...", flush=True)
             fakes = FakeServers(log)
             try:

@@ -96,17 +96,11 @@ class LocalAdapter:
     def __init__(self, target: Target, policy: Policy) -> None:
         assert target.model_path is not None
         self.target = target
-        self._model: Model | None = None
-        self._path = target.model_path
-
-    @property
-    def model(self) -> Model:
-        if self._model is None:
-            self._model = load(self._path)
-        return self._model
+        # Adapters are made when the client is built: the model loads now, not in a call.
+        self.model: Model = load(target.model_path)
 
     def preload(self, *, asynchronous: bool) -> None:
-        self.model  # noqa: B018 (loads the model now, when the client is built)
+        pass  # loaded in __init__; it has no SDK client to build
 
     def failure(self, exc: BaseException) -> Failure | None:
         if isinstance(exc, ProviderFault):
@@ -165,15 +159,12 @@ class LocalAdapter:
         )
 
     # -- blocking -----------------------------------------------------------------
-    def _pieces(
-        self, request: dict[str, Any], until: float, idle: float | None, stopped: Stopped
-    ) -> Pieces:
-        return self.model.generate(request, until=until, idle=idle, stopped=stopped)
-
     def create(self, params: dict[str, Any], timeout: httpx2.Timeout) -> ChatCompletion:
         request = to_llama_request(params)  # an unsupported parameter skips the target
         until = _until(timeout, time_left())
-        return self._completion(self._pieces(request, until, None, _hedge_lost()))
+        return self._completion(
+            self.model.generate(request, until=until, idle=None, stopped=_hedge_lost())
+        )
 
     def stream(
         self, params: dict[str, Any], timeout: httpx2.Timeout
@@ -181,14 +172,16 @@ class LocalAdapter:
         # This body runs at the first chunk asked for, inside the opener's bound.
         request, include_usage = to_llama_request(params), _include_usage(params)
         until = _until(timeout, time_left())
-        pieces = self._pieces(request, until, _seconds(timeout), _hedge_lost())
+        pieces = self.model.generate(
+            request, until=until, idle=_seconds(timeout), stopped=_hedge_lost()
+        )
         yield from self._chunks(pieces, include_usage)
 
     # -- asyncio: the generation runs on the model's worker thread ------------------
     async def acreate(self, params: dict[str, Any], timeout: httpx2.Timeout) -> ChatCompletion:
         request, stop = to_llama_request(params), threading.Event()
         # The wait in the worker's queue counts: the time runs from now.
-        pieces = self._pieces(request, _until(timeout), None, stop.is_set)
+        pieces = self.model.generate(request, until=_until(timeout), idle=None, stopped=stop.is_set)
         job = self.model.worker.submit(self._completion, pieces)
         try:
             return await asyncio.wrap_future(job)
@@ -200,7 +193,9 @@ class LocalAdapter:
     ) -> AsyncGenerator[ChatCompletionChunk, None]:
         request, include_usage = to_llama_request(params), _include_usage(params)
         stop = threading.Event()
-        pieces = self._pieces(request, _until(timeout), _seconds(timeout), stop.is_set)
+        pieces = self.model.generate(
+            request, until=_until(timeout), idle=_seconds(timeout), stopped=stop.is_set
+        )
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[ChatCompletionChunk | BaseException | None] = asyncio.Queue()
 
