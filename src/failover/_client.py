@@ -8,9 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._attempts import AttemptHook
-from ._completions import AsyncChat, AsyncCompletions, Chat, Completions
 from ._config import Policy, Target, clean_tags
-from ._embeddings import AsyncEmbeddings, Embeddings, checked_embedding_chain
 from ._env import (
     REQUIRE_ENV,
     config_from_env,
@@ -25,8 +23,9 @@ if TYPE_CHECKING:
     from ._health import HealthStore, TargetStatus
     from ._router import Router
 
-# The routing machinery (httpx2, tenacity, pybreaker, the SDKs) is imported when a client
-# is built, not with this module: ``from failover import Failover`` stays cheap.
+# The routing machinery (httpx2, tenacity, pybreaker, the SDKs, and ``_completions`` and
+# ``_embeddings``, which import it) is imported when a client is built, not with this
+# module: ``from failover import Failover`` stays cheap.
 
 __all__ = ["AsyncFailover", "Failover"]
 
@@ -63,7 +62,7 @@ class _ClientBase:
         The vendor SDKs the chain needs are imported and their clients built here, so
         that the first request costs what any other does.
         """
-        from . import _drive  # noqa: F401 - load the routing machinery now, not in a request
+        from ._embeddings import checked_embedding_chain  # with the routing machinery
         from ._env import health_from_env
         from ._router import Router
 
@@ -215,6 +214,9 @@ class Failover(_ClientBase):
         self._bind()
 
     def _bind(self) -> None:
+        from ._completions import Chat, Completions
+        from ._embeddings import Embeddings
+
         self.chat = Chat(Completions(self._router, self._guard))
         self.embeddings = Embeddings(self._embedding_router, self._guard)
 
@@ -256,6 +258,9 @@ class AsyncFailover(_ClientBase):
         self._bind()
 
     def _bind(self) -> None:
+        from ._completions import AsyncChat, AsyncCompletions
+        from ._embeddings import AsyncEmbeddings
+
         self.chat = AsyncChat(AsyncCompletions(self._router, self._guard))
         self.embeddings = AsyncEmbeddings(self._embedding_router, self._guard)
 

@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 from . import _telemetry as telemetry
 from ._attempts import Report, WithReport
+from ._call import Call
 from ._config import Target
+from ._drive import run_async, run_sync
 from ._exceptions import ConfigError, UnsupportedParameter
 from ._privacy import Guard
 
@@ -102,9 +104,6 @@ class Embeddings(_Namespace):
     def _report(
         self, *, timeout: float | None = None, **params: Any
     ) -> Report[CreateEmbeddingResponse]:
-        from ._call import Call
-        from ._drive import run_sync
-
         router = self._routed()
         call = Call(router, timeout, request=_prepare(params), guard=self._guard)
         with telemetry.Watch(call.started, call.attempts, router.targets, "embeddings") as w:
@@ -134,9 +133,6 @@ class AsyncEmbeddings(_Namespace):
     async def _report(
         self, *, timeout: float | None = None, **params: Any
     ) -> Report[CreateEmbeddingResponse]:
-        from ._call import Call
-        from ._drive import run_async
-
         router = self._routed()
         call = Call(router, timeout, request=_prepare(params), guard=self._guard)
         with telemetry.Watch(call.started, call.attempts, router.targets, "embeddings") as w:

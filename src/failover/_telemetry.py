@@ -48,9 +48,19 @@ class _Otel:
 
     def __init__(self) -> None:
         from opentelemetry import metrics, trace
+        from opentelemetry.metrics import _internal as metrics_globals
 
         self.trace, self.metrics = trace, metrics
-        self.providers: tuple[Any, Any] = (None, None)
+        # The API's getters look in os.environ on every call while no provider is set
+        # (OTEL_PYTHON_*_PROVIDER; two misses that raise KeyError inside os.environ, about
+        # 1 µs a call). The globals they return say the same without that. Calling each
+        # getter once loads a provider the environment names; should an API version move
+        # the globals, the getters are used.
+        trace.get_tracer_provider(), metrics.get_meter_provider()
+        known = hasattr(trace, "_TRACER_PROVIDER") and hasattr(metrics_globals, "_METER_PROVIDER")
+        self._globals = (trace, metrics_globals) if known else None
+        self.providers: tuple[Any, Any] = (None, None)  # None: not set, the API's proxies
+        self.tracing = self.metering = False
         latest = "gen_ai_latest_experimental" in os.environ.get("OTEL_SEMCONV_STABILITY_OPT_IN", "")
         self.names = (
             ("gen_ai.client.inference.duration", "gen_ai.client.inference.time_to_first_chunk")
@@ -59,7 +69,10 @@ class _Otel:
         )
 
     def active(self) -> bool:
-        tracing, metering = self.trace.get_tracer_provider(), self.metrics.get_meter_provider()
+        if self._globals is None:
+            tracing, metering = self.trace.get_tracer_provider(), self.metrics.get_meter_provider()
+        else:
+            tracing, metering = self._globals[0]._TRACER_PROVIDER, self._globals[1]._METER_PROVIDER
         if (tracing, metering) != self.providers:
             self._build(tracing, metering)
         return self.tracing or self.metering
@@ -146,7 +159,7 @@ class Watch:
         self._span: Any = None
 
     def __enter__(self) -> Watch:
-        # Asked once per call: the API's provider getters read os.environ each time.
+        # Asked once per call; the attempts are recorded from the log when it ends.
         self._on = enabled()
         if self._on and _otel is not None and _otel.tracing:
             from opentelemetry import context
@@ -189,7 +202,9 @@ def answered(answer: Any) -> Answered:
 
 
 def _installed(provider: Any) -> bool:
-    # The API's global providers are proxies (or no-ops) until an SDK is installed.
+    # The API's global providers are unset, proxies or no-ops until an SDK is installed.
+    if provider is None:
+        return False
     name = type(provider).__name__
     return "Proxy" not in name and "NoOp" not in name
 
