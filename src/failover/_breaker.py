@@ -143,7 +143,8 @@ class TargetHealth:
         if self.window.ratio:
             with self._lock:
                 self.window.success()
-        clean = self.breaker.fail_counter == 0 and self.state == pybreaker.STATE_CLOSED
+        breaker = self.breaker
+        clean = breaker.fail_counter == 0 and breaker.current_state == pybreaker.STATE_CLOSED
         if clean and not admission.probe:
             return  # nothing to reset; skipping pybreaker keeps the healthy path cheap
         self._report(admission, failed=False)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import httpx2
@@ -349,16 +349,15 @@ class Call:
             self.last_error
         )
 
-    def targets(self, after: Target | None = None) -> Iterator[Target]:
+    def targets(self, after: Target | None = None) -> tuple[Target, ...]:
         """The chain in order; after a broken stream, the others starting past it."""
         chain = self.router.targets
         if after is None:
-            yield from chain
-            return
+            return chain
         start = chain.index(after) + 1
         # A static answer cannot continue a model's text: a broken stream is not resumed
         # on it.
-        yield from (t for t in chain[start:] + chain[: start - 1] if not t.degraded)
+        return tuple(t for t in chain[start:] + chain[: start - 1] if not t.degraded)
 
 
 class _NoPointWaiting(tenacity.stop.stop_base):

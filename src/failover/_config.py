@@ -120,8 +120,13 @@ class Target:
     tags: Collection[str] = field(default_factory=lambda: _AUTO)  # stored as a frozenset
     serves: str | None = None
     model_path: str | None = None
-    # Computed once: the key is read several times per request.
-    _key: tuple[str, str, str, str] = field(init=False, repr=False, compare=False)
+    # Computed once, in __post_init__, since every request reads them several times.
+    # ``label``: ``name`` if given, else ``provider/model``; the name in attempt logs.
+    label: str = field(init=False, repr=False, compare=False)
+    # ``key``: the identity for clients, breakers and cool-downs: provider, base URL,
+    # model, and a fingerprint of the API key, so that two keys for one model (say, two
+    # organisations' quotas) are two targets. A hash: the key itself never leaves.
+    key: tuple[str, str, str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.api not in ("openai", "anthropic", "static", "local"):
@@ -149,7 +154,8 @@ class Target:
         fingerprint = hashlib.sha256(self.api_key.encode()).hexdigest()[:16] if self.api_key else ""
         where = self.model_path or self.base_url or _SDK_DEFAULT_URLS.get(self.api, "")
         url = where.rstrip("/")
-        object.__setattr__(self, "_key", (self.provider, url, self.model, fingerprint))
+        object.__setattr__(self, "key", (self.provider, url, self.model, fingerprint))
+        object.__setattr__(self, "label", self.name or f"{self.provider}/{self.model}")
 
     @classmethod
     def static(cls, message: str, name: str = "default") -> Target:
@@ -195,24 +201,12 @@ class Target:
         """The model this target runs: ``serves`` if given, else ``model``."""
         return self.serves or self.model
 
-    @property
-    def label(self) -> str:
-        """``name`` if given, else ``provider/model``: the name used in attempt logs."""
-        return self.name or f"{self.provider}/{self.model}"
-
     def missing(self, required: frozenset[str]) -> list[str]:
         """The required tags this target lacks. None for a static last resort: its fixed
         text sends the request nowhere, so it may answer any call."""
         if self.degraded:
             return []
         return sorted(required.difference(self.tags))
-
-    @property
-    def key(self) -> tuple[str, str, str, str]:
-        """Identity for clients, breakers and cool-downs: provider, base URL, model, and a
-        fingerprint of the key, so that two keys for one model (say, two organisations'
-        quotas) are two targets. The fingerprint is a hash; the key itself never leaves."""
-        return self._key
 
     def __repr__(self) -> str:
         if self.in_process:

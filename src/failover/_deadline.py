@@ -13,35 +13,58 @@ import time
 from contextvars import ContextVar, Token
 from typing import Protocol
 
-__all__ = ["Scope", "attempt_scope", "bounded", "scoped", "time_left"]
+__all__ = ["Bound", "Scope", "attempt_scope", "bounded", "current", "time_left"]
 
-_bound: ContextVar[float | None] = ContextVar("failover_io_bound", default=None)
+
+class Bound:
+    """The attempt in progress as the I/O layer sees it: when its time ends (monotonic)
+    and the scope it may be called off through. One object in one context variable, so
+    that each socket operation reads both with a single look-up."""
+
+    __slots__ = ("scope", "until")
+
+    def __init__(self, until: float, scope: Scope | None) -> None:
+        self.until = until
+        self.scope = scope
+
+
+_bound: ContextVar[Bound | None] = ContextVar("failover_io_bound", default=None)
+current = _bound.get  # the I/O layer's one look-up per socket operation
 
 
 def time_left() -> float | None:
     """Seconds until the current bound (may be <= 0), or None when unbounded."""
     bound = _bound.get()
-    return None if bound is None else bound - time.monotonic()
+    return None if bound is None else bound.until - time.monotonic()
+
+
+def attempt_scope() -> Scope | None:
+    """The scope the attempt in progress may be called off through, if any."""
+    bound = _bound.get()
+    return None if bound is None else bound.scope
 
 
 class bounded:  # lower case: used like contextlib's context managers
-    """``with bounded(until):`` no blocking socket operation runs past ``until``.
+    """``with bounded(until, scope):`` no blocking socket operation runs past ``until``,
+    and ``scope`` (a hedged attempt's) can call the attempt off.
 
-    Nested bounds keep the earlier one. A class, not ``@contextmanager``: this runs once
-    per attempt on the healthy path, where a generator-based manager costs several times
-    more.
+    Nested bounds keep the earlier time and the outer scope unless given one. A class,
+    not ``@contextmanager``: this runs once per attempt on the healthy path, where a
+    generator-based manager costs several times more.
     """
 
-    __slots__ = ("_token", "_until")
+    __slots__ = ("_bound", "_token")
 
-    def __init__(self, until: float) -> None:
-        self._until = until
-        self._token: Token[float | None] | None = None
+    def __init__(self, until: float, scope: Scope | None = None) -> None:
+        self._bound = Bound(until, scope)
+        self._token: Token[Bound | None] | None = None
 
     def __enter__(self) -> None:
-        outer = _bound.get()
-        until = self._until if outer is None else min(outer, self._until)
-        self._token = _bound.set(until)
+        outer, bound = _bound.get(), self._bound
+        if outer is not None:
+            bound.until = min(outer.until, bound.until)
+            bound.scope = bound.scope or outer.scope
+        self._token = _bound.set(bound)
 
     def __exit__(self, *exc: object) -> None:
         if self._token is not None:
@@ -83,29 +106,3 @@ class Scope:
 class Closable(Protocol):
     def shut(self) -> None:
         """Shut the socket down, waking a read blocked on it in another thread."""
-
-
-_scope: ContextVar[Scope | None] = ContextVar("failover_attempt_scope", default=None)
-
-
-def attempt_scope() -> Scope | None:
-    return _scope.get()
-
-
-class scoped:  # lower case, like ``bounded``
-    """``with scoped(scope):`` the attempt in this context can be called off."""
-
-    __slots__ = ("_scope", "_token")
-
-    def __init__(self, scope: Scope | None) -> None:
-        self._scope = scope
-        self._token: Token[Scope | None] | None = None
-
-    def __enter__(self) -> None:
-        if self._scope is not None:
-            self._token = _scope.set(self._scope)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._token is not None:
-            _scope.reset(self._token)
-            self._token = None

@@ -17,7 +17,7 @@ from . import _hedge as hedge
 from ._adapters import Adapter
 from ._call import Call, HedgeLost, TargetDone, retryable
 from ._config import Target
-from ._deadline import Scope, bounded, scoped
+from ._deadline import Scope, bounded
 
 __all__ = ["run_async", "run_sync"]
 
@@ -29,19 +29,20 @@ Invoke = Callable[[Target, Adapter, dict[str, Any]], T]
 def _chain(call: Call, after: Target | None) -> Iterator[tuple[Target, Callable[[], bool]]]:
     """Each target the data policy allows, with a check of whether any later one could
     be tried right now. A target it excludes is logged and passed by, never contacted."""
-    targets = list(call.targets(after))
+    targets = call.targets(after)
     health = call.router.health
     excluded = [call.guard.excludes(t) for t in targets]
 
     def nothing_after(position: int) -> Callable[[], bool]:
-        # A static last resort does not count: the last real provider is still retried
-        # before the application degrades to a fixed answer.
-        rest = [
-            t
-            for t, why in zip(targets[position + 1 :], excluded[position + 1 :], strict=True)
-            if not t.degraded and not why
-        ]
-        return lambda: not any(health[t.key].peek().allowed for t in rest)
+        # Asked only after a failure, so the healthy path never walks the rest.
+        def last() -> bool:
+            # A static last resort does not count: the last real provider is still
+            # retried before the application degrades to a fixed answer.
+            later = zip(targets[position + 1 :], excluded[position + 1 :], strict=True)
+            rest = (t for t, why in later if not t.degraded and not why)
+            return not any(health[t.key].peek().allowed for t in rest)
+
+        return last
 
     for position, target in enumerate(targets):
         if excluded[position]:
@@ -68,7 +69,7 @@ def _attempt_sync(
         # Sync I/O cannot be interrupted, so each socket operation is capped instead
         # (``_adapters/_bounded_io.py``): the attempt ends by this instant however slowly
         # the server sends. A hedged attempt may also be called off (``scope``).
-        with bounded(started + call.attempt_seconds()), scoped(scope):
+        with bounded(started + call.attempt_seconds(), scope):
             result = invoke(target, adapter, params)
     except BaseException as exc:
         lost = scope is not None and scope.cancelled and not isinstance(exc, HedgeLost)

@@ -44,7 +44,7 @@ def partner(call: Call, first: Target, after: Target | None) -> Target | None:
     policy = call.policy
     if policy.hedge_after is None or after is not None or call.hedges >= policy.hedge_max:
         return None  # off, used up, or continuing a stream that already reached the caller
-    targets = list(call.targets(after))
+    targets = call.targets(after)
     for candidate in targets[targets.index(first) + 1 :]:
         if candidate.degraded or call.guard.excludes(candidate):
             continue

@@ -94,7 +94,7 @@ class SharedHealth:
             target.label,
             fail_max=policy.breaker_fail_max,
             reset_timeout=policy.breaker_reset,
-            speaks=lambda: not self._shared(),  # its transitions matter only while alone
+            speaks=lambda: not self._store.connected,  # its transitions matter only while alone
             window=failure_window(policy),
         )
         self._view = _View()
@@ -151,13 +151,10 @@ class SharedHealth:
         if int(reply[0]) == 1:
             self._store.later(self, "RELEASE", token)
 
-    def _shared(self) -> bool:
-        return self._store.connected
-
     # -- Health -----------------------------------------------------------------------
     @property
     def state(self) -> str:
-        if not self._shared():
+        if not self._store.connected:
             return self._local.state
         view, now = self._view, time.time()
         if not view.open_until:
@@ -166,7 +163,7 @@ class SharedHealth:
 
     def snapshot(self) -> Snapshot:
         local = self._local.snapshot()
-        if not self._shared():
+        if not self._store.connected:
             return local
         view, now = self._view, time.time()
         if now < view.cool_until:
@@ -177,7 +174,7 @@ class SharedHealth:
         return Snapshot(state, local.failures, shared=True)
 
     def peek(self) -> Admission:
-        if not self._shared():
+        if not self._store.connected:
             return self._local.peek()
         view, now = self._view, time.time()
         if now < view.cool_until:
@@ -205,7 +202,7 @@ class SharedHealth:
 
     def _wants_probe(self) -> Admission | str:
         """The admission, or the token to ask the fleet's probe lease with."""
-        if not self._shared():
+        if not self._store.connected:
             return self._local.admit()
         seen = self.peek()
         if not seen.allowed or not self._view.open_until:
@@ -263,7 +260,7 @@ class SharedHealth:
 
     def flush(self) -> None:
         """Send the successes counted since the last failure or flush (listener thread)."""
-        if self._successes and self._shared():
+        if self._successes and self._store.connected:
             self._run("SUCCESSES", self._take_successes(), self._rate[0])
 
     def cool_down(self, seconds: float) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import ssl
+import time
 from collections.abc import Iterable
 from types import ModuleType
 from typing import Any
@@ -29,41 +30,52 @@ from typing import Any
 import httpcore2
 import httpx2
 
-from .._deadline import attempt_scope, time_left
+from .._deadline import Bound, current
 
 __all__ = ["bounded_http_client"]
 
 _SocketOptions = Iterable[Any] | None
+_CALLED_OFF = "the attempt was called off: another target answered first"
 
 
-def _capped(timeout: float | None, error: type[Exception]) -> float | None:
-    left = time_left()
-    if left is None:
-        return timeout
+def _cap(
+    bound: Bound,
+    stream: _BoundedStream | None,
+    timeout: float | None,
+    expired: type[Exception],
+    called_off: type[Exception],
+) -> float | None:
+    """``timeout`` cut to the attempt's time left. Raises ``expired`` once that has run
+    out, and ``called_off`` once a hedge called the attempt off (``stream`` is shown to
+    the attempt's scope first, so that a later call-off can shut it down)."""
+    scope = bound.scope
+    if scope is not None and stream is not None and not scope.watch(stream):
+        stream.close()
+        raise called_off(_CALLED_OFF)
+    left = bound.until - time.monotonic()
     if left <= 0:
         # A timeout of 0 would make the socket non-blocking, not fail it: fail it here.
-        raise error("the attempt's wall-clock time ran out")
+        raise expired("the attempt's wall-clock time ran out")
     return left if timeout is None else min(timeout, left)
 
 
 class _BoundedStream(httpcore2.NetworkStream):
+    # read and write run several times per request: one context look-up each, and
+    # nothing more while no attempt is bounded.
     def __init__(self, inner: httpcore2.NetworkStream) -> None:
         self._inner = inner
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        self._watched(httpcore2.ReadError)
-        return self._inner.read(max_bytes, _capped(timeout, httpcore2.ReadTimeout))
+        bound = current()
+        if bound is not None:
+            timeout = _cap(bound, self, timeout, httpcore2.ReadTimeout, httpcore2.ReadError)
+        return self._inner.read(max_bytes, timeout)
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._watched(httpcore2.WriteError)
-        self._inner.write(buffer, _capped(timeout, httpcore2.WriteTimeout))
-
-    def _watched(self, error: type[Exception]) -> None:
-        # A hedged sync attempt may be called off from another thread (``_hedge.py``).
-        scope = attempt_scope()
-        if scope is not None and not scope.watch(self):
-            self._inner.close()
-            raise error("the attempt was called off: another target answered first")
+        bound = current()
+        if bound is not None:
+            timeout = _cap(bound, self, timeout, httpcore2.WriteTimeout, httpcore2.WriteError)
+        self._inner.write(buffer, timeout)
 
     def shut(self) -> None:
         sock = self._inner.get_extra_info("socket")
@@ -80,7 +92,7 @@ class _BoundedStream(httpcore2.NetworkStream):
         server_hostname: str | None = None,
         timeout: float | None = None,
     ) -> httpcore2.NetworkStream:
-        timeout = _capped(timeout, httpcore2.ConnectTimeout)
+        timeout = _connect_timeout(timeout)
         return _BoundedStream(self._inner.start_tls(ssl_context, server_hostname, timeout))
 
     def get_extra_info(self, info: str) -> Any:
@@ -99,21 +111,32 @@ class _BoundedBackend(httpcore2.NetworkBackend):
         local_address: str | None = None,
         socket_options: _SocketOptions = None,
     ) -> httpcore2.NetworkStream:
-        timeout = _capped(timeout, httpcore2.ConnectTimeout)
+        timeout = _connect_timeout(timeout)
         stream = _BoundedStream(
             self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
         )
-        stream._watched(httpcore2.ConnectError)  # called off while it connected?
+        bound = current()
+        scope = bound.scope if bound is not None else None
+        if scope is not None and not scope.watch(stream):  # called off while it connected
+            stream.close()
+            raise httpcore2.ConnectError(_CALLED_OFF)
         return stream
 
     def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: _SocketOptions = None
     ) -> httpcore2.NetworkStream:
-        timeout = _capped(timeout, httpcore2.ConnectTimeout)
+        timeout = _connect_timeout(timeout)
         return _BoundedStream(self._inner.connect_unix_socket(path, timeout, socket_options))
 
     def sleep(self, seconds: float) -> None:
         self._inner.sleep(seconds)
+
+
+def _connect_timeout(timeout: float | None) -> float | None:
+    bound = current()
+    if bound is None:
+        return timeout
+    return _cap(bound, None, timeout, httpcore2.ConnectTimeout, httpcore2.ConnectError)
 
 
 def bounded_http_client(sdk: ModuleType) -> httpx2.Client:
