@@ -46,6 +46,10 @@ class Profile:
     stream_batch: int  # ... of this many 10-chunk streams per contender (a fifth as many
     # 200-chunk ones)
     fleet_rounds: int  # fleets: rounds of every fleet size and contender
+    # Fleets, the healthy call's CPU against the raw SDK (a 5% question): many short
+    # interleaved rounds, so that the median of rounds holds still between runs.
+    healthy_rounds: int
+    healthy_batch: int
 
     @property
     def results(self) -> Path:
@@ -69,6 +73,8 @@ FULL = Profile(
     stream_rounds=7,
     stream_batch=200,
     fleet_rounds=3,
+    healthy_rounds=41,
+    healthy_batch=50,
 )
 QUICK = Profile(
     "quick",
@@ -86,6 +92,8 @@ QUICK = Profile(
     stream_rounds=5,
     stream_batch=40,
     fleet_rounds=1,
+    healthy_rounds=5,
+    healthy_batch=40,
 )
 
 

@@ -138,8 +138,8 @@ def main(argv: list[str] | None = None) -> int:
                         fakes.urls["primary"],
                         REDIS_URL,
                         profile.fleet_rounds,
-                        profile.bound_rounds,
-                        profile.bound_batch,
+                        profile.healthy_rounds,
+                        profile.healthy_batch,
                     )
                     write_json(folder / "fleet.json", {"meta": info, **data})
                 if "partial" in args.only:
