@@ -119,7 +119,7 @@ class RedisLink:
         self._on_tick, self._tick_every, self._ticked = on_tick, tick_every, 0.0
         self._lock = threading.Lock()
         self._thread_state = threading.local()  # "recovering": the listener's reload
-        self._up = True
+        self.up = True  # read on every call, so a plain attribute; only this class sets it
         self._later: queue.SimpleQueue[Callable[[Any], object]] = queue.SimpleQueue()
         self._closed = threading.Event()
         self._thread = threading.Thread(target=self._run, name="failover-redis", daemon=True)
@@ -128,15 +128,11 @@ class RedisLink:
         """Start listening (once the owner is ready for ``on_message``/``on_reconnect``)."""
         self._thread.start()
 
-    @property
-    def up(self) -> bool:
-        return self._up
-
     def run(self, command: Callable[[Any], T]) -> T | None:
         """``command(redis_client)``, or None when Redis is away (it is then not tried,
         except by the listener while it reloads the state)."""
         recovering = getattr(self._thread_state, "recovering", False)
-        if not self._up and not recovering:
+        if not self.up and not recovering:
             return None
         try:
             return command(self.redis)
@@ -180,9 +176,9 @@ class RedisLink:
 
     def went_down(self, exc: BaseException) -> None:
         with self._lock:
-            if not self._up:
+            if not self.up:
                 return
-            self._up = False
+            self.up = False
         logger.warning(
             "failover: Redis at %s is unavailable (%s: %s); each process uses its own "
             "provider health until it returns",
@@ -202,7 +198,7 @@ class RedisLink:
         finally:
             self._thread_state.recovering = False
         with self._lock:
-            self._up = True
+            self.up = True
         logger.warning("failover: Redis at %s is back; provider health is shared again", self.where)
         return True
 
@@ -212,10 +208,10 @@ class RedisLink:
             pubsub = self._listen.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
             try:
                 pubsub.subscribe(self._channel)
-                if self._up:
+                if self.up:
                     self._on_reconnect()  # what changed while we were not listening
                 while not self._closed.is_set():
-                    if not self._up and not self._came_back():
+                    if not self.up and not self._came_back():
                         self._closed.wait(self._retry_every)
                         continue
                     self._run_later()
