@@ -62,7 +62,8 @@ class _ClientBase:
         The vendor SDKs the chain needs are imported and their clients built here, so
         that the first request costs what any other does.
         """
-        from ._embeddings import checked_embedding_chain  # with the routing machinery
+        # _embeddings imports the routing machinery: it loads now, not in a request.
+        from ._embeddings import checked_embedding_chain
         from ._env import health_from_env
         from ._router import Router
 

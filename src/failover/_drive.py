@@ -7,6 +7,7 @@ the routing logic exists once for both.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
@@ -33,22 +34,19 @@ def _chain(call: Call, after: Target | None) -> Iterator[tuple[Target, Callable[
     health = call.router.health
     excluded = [call.guard.excludes(t) for t in targets]
 
-    def nothing_after(position: int) -> Callable[[], bool]:
-        # Asked only after a failure, so the healthy path never walks the rest.
-        def last() -> bool:
-            # A static last resort does not count: the last real provider is still
-            # retried before the application degrades to a fixed answer.
-            later = zip(targets[position + 1 :], excluded[position + 1 :], strict=True)
-            rest = (t for t, why in later if not t.degraded and not why)
-            return not any(health[t.key].peek().allowed for t in rest)
-
-        return last
+    def nothing_after(position: int) -> bool:
+        # Asked only after a failure, so the healthy path never walks the rest. A static
+        # last resort does not count: the last real provider is still retried before
+        # the application degrades to a fixed answer.
+        later = zip(targets[position + 1 :], excluded[position + 1 :], strict=True)
+        rest = (t for t, why in later if not t.degraded and not why)
+        return not any(health[t.key].peek().allowed for t in rest)
 
     for position, target in enumerate(targets):
         if excluded[position]:
             call.excluded(target, excluded[position])
             continue
-        yield target, nothing_after(position)
+        yield target, functools.partial(nothing_after, position)
 
 
 def _attempt_sync(
