@@ -96,6 +96,10 @@ class TargetHealth:
         self._lock = threading.Lock()
         self._probing = False
         self._cool_until = 0.0
+        # Closed with no failure counted: the healthy path's answer without asking
+        # pybreaker (four property look-ups in another module per call). Set again
+        # wherever this class changes pybreaker's state.
+        self._clean = True
         self.speaks = speaks
         self.window = window or FailureWindow(1.0, 1, 0.0)  # ratio 0: the rule is off
 
@@ -115,6 +119,8 @@ class TargetHealth:
         with self._lock:
             if now < self._cool_until:
                 return Admission(False, reason="cooling_down", retry_at=self._cool_until)
+            if self._clean:
+                return ADMITTED
             state = self.breaker.current_state
             if state == pybreaker.STATE_CLOSED:
                 return ADMITTED
@@ -125,6 +131,7 @@ class TargetHealth:
                 return Admission(False, reason="breaker_open", retry_at=now + 1.0)
             if state == pybreaker.STATE_OPEN:
                 self.breaker.half_open()
+                self._clean = False
             self._probing = True
             return Admission(True, probe=True)
 
@@ -143,9 +150,7 @@ class TargetHealth:
         if self.window.ratio:
             with self._lock:
                 self.window.success()
-        breaker = self.breaker
-        clean = breaker.fail_counter == 0 and breaker.current_state == pybreaker.STATE_CLOSED
-        if clean and not admission.probe:
+        if self._clean and not admission.probe:
             return  # nothing to reset; skipping pybreaker keeps the healthy path cheap
         self._report(admission, failed=False)
 
@@ -182,6 +187,8 @@ class TargetHealth:
             tripped = failed and not admission.probe and self.window.failure()
             if tripped and self.breaker.current_state == pybreaker.STATE_CLOSED:
                 self.breaker.open()
+            state, failures = self.breaker.current_state, self.breaker.fail_counter
+            self._clean = failures == 0 and state == pybreaker.STATE_CLOSED
 
     def snapshot(self) -> Snapshot:
         now = time.time()

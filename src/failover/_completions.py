@@ -22,6 +22,8 @@ from ._stream import ChatStream
 if TYPE_CHECKING:
     from openai.types.chat import ChatCompletion, ParsedChatCompletion
 
+    from ._adapters import Adapter
+    from ._config import Target
     from ._router import Router
 
 __all__ = ["AsyncChat", "AsyncCompletions", "Chat", "Completions"]
@@ -41,10 +43,11 @@ def _prepare(params: dict[str, Any]) -> dict[str, Any]:
 
 def _shaped(
     params: dict[str, Any], shape: type[Any] | None
-) -> tuple[dict[str, Any], Callable[[ChatCompletion], ChatCompletion]]:
-    """The request and the answer's last step: as given, or parsed into ``shape``."""
+) -> tuple[dict[str, Any], Callable[[ChatCompletion], ChatCompletion] | None]:
+    """The request and the answer's last step (None: the answer as it came), which
+    parses it into ``shape``."""
     if shape is None:
-        return params, lambda answer: answer
+        return params, None
     from . import _structured as structured
 
     request = {**params, "response_format": structured.response_format_for(shape)}
@@ -90,13 +93,13 @@ class Completions:
     ) -> Report[ChatCompletion]:
         request, finish = _shaped(_prepare(params), shape)
         call = Call(self._router, timeout, request=request, guard=self._guard)
+
+        def attempt(t: Target, adapter: Adapter, sent: dict[str, Any]) -> ChatCompletion:
+            answer = adapter.create(sent, call.http_timeout(call.attempt_seconds()))
+            return answer if finish is None else finish(answer)
+
         with telemetry.Watch(call.started, call.attempts, self._router.targets) as watch:
-            watch.answer, target = run_sync(
-                call,
-                lambda t, adapter, sent: finish(
-                    adapter.create(sent, call.http_timeout(call.attempt_seconds()))
-                ),
-            )
+            watch.answer, target = run_sync(call, attempt)
         self._router.answering.answered(target)
         return Report(watch.answer, target.label, tuple(call.attempts))
 
@@ -141,7 +144,8 @@ class AsyncCompletions:
         call = Call(self._router, timeout, request=request, guard=self._guard)
 
         async def attempt(adapter: Any, sent: dict[str, Any]) -> ChatCompletion:
-            return finish(await adapter.acreate(sent, call.http_timeout(call.attempt_seconds())))
+            answer = await adapter.acreate(sent, call.http_timeout(call.attempt_seconds()))
+            return answer if finish is None else finish(answer)
 
         with telemetry.Watch(call.started, call.attempts, self._router.targets) as watch:
             watch.answer, target = await run_async(

@@ -127,8 +127,14 @@ class Target:
     # model, and a fingerprint of the API key, so that two keys for one model (say, two
     # organisations' quotas) are two targets. A hash: the key itself never leaves.
     key: tuple[str, str, str, str] = field(init=False, repr=False, compare=False)
+    # ``in_process``: a model run inside this process (:meth:`local`), not over a network.
+    in_process: bool = field(init=False, repr=False, compare=False)
+    # ``degraded``: a static last resort, whose answer is a fixed text, not a model's.
+    degraded: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "in_process", self.api == "local")
+        object.__setattr__(self, "degraded", self.api == "static")
         if self.api not in ("openai", "anthropic", "static", "local"):
             raise ConfigError(
                 f"Target.api must be 'openai', 'anthropic', 'static' or 'local', got {self.api!r}",
@@ -185,16 +191,6 @@ class Target:
 
         path = model_file(model, path, "path")
         return cls("local", model, api="local", name=name, model_path=path)
-
-    @property
-    def in_process(self) -> bool:
-        """True for a model run inside this process (:meth:`local`), not over a network."""
-        return self.api == "local"
-
-    @property
-    def degraded(self) -> bool:
-        """True for a static last resort: its answer is a fixed text, not a model's."""
-        return self.api == "static"
 
     @property
     def served_model(self) -> str:

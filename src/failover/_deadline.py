@@ -13,22 +13,41 @@ import time
 from contextvars import ContextVar, Token
 from typing import Protocol
 
-__all__ = ["Bound", "Scope", "attempt_scope", "bounded", "current", "time_left"]
+__all__ = ["Scope", "attempt_scope", "bounded", "current", "time_left"]
 
 
-class Bound:
-    """The attempt in progress as the I/O layer sees it: when its time ends (monotonic)
-    and the scope it may be called off through. One object in one context variable, so
-    that each socket operation reads both with a single look-up."""
+class bounded:  # lower case: used like contextlib's context managers
+    """``with bounded(until, scope):`` no blocking socket operation runs past ``until``
+    (monotonic), and ``scope`` (a hedged attempt's) can call the attempt off.
 
-    __slots__ = ("scope", "until")
+    Nested bounds keep the earlier time, and the outer scope unless given one. The
+    object itself is what the I/O layer reads (``until``, ``scope``): one context
+    look-up per socket operation. A class, not ``@contextmanager``: this runs once per
+    attempt on the healthy path, where a generator-based manager costs several times
+    more.
+    """
 
-    def __init__(self, until: float, scope: Scope | None) -> None:
+    __slots__ = ("_token", "scope", "until")
+
+    def __init__(self, until: float, scope: Scope | None = None) -> None:
         self.until = until
         self.scope = scope
+        self._token: Token[bounded | None] | None = None
+
+    def __enter__(self) -> None:
+        outer = _bound.get()
+        if outer is not None:
+            self.until = min(outer.until, self.until)
+            self.scope = self.scope or outer.scope
+        self._token = _bound.set(self)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._token is not None:
+            _bound.reset(self._token)
+            self._token = None
 
 
-_bound: ContextVar[Bound | None] = ContextVar("failover_io_bound", default=None)
+_bound: ContextVar[bounded | None] = ContextVar("failover_io_bound", default=None)
 current = _bound.get  # the I/O layer's one look-up per socket operation
 
 
@@ -42,34 +61,6 @@ def attempt_scope() -> Scope | None:
     """The scope the attempt in progress may be called off through, if any."""
     bound = _bound.get()
     return None if bound is None else bound.scope
-
-
-class bounded:  # lower case: used like contextlib's context managers
-    """``with bounded(until, scope):`` no blocking socket operation runs past ``until``,
-    and ``scope`` (a hedged attempt's) can call the attempt off.
-
-    Nested bounds keep the earlier time and the outer scope unless given one. A class,
-    not ``@contextmanager``: this runs once per attempt on the healthy path, where a
-    generator-based manager costs several times more.
-    """
-
-    __slots__ = ("_bound", "_token")
-
-    def __init__(self, until: float, scope: Scope | None = None) -> None:
-        self._bound = Bound(until, scope)
-        self._token: Token[Bound | None] | None = None
-
-    def __enter__(self) -> None:
-        outer, bound = _bound.get(), self._bound
-        if outer is not None:
-            bound.until = min(outer.until, bound.until)
-            bound.scope = bound.scope or outer.scope
-        self._token = _bound.set(bound)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._token is not None:
-            _bound.reset(self._token)
-            self._token = None
 
 
 class Scope:

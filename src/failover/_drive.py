@@ -32,7 +32,8 @@ def _chain(call: Call, after: Target | None) -> Iterator[tuple[Target, Callable[
     be tried right now. A target it excludes is logged and passed by, never contacted."""
     targets = call.targets(after)
     health = call.router.health
-    excluded = [call.guard.excludes(t) for t in targets]
+    guard = call.guard
+    excluded = [guard.excludes(t) for t in targets] if guard.require else [""] * len(targets)
 
     def nothing_after(position: int) -> bool:
         # Asked only after a failure, so the healthy path never walks the rest. A static

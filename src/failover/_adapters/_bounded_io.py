@@ -30,7 +30,7 @@ from typing import Any
 import httpcore2
 import httpx2
 
-from .._deadline import Bound, current
+from .._deadline import bounded, current
 
 __all__ = ["bounded_http_client"]
 
@@ -39,7 +39,7 @@ _CALLED_OFF = "the attempt was called off: another target answered first"
 
 
 def _cap(
-    bound: Bound,
+    bound: bounded,
     stream: _BoundedStream | None,
     timeout: float | None,
     expired: type[Exception],
