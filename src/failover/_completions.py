@@ -44,8 +44,8 @@ def _prepare(params: dict[str, Any]) -> dict[str, Any]:
 def _shaped(
     params: dict[str, Any], shape: type[Any] | None
 ) -> tuple[dict[str, Any], Callable[[ChatCompletion], ChatCompletion] | None]:
-    """The request and the answer's last step (None: the answer as it came), which
-    parses it into ``shape``."""
+    """The request, and what to do with the answer: None to keep it as it came, or a
+    function that parses it into ``shape``."""
     if shape is None:
         return params, None
     from . import _structured as structured
