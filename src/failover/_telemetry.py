@@ -56,7 +56,8 @@ class _Otel:
         # 1 µs a call). The globals they return say the same without that. Calling each
         # getter once loads a provider the environment names; should an API version move
         # the globals, the getters are used.
-        trace.get_tracer_provider(), metrics.get_meter_provider()
+        trace.get_tracer_provider()
+        metrics.get_meter_provider()
         known = hasattr(trace, "_TRACER_PROVIDER") and hasattr(metrics_globals, "_METER_PROVIDER")
         self._globals = (trace, metrics_globals) if known else None
         self.providers: tuple[Any, Any] = (None, None)  # None: not set, the API's proxies
