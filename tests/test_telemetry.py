@@ -4,6 +4,7 @@ after real calls through the real SDKs to the fakes."""
 from __future__ import annotations
 
 import dataclasses
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -197,6 +198,17 @@ def test_without_an_sdk_nothing_is_built() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["False", "ProxyTracerProvider"]
+
+
+def test_a_provider_the_environment_names_is_used() -> None:
+    # failover reads the API's provider globals rather than its getters on each call;
+    # the getters still load a provider named by OTEL_PYTHON_TRACER_PROVIDER.
+    code = "import failover._telemetry as t; t.enabled(); print(t.enabled(), t._otel.tracing)"
+    env = {**os.environ, "OTEL_PYTHON_TRACER_PROVIDER": "sdk_tracer_provider"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    assert done.stdout.split() == ["True", "True"]
 
 
 def test_the_call_span_is_a_child_of_the_applications_span(
