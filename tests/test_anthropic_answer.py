@@ -10,7 +10,7 @@ import pytest
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from failover._adapters._anthropic_convert import STOP_REASONS, from_anthropic_message
-from failover._chunks import is_content_chunk
+from failover._adapters.chunks import is_content_chunk
 
 from ._anthropic import message
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from failover._exceptions import UnsupportedParameter
+from failover._core.errors import UnsupportedParameter
 
 from ._anthropic import PNG, USER, convert
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from failover._adapters._anthropic_convert import to_anthropic_request
-from failover._exceptions import RequestRejected, UnsupportedParameter
+from failover._core.errors import RequestRejected, UnsupportedParameter
 
 from ._anthropic import PNG, USER, convert
 

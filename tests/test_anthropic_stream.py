@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from openai.types.chat import ChatCompletionChunk
 
 from failover._adapters._anthropic_convert import AnthropicChunkConverter
-from failover._chunks import is_content_chunk
+from failover._adapters.chunks import is_content_chunk
 
 from ._anthropic import ev
 

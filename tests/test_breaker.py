@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from failover._breaker import TargetHealth
+from failover._health.breaker import TargetHealth
 
 
 def test_opens_after_fail_max_and_says_when() -> None:

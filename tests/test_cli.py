@@ -11,13 +11,13 @@ import sys
 from pathlib import Path
 
 import failover
-from failover._local_models import local_model_installed
+from failover._config.local_models import local_model_installed
 
 
 def test_drill_ends_with_zero_failures(tmp_path: Path) -> None:
     out = tmp_path / "drill.json"
     done = subprocess.run(
-        [sys.executable, "-m", "failover._cli", "drill", "--seconds", "6", "--json", str(out)],
+        [sys.executable, "-m", "failover", "drill", "--seconds", "6", "--json", str(out)],
         capture_output=True,
         text=True,
         timeout=120,

@@ -7,8 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from failover import ConfigError, Failover, Policy, Target
-from failover._config import ENV_NAMES
-from failover._env import config_from_env, policy_from_env, resolve_target
+from failover._config.env import config_from_env, policy_from_env, resolve_target
+from failover._config.policy import ENV_NAMES
+from failover.testing import FakeProvider
 
 KEYS = {"OPENAI_API_KEY": "sk-test-openai-0000", "ANTHROPIC_API_KEY": "sk-ant-test-0000"}
 
@@ -218,3 +219,33 @@ def test_numeric_knob_garbage_is_rejected_or_parsed(raw: str) -> None:
         assert "FAILOVER_ATTEMPT_TIMEOUT" in str(exc)
     else:
         assert policy.attempt_timeout > 0
+
+
+def test_a_server_of_ones_own_named_local_is_called_once_its_api_is_said(
+    primary: FakeProvider,
+) -> None:
+    own = {
+        "FAILOVER_CHAIN": "local/small",
+        "FAILOVER_PROVIDER_LOCAL_API": "openai",
+        "FAILOVER_PROVIDER_LOCAL_BASE_URL": primary.base_url,
+        "FAILOVER_PROVIDER_LOCAL_API_KEY": "sk-own-server-0000",
+    }
+    (made,), _ = config_from_env(own)
+    # An HTTP server, not the model in process; and no 'local' tag vouched for it.
+    assert (made.api, made.in_process, made.tags) == ("openai", False, frozenset())
+    with Failover.from_env(own) as client:
+        answer = client.chat.completions.create(messages=[{"role": "user", "content": "hi"}])
+    assert answer.choices[0].message.content == "primary answer"
+    assert [r.body["model"] for r in primary.requests] == ["small"]
+
+
+@pytest.mark.parametrize("setting", ["BASE_URL", "API_KEY"])
+def test_a_url_or_key_for_the_model_in_process_names_the_missing_api(setting: str) -> None:
+    stray = {"FAILOVER_CHAIN": "local/small", f"FAILOVER_PROVIDER_LOCAL_{setting}": "x"}
+    with pytest.raises(ConfigError) as caught:
+        config_from_env(stray)
+    assert caught.value.variable == "FAILOVER_PROVIDER_LOCAL_API"
+    message = str(caught.value)
+    assert f"FAILOVER_PROVIDER_LOCAL_{setting} is set" in message
+    assert "model run in this process" in message and "another name" in message
+    assert "packaged model" not in message  # not the model-file error it used to be

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from failover._adapters._errors import MAX_RETRY_AFTER, parse_retry_after
-from failover._decisions import RULES, ErrorKind, Failure, classify, rule_for
+from failover._core.decisions import RULES, ErrorKind, Failure, classify, rule_for
 
 # The table, written out independently of the implementation's RULES.
 EXPECTED = {

@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 
-from failover._doctor import EXIT_DEGRADED, EXIT_INVALID, EXIT_NONE_USABLE, EXIT_OK, run_doctor
+from failover._cli.doctor import EXIT_DEGRADED, EXIT_INVALID, EXIT_NONE_USABLE, EXIT_OK, run_doctor
 from failover.testing import FakeProvider, Fault, closed_port_url
 
 from .conftest import SECRET

@@ -21,7 +21,7 @@ from failover import (
     Target,
 )
 from failover._adapters._errors import ProviderFault
-from failover._chunks import checked_embeddings
+from failover._adapters.chunks import checked_embeddings
 from failover.testing import FakeProvider, Fault
 
 from .conftest import FAST, target
@@ -175,7 +175,7 @@ def test_answers_that_would_corrupt_an_index_are_bad_answers(
 
 
 def test_doctor_checks_the_embedding_chain() -> None:
-    from failover._doctor import run_doctor
+    from failover._cli.doctor import run_doctor
 
     env = {
         "FAILOVER_CHAIN": "ollama/llama3.2",

@@ -13,8 +13,8 @@ import time
 import pytest
 
 from failover import Failover, RedisHealth, Target
-from failover._health_cli import run_health
-from failover._transitions import Answering
+from failover._cli.health import run_health
+from failover._health.transitions import Answering
 from failover.testing import FakeProvider, Fault
 
 from .conftest import FAST, MESSAGES, SECRET, eventually, target
@@ -133,18 +133,31 @@ def test_the_command_says_when_health_is_per_process(primary: FakeProvider) -> N
     assert len(primary.requests) == 0
 
 
+class _Call:
+    """A call's answer to :meth:`Answering.answered`'s one question."""
+
+    def __init__(self, fell_back: bool) -> None:
+        self._fell_back = fell_back
+
+    def fell_back(self) -> bool:
+        return self._fell_back
+
+
+CLEAN, FELL_BACK = _Call(False), _Call(True)
+
+
 def test_a_flapping_answerer_is_logged_at_most_once_per_quiet_time_and_ends_true(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="failover")
     first, second = Target("openai", "a"), Target("anthropic", "b", api="anthropic")
     answering = Answering([first, second], quiet=0.3)
-    answering.answered(first)  # no change: nothing said
-    answering.answered(second)  # said at once
+    answering.answered(first, CLEAN)  # no change: nothing said
+    answering.answered(second, FELL_BACK)  # said at once
     for _ in range(3):  # flapping: counted, not said
-        answering.answered(first)
-        answering.answered(second)
-    answering.answered(first)
+        answering.answered(first, CLEAN)
+        answering.answered(second, FELL_BACK)
+    answering.answered(first, CLEAN)
     assert [r.getMessage() for r in caplog.records] == [
         "failover: falling back: calls are answered by anthropic/b, not openai/a"
     ]
@@ -155,3 +168,27 @@ def test_a_flapping_answerer_is_logged_at_most_once_per_quiet_time_and_ends_true
         last.getMessage()
         == "failover: calls are answered by openai/a again (7 changes in the last 0.3 s)"
     )
+
+
+def test_the_first_eligible_target_answering_is_no_fallback_until_it_fails(
+    primary: FakeProvider, secondary: FakeProvider, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="failover")
+    with FakeProvider("openai", reply="cloud answer", name="cloud") as cloud:
+        chain = [
+            target(cloud, "cloud"),
+            dataclasses.replace(target(primary, "onprem"), tags={"onprem"}),
+            dataclasses.replace(target(secondary, "backup"), tags={"onprem"}),
+        ]
+        with Failover(chain, policy=TRIPS, require=["onprem"]) as client:
+            for _ in range(3):
+                report = client.chat.completions.with_report.create(messages=MESSAGES)
+                assert report.target == "onprem/model-x"
+            # The cloud target is kept from every call: that is the policy, not an outage.
+            assert not _lines(caplog, "falling back") and not cloud.requests
+            primary.set_mode(Fault.status(503))
+            report = client.chat.completions.with_report.create(messages=MESSAGES)
+            assert report.target == "backup/model-x"
+            said = _lines(caplog, "falling back: calls are answered by backup/model-x")
+            assert len(said) == 1 and said[0].levelno == logging.WARNING
+            assert "not onprem/model-x" in said[0].getMessage()

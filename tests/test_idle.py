@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from failover._idle import IdleTimer
+from failover._api.idle import IdleTimer
 
 
 async def _items(gaps: list[float]) -> AsyncIterator[int]:

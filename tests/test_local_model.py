@@ -29,9 +29,9 @@ from failover import (
     Target,
     UnsupportedParameter,
 )
-from failover._decisions import ErrorKind
-from failover._doctor import EXIT_OK, run_doctor
-from failover._env import resolve_target
+from failover._cli.doctor import EXIT_OK, run_doctor
+from failover._config.env import resolve_target
+from failover._core.decisions import ErrorKind
 from failover.testing import FakeProvider, Fault
 
 from .conftest import FAST, MESSAGES, target

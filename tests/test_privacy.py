@@ -20,7 +20,7 @@ from failover import (
     Outcome,
     Target,
 )
-from failover._doctor import run_doctor
+from failover._cli.doctor import run_doctor
 from failover.testing import FakeProvider, Fault
 
 from .conftest import FAST, MESSAGES, target

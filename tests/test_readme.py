@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from failover._doctor import run_doctor
+from failover._cli.doctor import run_doctor
 
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text()

@@ -14,7 +14,7 @@ import pytest
 import redis
 
 from failover import AsyncFailover, Policy, RedisHealth, Target
-from failover._breaker import Admission
+from failover._health.breaker import Admission
 from failover.testing import FakeProvider, Fault
 
 from .conftest import MESSAGES, eventually, target

@@ -15,7 +15,7 @@ import pytest
 import redis
 
 from failover import AsyncFailover, ConfigError, Failover, Outcome, Policy, RedisHealth, Target
-from failover._breaker import ADMITTED
+from failover._health.breaker import ADMITTED
 from failover.testing import FakeProvider, Fault, closed_port_url
 
 from .conftest import FAST, MESSAGES, SECRET, eventually, target

@@ -237,7 +237,7 @@ def test_a_model_without_effort_is_skipped_for_it(
 
 
 def test_doctor_lists_what_each_target_does_with_these_parameters() -> None:
-    from failover._doctor import run_doctor
+    from failover._cli.doctor import run_doctor
 
     env = {
         "FAILOVER_CHAIN": "openai/gpt-4o-mini,anthropic/claude-haiku-4-5",

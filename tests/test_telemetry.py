@@ -193,7 +193,7 @@ def test_skips_and_a_static_answer_are_events_not_attempt_spans(
 
 def test_without_an_sdk_nothing_is_built() -> None:
     code = (
-        "import failover._telemetry as t, opentelemetry.trace as tr; "
+        "import failover._telemetry.otel as t, opentelemetry.trace as tr; "
         "print(t.enabled(), type(tr.get_tracer_provider()).__name__)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -203,7 +203,7 @@ def test_without_an_sdk_nothing_is_built() -> None:
 def test_a_provider_the_environment_names_is_used() -> None:
     # failover reads the API's provider globals rather than its getters on each call;
     # the getters still load a provider named by OTEL_PYTHON_TRACER_PROVIDER.
-    code = "import failover._telemetry as t; t.enabled(); print(t.enabled(), t._otel.tracing)"
+    code = "import failover._telemetry.otel as t; t.enabled(); print(t.enabled(), t._otel.tracing)"
     env = {**os.environ, "OTEL_PYTHON_TRACER_PROVIDER": "sdk_tracer_provider"}
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env

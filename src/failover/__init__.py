@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._exceptions import (
+from ._core.errors import (
     AllTargetsFailed,
     ConfigError,
     ContentFiltered,
@@ -23,19 +23,19 @@ from ._exceptions import (
     StreamInterrupted,
     UnsupportedParameter,
 )
+from ._version import __version__ as __version__
 
 if TYPE_CHECKING:
-    from ._async_stream import AsyncChatStream
-    from ._attempts import Attempt, Outcome, Report
+    from ._api.async_stream import AsyncChatStream
+    from ._api.stream import ChatStream
     from ._client import AsyncFailover, Failover
-    from ._config import Policy, Target
-    from ._decisions import ErrorKind
-    from ._health import Health, HealthStore, LocalHealth, TargetStatus
-    from ._privacy import BeforeSend
-    from ._redis_health import RedisHealth
-    from ._stream import ChatStream
+    from ._config.policy import Policy, Target
+    from ._core.attempts import Attempt, Outcome, Report
+    from ._core.decisions import ErrorKind
+    from ._health.redis import RedisHealth
+    from ._health.store import Health, HealthStore, LocalHealth, TargetStatus
+    from ._routing.privacy import BeforeSend
 
-__version__ = "0.1.0"
 __all__ = [
     "AllTargetsFailed",
     "AsyncChatStream",
@@ -64,22 +64,22 @@ __all__ = [
 ]
 
 _LAZY = {
-    "Attempt": "._attempts",
-    "Outcome": "._attempts",
-    "Report": "._attempts",
+    "Attempt": "._core.attempts",
+    "Outcome": "._core.attempts",
+    "Report": "._core.attempts",
     "Failover": "._client",
     "AsyncFailover": "._client",
-    "Policy": "._config",
-    "Target": "._config",
-    "ErrorKind": "._decisions",
-    "Health": "._health",
-    "HealthStore": "._health",
-    "LocalHealth": "._health",
-    "TargetStatus": "._health",
-    "BeforeSend": "._privacy",
-    "RedisHealth": "._redis_health",
-    "ChatStream": "._stream",
-    "AsyncChatStream": "._async_stream",
+    "Policy": "._config.policy",
+    "Target": "._config.policy",
+    "ErrorKind": "._core.decisions",
+    "Health": "._health.store",
+    "HealthStore": "._health.store",
+    "LocalHealth": "._health.store",
+    "TargetStatus": "._health.store",
+    "BeforeSend": "._routing.privacy",
+    "RedisHealth": "._health.redis",
+    "ChatStream": "._api.stream",
+    "AsyncChatStream": "._api.async_stream",
 }
 
 

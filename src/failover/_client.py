@@ -7,24 +7,27 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._attempts import AttemptHook
-from ._config import Policy, Target, clean_tags
-from ._env import (
+from ._config.env import (
+    REDIS_PREFIX_ENV,
+    REDIS_URL_ENV,
     REQUIRE_ENV,
+    checked_embedding_chain,
     config_from_env,
     embedding_chain_from_env,
     policy_from_env,
     requirement_from_env,
     targets_from,
 )
-from ._privacy import BeforeSend, Guard
+from ._config.policy import Policy, Target, clean_tags
+from ._core.attempts import AttemptHook
+from ._routing.privacy import BeforeSend, Guard
 
 if TYPE_CHECKING:
-    from ._health import HealthStore, TargetStatus
-    from ._router import Router
+    from ._health.store import HealthStore, TargetStatus
+    from ._routing.router import Router
 
-# The routing machinery (httpx2, tenacity, pybreaker, the SDKs, and ``_completions`` and
-# ``_embeddings``, which import it) is imported when a client is built, not with this
+# The routing machinery (httpx2, tenacity, pybreaker, the SDKs, and the calling surface
+# in ``_api/``, which imports it) is imported when a client is built, not with this
 # module: ``from failover import Failover`` stays cheap.
 
 __all__ = ["AsyncFailover", "Failover"]
@@ -56,16 +59,13 @@ class _ClientBase:
         in Redis when ``FAILOVER_REDIS_URL`` is set; pass ``RedisHealth(...)`` to share
         one store between clients. ``require`` (default: ``FAILOVER_REQUIRE``) lists tags
         that every target a call goes to must carry; ``before_send(target, params)`` may
-        change the request for a target or raise to keep it from it (``_privacy.py``).
+        change the request for a target or raise to keep it from it (``_routing/privacy.py``).
         ``embedding_chain`` (default: ``FAILOVER_EMBEDDING_CHAIN`` with :meth:`from_env`)
-        serves ``client.embeddings``, one model on every target (``_embeddings.py``).
+        serves ``client.embeddings``, one model on every target (``_api/embeddings.py``).
         The vendor SDKs the chain needs are imported and their clients built here, so
         that the first request costs what any other does.
         """
-        # _embeddings imports the routing machinery: it loads now, not in a request.
-        from ._embeddings import checked_embedding_chain
-        from ._env import health_from_env
-        from ._router import Router
+        from ._routing.router import Router
 
         targets = targets_from(chain, env)
         embedding = None if not embedding_chain else targets_from(embedding_chain, env)
@@ -167,7 +167,7 @@ class _ClientBase:
         >>> [(s.target, s.state) for s in client.health()]
         [('openai/gpt-4o-mini', 'open'), ('anthropic/claude-haiku-4-5', 'closed')]
         """
-        from ._health import TargetStatus
+        from ._health.store import TargetStatus
 
         found = []
         for router in self._routers():
@@ -203,6 +203,20 @@ def _env(env: Mapping[str, str] | None) -> Mapping[str, str]:
     return os.environ if env is None else env
 
 
+def health_from_env(env: Mapping[str, str] | None = None) -> HealthStore:
+    """``RedisHealth`` when ``FAILOVER_REDIS_URL`` is set, else ``LocalHealth``."""
+    env = _env(env)
+    url = env.get(REDIS_URL_ENV, "").strip()
+    if not url:
+        from ._health.store import LocalHealth
+
+        return LocalHealth()
+    from ._health.redis import RedisHealth  # redis-py loads only for a fleet
+
+    prefix = env.get(REDIS_PREFIX_ENV, "").strip() or "failover"
+    return RedisHealth(url, prefix=prefix)
+
+
 class Failover(_ClientBase):
     """Blocking client. ``client.chat.completions.create(...)`` returns openai types.
 
@@ -215,8 +229,8 @@ class Failover(_ClientBase):
         self._bind()
 
     def _bind(self) -> None:
-        from ._completions import Chat, Completions
-        from ._embeddings import Embeddings
+        from ._api.completions import Chat, Completions
+        from ._api.embeddings import Embeddings
 
         self.chat = Chat(Completions(self._router, self._guard))
         self.embeddings = Embeddings(self._embedding_router, self._guard)
@@ -259,8 +273,8 @@ class AsyncFailover(_ClientBase):
         self._bind()
 
     def _bind(self) -> None:
-        from ._completions import AsyncChat, AsyncCompletions
-        from ._embeddings import AsyncEmbeddings
+        from ._api.completions import AsyncChat, AsyncCompletions
+        from ._api.embeddings import AsyncEmbeddings
 
         self.chat = AsyncChat(AsyncCompletions(self._router, self._guard))
         self.embeddings = AsyncEmbeddings(self._embedding_router, self._guard)

@@ -4,7 +4,10 @@ one surface.
 Each adapter is made when a client is built, and builds the SDK client that client
 needs (sync or async, never both needlessly; ``import failover`` stays cheap because
 the SDKs load only then), always with ``max_retries=0`` because failover owns every
-retry, and translates requests, answers and errors.
+retry, and translates requests, answers and errors (``_errors`` maps every vendor
+failure onto ``_core.decisions``; ``chunks`` checks what comes back).
+
+May import: ``_core``, ``_config``.
 """
 
 from __future__ import annotations
@@ -16,8 +19,8 @@ if TYPE_CHECKING:
     import httpx2
     from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
-    from .._config import Policy, Target
-    from .._decisions import Failure
+    from .._config.policy import Policy, Target
+    from .._core.decisions import Failure
 
 __all__ = ["Adapter", "make_adapter"]
 

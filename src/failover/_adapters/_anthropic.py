@@ -9,8 +9,7 @@ import anthropic
 import httpx2
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
-from .._chunks import checked_completion
-from .._config import Policy, Target
+from .._config.policy import Policy, Target
 from ._anthropic_convert import (
     AnthropicChunkConverter,
     from_anthropic_message,
@@ -19,6 +18,7 @@ from ._anthropic_convert import (
 from ._base import SdkAdapter, close_sdk_stream, next_event
 from ._bounded_io import bounded_http_client
 from ._errors import reading_answer
+from .chunks import checked_completion
 
 # Per-call options that are not part of the request body and pass straight through.
 _PASSTHROUGH = ("extra_headers", "extra_query", "extra_body")

@@ -2,7 +2,7 @@
 
 No network and no client objects: the Anthropic adapter calls these, and they are tested
 in isolation. Anything that cannot be expressed for Anthropic raises
-:class:`~failover._exceptions.UnsupportedParameter` *before* a request is sent, because
+:class:`~failover._core.errors.UnsupportedParameter` *before* a request is sent, because
 silently dropping a meaningful parameter would give the caller a different answer than
 the one they asked for.
 """
@@ -33,7 +33,7 @@ from anthropic.types import (
 from openai.types import CompletionUsage
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
-from .._exceptions import UnsupportedParameter
+from .._core.errors import UnsupportedParameter
 from ._anthropic_schema import effort, output_config
 
 __all__ = [

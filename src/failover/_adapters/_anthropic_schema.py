@@ -22,7 +22,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .._exceptions import UnsupportedParameter
+from .._core.errors import UnsupportedParameter
 
 __all__ = ["effort", "output_config"]
 

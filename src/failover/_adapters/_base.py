@@ -8,8 +8,8 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import httpx2
 
-from .._config import Policy, Target
-from .._decisions import Failure
+from .._config.policy import Policy, Target
+from .._core.decisions import Failure
 from ._errors import failure_from
 
 

@@ -30,7 +30,7 @@ from typing import Any
 import httpcore2
 import httpx2
 
-from .._deadline import bounded, current
+from .._core.deadline import bounded, current
 
 __all__ = ["bounded_http_client"]
 

@@ -1,4 +1,4 @@
-"""Map the vendor SDKs' exceptions onto :class:`failover._decisions.Failure`, in one place.
+"""Map the vendor SDKs' exceptions onto :class:`failover._core.decisions.Failure`, in one place.
 
 openai and anthropic share one exception design (``APIStatusError`` with
 ``status_code``/``body``/``response``, ``APITimeoutError`` < ``APIConnectionError``),
@@ -20,8 +20,8 @@ from typing import Any
 
 import httpx2
 
-from .._decisions import ErrorKind, Failure
-from .._redact import redact
+from .._core.decisions import ErrorKind, Failure
+from .._core.redact import redact
 
 __all__ = ["ProviderFault", "failure_from", "parse_retry_after"]
 

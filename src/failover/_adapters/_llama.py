@@ -20,7 +20,7 @@ from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from .._decisions import ErrorKind, Failure
+from .._core.decisions import ErrorKind, Failure
 from ._errors import ProviderFault
 
 __all__ = ["Model", "Stop", "load"]

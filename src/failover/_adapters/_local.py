@@ -18,13 +18,13 @@ from typing import Any
 import httpx2
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
-from .._chunks import checked_completion
-from .._config import Policy, Target
-from .._deadline import attempt_scope, time_left
-from .._decisions import Failure
-from .._exceptions import UnsupportedParameter
+from .._config.policy import Policy, Target
+from .._core.deadline import attempt_scope, time_left
+from .._core.decisions import Failure
+from .._core.errors import UnsupportedParameter
 from ._errors import ProviderFault, malformed_answer
 from ._llama import Model, Stop, load
+from .chunks import checked_completion
 
 __all__ = ["LocalAdapter", "to_llama_request"]
 

@@ -10,10 +10,10 @@ import openai
 from openai.types import CreateEmbeddingResponse
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
-from .._chunks import checked_chunk, checked_completion, checked_embeddings
 from ._base import SdkAdapter, close_sdk_stream, next_event
 from ._bounded_io import bounded_http_client
 from ._errors import malformed_answer
+from .chunks import checked_chunk, checked_completion, checked_embeddings
 
 # Local servers (Ollama, vLLM) take no key, but the SDK refuses to start without one.
 _NO_KEY = "no-key-needed"

@@ -16,8 +16,8 @@ import httpx2
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from openai.types.completion_usage import CompletionUsage
 
-from .._config import Policy, Target
-from .._decisions import Failure
+from .._config.policy import Policy, Target
+from .._core.decisions import Failure
 
 __all__ = ["StaticAdapter"]
 

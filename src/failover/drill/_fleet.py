@@ -20,9 +20,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from .._client import Failover
-from .._config import Policy, Target
-from .._exceptions import FailoverError
-from .._health import HealthStore, LocalHealth
+from .._config.policy import Policy, Target
+from .._core.errors import FailoverError
+from .._health.store import HealthStore, LocalHealth
 from ..testing import Fault
 
 __all__ = ["FleetRun", "dead_primary_run", "fleet_policy", "run_fleet", "run_fleet_drill"]
@@ -120,7 +120,7 @@ def _work(spec: dict[str, Any]) -> FleetRun:
     ]
     health: HealthStore = LocalHealth()
     if spec["redis_url"]:
-        from .._redis_health import RedisHealth
+        from .._health.redis import RedisHealth
 
         health = RedisHealth(spec["redis_url"], prefix=spec["prefix"])
     run = FleetRun()

@@ -16,8 +16,8 @@ from rich.console import Console
 from rich.live import Live
 
 from .._client import AsyncFailover
-from .._config import Policy, Target
-from .._local_models import local_model_installed
+from .._config.local_models import local_model_installed
+from .._config.policy import Policy, Target
 from ..testing import Phase, Reply, Schedule
 from ..testing._provider import FakeProvider
 from ._stats import Stats

@@ -7,7 +7,7 @@ from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._attempts import Attempt, Outcome
+from .._core.attempts import Attempt, Outcome
 
 __all__ = ["Stats", "percentile"]
 

@@ -1,0 +1,11 @@
+"""The calling surface, in openai's shape: ``chat.completions`` (plain, ``parse`` and
+streams) and ``embeddings``, sync and async.
+
+``completions``, ``embeddings``, ``structured`` (``parse`` and schema checks),
+``stream`` and ``async_stream`` (streams that fail over before their first content and
+never end silently after it), ``tally`` (usage and the final chunk of a stream),
+``idle`` (the time allowed between chunks).
+
+May import: ``_core``, ``_config``, ``_telemetry``, ``_health``, ``_adapters``,
+``_routing``.
+"""

@@ -1,0 +1,180 @@
+"""Provider health shared by a fleet of processes through Redis: ``RedisHealth``.
+
+What is shared, per target: the breaker (fleet-wide consecutive failures, and open
+until when), the half-open probe as a lease that exactly one process holds, and
+cool-downs (429 Retry-After, quota or key errors).
+
+How it stays off the healthy path: each process keeps a *view* of every target's
+shared state, loaded at start and kept current by the changes other processes publish
+(``_redis_link.py``). Admitting a call reads only the view, so a healthy call costs no
+Redis round trip. Redis is written only when something happens: a failure (whose reply
+tells this process at once whether it tripped the breaker), a probe, a cool-down, and
+the first success after this process's own failures. On an event loop these writes go
+through ``redis.asyncio`` and are not awaited; only a probe is (``_redis_async.py``).
+
+When Redis is away, every target falls back to its in-process ``TargetHealth``, which
+is fed all along, so it starts warm.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+import weakref
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from .._config.policy import Policy, Target
+from .._core.errors import ConfigError
+from . import redis_scripts as lua
+from .redis_link import RedisLink, check_redis_url, describe_redis_url
+from .shared import SharedHealth, ms
+from .store import Health
+
+__all__ = ["RedisHealth"]
+
+
+class RedisHealth:
+    """Breakers, probes and cool-downs shared by every process using ``url`` and ``prefix``.
+
+    >>> Failover(chain, health=RedisHealth("redis://localhost:6379/0", prefix="myapp"))
+
+    ``FAILOVER_REDIS_URL`` and ``FAILOVER_REDIS_PREFIX`` do the same from the environment
+    (the client then owns the store and closes it). A store passed in may serve several
+    clients of the process; ``close()`` it when they are done.
+    Commands time out after ``timeout`` seconds and are never retried: if Redis is away,
+    each process uses its own in-process health and tries Redis again every second.
+    """
+
+    def __init__(self, url: str, *, prefix: str = "failover", timeout: float = 0.05) -> None:
+        check_redis_url(url)
+        try:
+            import redis as _redis_py  # noqa: F401 - only to give a clear error if missing
+        except ImportError:
+            raise ConfigError(
+                'shared health needs redis-py: pip install "failover[redis]"',
+                variable="FAILOVER_REDIS_URL",
+            ) from None
+        if not prefix or any(c in prefix for c in "{} "):
+            raise ConfigError(
+                f"FAILOVER_REDIS_PREFIX must be non-empty, without braces or spaces: {prefix!r}",
+                variable="FAILOVER_REDIS_PREFIX",
+            )
+        self.prefix = prefix
+        self._where = describe_redis_url(url)
+        # Each client gets its own health per target (its own policy: fail_max, reset),
+        # held weakly here so that clients made and dropped do not pile up.
+        self._targets: dict[str, weakref.WeakSet[SharedHealth]] = {}
+        self._lock = threading.Lock()
+        self._link = RedisLink(
+            url,
+            f"{prefix}:health",
+            timeout=timeout,
+            on_message=self._message,
+            on_reconnect=self._reload,
+            on_tick=self._tick,
+        )
+        self._scripts = {
+            name: self._link.redis.register_script(getattr(lua, name))
+            for name in (
+                "FAIL",
+                "SUCCESSES",
+                "RESET",
+                "PROBE",
+                "VERDICT",
+                "RELEASE",
+                "COOL",
+                "READ",
+            )
+        }
+        self._link.start()
+
+    @property
+    def connected(self) -> bool:
+        """False while Redis is away and each process uses its own health."""
+        return self._link.up
+
+    def for_target(self, target: Target, policy: Policy) -> Health:
+        tid = hashlib.sha256(repr(target.key).encode()).hexdigest()[:20]
+        health = SharedHealth(self, tid, target, policy)
+        with self._lock:
+            self._targets.setdefault(tid, weakref.WeakSet()).add(health)
+        health.load()
+        return health
+
+    def _healths(self, tid: str | None = None) -> list[SharedHealth]:
+        with self._lock:
+            groups = [self._targets.get(tid, ())] if tid else list(self._targets.values())
+            return [health for group in groups for health in group]
+
+    def _call(self, name: str, health: SharedHealth, args: tuple[str | int, ...]) -> Any:
+        argv = [health.tid, f"{self.prefix}:health", health.keep_ms, ms(time.time()), *args]
+        return lambda _: self._scripts[name](health.keys, argv)
+
+    def script(self, name: str, health: SharedHealth, *args: str | int) -> list[int] | None:
+        """Run one of ``_redis_scripts``' scripts for ``health``; None if Redis is away."""
+        reply: Any = self._link.run(self._call(name, health, args))
+        return None if reply is None else [int(x) for x in reply]
+
+    def send(self, health: SharedHealth, name: str, *args: str | int) -> bool:
+        """On an event loop: queue a script whose reply goes to ``health``, and return
+        True. Elsewhere return False (the caller runs it with :meth:`script`)."""
+        writer = self._link.writer()
+        if writer is None:
+            return False
+        writer.send(self._async_call(name, health, args), health.take)
+        return True
+
+    async def ask(
+        self,
+        health: SharedHealth,
+        name: str,
+        *args: str | int,
+        orphan: Callable[[Any], None],
+    ) -> list[int] | None:
+        """Run a script from an event loop and await its reply; None if Redis is away.
+        A reply nobody waits for any more goes to ``orphan``."""
+        writer = self._link.writer()
+        if writer is None or not self._link.up:
+            return None
+        reply = await writer.ask(self._async_call(name, health, args), orphan)
+        return None if reply is None else [int(x) for x in reply]
+
+    def _async_call(
+        self, name: str, health: SharedHealth, args: tuple[str | int, ...]
+    ) -> Callable[[Any], Awaitable[Any]]:
+        argv = [health.tid, f"{self.prefix}:health", health.keep_ms, ms(time.time()), *args]
+        source: str = getattr(lua, name)
+        return lambda client: client.register_script(source)(health.keys, argv)
+
+    async def settle(self) -> None:
+        """Wait (briefly) until this event loop's queued writes have reached Redis."""
+        writer = self._link.writer()
+        if writer is not None:
+            await writer.settle(max(1.0, 4 * self._link.timeout))
+
+    def later(self, health: SharedHealth, name: str, *args: str | int) -> None:
+        """Run a script soon on the listener thread (see ``RedisLink.later``)."""
+        self._link.later(self._call(name, health, args))
+
+    def _message(self, data: str) -> None:
+        parts = data.split()
+        if len(parts) != 5 or not all(x.isdigit() for x in parts[1:]):
+            return  # not a message of ours
+        for health in self._healths(parts[0]):  # none: another application's target
+            health.apply([0, *(int(x) for x in parts[1:])])
+
+    def _tick(self) -> None:
+        for health in self._healths():
+            health.flush()
+
+    def _reload(self) -> None:
+        for health in self._healths():
+            health.load(replace=True)
+
+    def close(self) -> None:
+        self._link.close()
+
+    def __repr__(self) -> str:
+        return f"RedisHealth({self._where!r}, prefix={self.prefix!r})"
