@@ -22,10 +22,10 @@ class Fakes:
     @property
     def targets(self) -> list[Target | str]:
         return [
-            Target("openai", "gpt-4o-mini", base_url=self.primary.base_url, api_key="fake"),
+            Target("openai", "gpt-5.4-mini", base_url=self.primary.base_url, api_key="fake"),
             Target(
                 "anthropic",
-                "claude-haiku-4-5",
+                "claude-haiku-5-5",
                 api="anthropic",
                 base_url=self.backup.base_url,
                 api_key="fake",

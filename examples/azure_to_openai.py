@@ -1,7 +1,7 @@
 """The Dec 26 2024 pair: an Azure OpenAI deployment fails, the same model on OpenAI answers.
 
 Real use (the Azure deployment first, OpenAI direct second; keys in the usual variables):
-    FAILOVER_CHAIN=azure/<your-deployment>,openai/gpt-4o
+    FAILOVER_CHAIN=azure/<your-deployment>,openai/gpt-5.5
     AZURE_OPENAI_ENDPOINT=https://<resource>.openai.azure.com  AZURE_OPENAI_API_KEY=...
     OPENAI_API_VERSION=2024-10-21  OPENAI_API_KEY=...
 With FAILOVER_CHAIN unset, it runs on local fakes: an Azure-shaped fake whose deployment
@@ -26,12 +26,12 @@ def environment() -> Iterator[Mapping[str, str]]:
         return
     print("FAILOVER_CHAIN is not set: running on local fake providers (no keys, no network).")
     with (
-        FakeProvider("azure", deployment="gpt-4o-prod", name="azure") as azure,
+        FakeProvider("azure", deployment="gpt-55-prod", name="azure") as azure,
         FakeProvider("openai", reply="Hello from the (fake) OpenAI API.") as openai,
     ):
         azure.set_mode(Fault.status(500))
         yield {
-            "FAILOVER_CHAIN": "azure/gpt-4o-prod,openai/gpt-4o",
+            "FAILOVER_CHAIN": "azure/gpt-55-prod,openai/gpt-5.5",
             "AZURE_OPENAI_ENDPOINT": azure.base_url,
             "AZURE_OPENAI_API_KEY": "fake-azure-key",
             "OPENAI_API_VERSION": "2024-10-21",

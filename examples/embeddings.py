@@ -1,7 +1,7 @@
 """Embeddings with failover, to the same model only.
 
 Real use: list targets that serve one embedding model, e.g.
-    FAILOVER_CHAIN=openai/gpt-4o-mini
+    FAILOVER_CHAIN=openai/gpt-5.4-mini
     FAILOVER_EMBEDDING_CHAIN=azure/emb-prod=text-embedding-3-small,openai/text-embedding-3-small
 (``azure/<deployment>=<model>`` says which model an Azure deployment serves). With
 FAILOVER_EMBEDDING_CHAIN unset, it runs on two local fakes serving the same model; the
@@ -36,7 +36,7 @@ else:
             Target("azure-eu", "emb-prod", base_url=second.base_url, api_key="fake", serves=MODEL),
         ]
         # A retrieval app: a chat model answers from what the embeddings retrieve.
-        chat = [Target("openai", "gpt-4o-mini", base_url=second.base_url, api_key="fake")]
+        chat = [Target("openai", "gpt-5.4-mini", base_url=second.base_url, api_key="fake")]
         with Failover(chat, policy=policy, embedding_chain=chain) as client:
             report = client.embeddings.with_report.create(input=DOCUMENTS, dimensions=64)
         sizes = sorted({len(item.embedding) for item in report.response.data})

@@ -1,7 +1,7 @@
 """Degrade gracefully: when the cloud providers are down, a local model answers.
 
 Real use: end the chain with your in-house model, e.g.
-    FAILOVER_CHAIN=openai/gpt-4o-mini,anthropic/claude-haiku-4-5,ollama/llama3.2
+    FAILOVER_CHAIN=openai/gpt-5.4-mini,anthropic/claude-haiku-5-5,ollama/llama3.2
 On fakes, the OpenAI primary answers 503 and the Anthropic backup 529 (overloaded).
 """
 

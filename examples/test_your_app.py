@@ -19,10 +19,10 @@ def answer_question(client: Failover, question: str) -> str:
 def make_client(fake_openai: FakeProvider, fake_anthropic: FakeProvider) -> Failover:
     return Failover(
         [
-            Target("openai", "gpt-4o-mini", base_url=fake_openai.base_url, api_key="test"),
+            Target("openai", "gpt-5.4-mini", base_url=fake_openai.base_url, api_key="test"),
             Target(
                 "anthropic",
-                "claude-haiku-4-5",
+                "claude-haiku-5-5",
                 api="anthropic",
                 base_url=fake_anthropic.base_url,
                 api_key="test",

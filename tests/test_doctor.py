@@ -138,7 +138,7 @@ def test_a_chain_of_static_answers_only_is_not_usable() -> None:
 def test_without_a_chain_it_says_what_to_set() -> None:
     status, text = _doctor({})
     assert status == EXIT_INVALID
-    assert "FAILOVER_CHAIN=openai/gpt-4o-mini" in _line(text, "error", "FAILOVER_CHAIN")
+    assert "FAILOVER_CHAIN=openai/gpt-5.4-mini" in _line(text, "error", "FAILOVER_CHAIN")
 
 
 def test_json_output_parses_and_masks_keys(primary: FakeProvider) -> None:

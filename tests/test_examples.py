@@ -12,14 +12,14 @@ import pytest
 EXAMPLES = Path(__file__).parent.parent / "examples"
 SCRIPTS = sorted(p.name for p in EXAMPLES.glob("*.py") if not p.name.startswith(("_", "test_")))
 EXPECTED = {
-    "quickstart.py": "answered by openai/gpt-4o-mini",
+    "quickstart.py": "answered by openai/gpt-5.4-mini",
     "fallback_to_local.py": "Hello from the (fake) local Ollama model.",
     "streaming.py": "(streamed by ollama/llama3.2)",
     "async_batch.py": "20 answers",
     "outage_drill.py": " 0 failed",
     "static_last_resort.py": "degraded: True (answered by static/busy)",
     "local_last_resort.py": "local: True (answered by local/smollm2)",
-    "azure_to_openai.py": "answered by openai/gpt-4o\n",
+    "azure_to_openai.py": "answered by openai/gpt-5.5\n",
     "private_fallback.py": "private prompts the cloud backup received: 0",
     "embeddings.py": "2 vectors of 64 floats from azure-eu/emb-prod",
     "structured_fallback.py": "parsed: City(city='Paris', country='France')",

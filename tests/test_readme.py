@@ -49,7 +49,7 @@ def test_benchmark_tables_match_the_results() -> None:
 
 def test_the_doctor_example_is_what_doctor_prints() -> None:
     env = {
-        "FAILOVER_CHAIN": "openai/gpt-4o-mini,anthropic/claude-haiku-4-5,ollama/llama3.2",
+        "FAILOVER_CHAIN": "openai/gpt-5.4-mini,anthropic/claude-haiku-5-5,ollama/llama3.2",
         "OPENAI_API_KEY": "sk-proj-EXAMPLE-not-a-real-key-wxyz",
         "FAILOVER_MAX_RETRIES": "three",
         "FAILOVER_TIMOUT": "30",

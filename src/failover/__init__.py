@@ -1,7 +1,7 @@
 """failover: keep LLM-powered applications answering when a provider goes down.
 
 >>> import failover
->>> client = failover.Failover.from_env()   # FAILOVER_CHAIN=openai/gpt-4o-mini,anthropic/...
+>>> client = failover.Failover.from_env()   # FAILOVER_CHAIN=openai/gpt-5.4-mini,anthropic/...
 >>> client.chat.completions.create(messages=[{"role": "user", "content": "Hello"}])
 
 Names are imported lazily so that ``import failover`` stays cheap: the vendor SDKs,

@@ -165,7 +165,7 @@ class _ClientBase:
         """Every target's health (the chat chain, then the embedding chain); sends nothing.
 
         >>> [(s.target, s.state) for s in client.health()]
-        [('openai/gpt-4o-mini', 'open'), ('anthropic/claude-haiku-4-5', 'closed')]
+        [('openai/gpt-5.4-mini', 'open'), ('anthropic/claude-haiku-5-5', 'closed')]
         """
         from ._health.store import TargetStatus
 
@@ -220,7 +220,7 @@ def health_from_env(env: Mapping[str, str] | None = None) -> HealthStore:
 class Failover(_ClientBase):
     """Blocking client. ``client.chat.completions.create(...)`` returns openai types.
 
-    >>> client = Failover(["openai/gpt-4o-mini", "anthropic/claude-haiku-4-5"])
+    >>> client = Failover(["openai/gpt-5.4-mini", "anthropic/claude-haiku-5-5"])
     >>> answer = client.chat.completions.create(messages=[{"role": "user", "content": "Hi"}])
     """
 

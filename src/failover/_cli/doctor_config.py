@@ -133,7 +133,7 @@ def _check_chain(env: Mapping[str, str], check: ConfigCheck) -> None:
                 "error",
                 CHAIN,
                 f"{CHAIN} is not set: set it to provider/model items in order, e.g. "
-                f"{CHAIN}=openai/gpt-4o-mini,anthropic/claude-haiku-4-5",
+                f"{CHAIN}=openai/gpt-5.4-mini,anthropic/claude-haiku-5-5",
             )
         )
         return

@@ -44,7 +44,7 @@ target's key and base URL), then send one tiny request to each target. Keys are 
 masked, never in full.
 
 example:
-  FAILOVER_CHAIN=openai/gpt-4o-mini,anthropic/claude-haiku-4-5 failover doctor
+  FAILOVER_CHAIN=openai/gpt-5.4-mini,anthropic/claude-haiku-5-5 failover doctor
 """
 
 _DOCTOR_EXIT = """\

@@ -175,7 +175,7 @@ def resolve_target(
     provider, sep, model = spec.strip().partition("/")
     if not sep or not provider or not model:
         raise ConfigError(
-            f"{var}: item {spec!r} must have the form provider/model, e.g. openai/gpt-4o-mini",
+            f"{var}: item {spec!r} must have the form provider/model, e.g. openai/gpt-5.4-mini",
             variable=var,
         )
     if serves.strip():
@@ -282,7 +282,7 @@ def config_from_env(env: Mapping[str, str] | None = None) -> tuple[list[Target],
     if not items:
         raise ConfigError(
             "FAILOVER_CHAIN is empty: set it to a comma-separated list of provider/model, "
-            "e.g. FAILOVER_CHAIN=openai/gpt-4o-mini,anthropic/claude-haiku-4-5",
+            "e.g. FAILOVER_CHAIN=openai/gpt-5.4-mini,anthropic/claude-haiku-5-5",
             variable="FAILOVER_CHAIN",
         )
     targets = [resolve_target(item, env, var="FAILOVER_CHAIN") for item in items]

@@ -88,8 +88,8 @@ _AUTO = _Auto()
 class Target:
     """One place an answer can come from: ``provider/model`` at a base URL.
 
-    >>> Target("anthropic", "claude-sonnet-4-5", api="anthropic", api_key="...")
-    Target('anthropic/claude-sonnet-4-5', api='anthropic', base_url=None)
+    >>> Target("anthropic", "claude-sonnet-5-5", api="anthropic", api_key="...")
+    Target('anthropic/claude-sonnet-5-5', api='anthropic', base_url=None)
 
     The key never appears in the repr. ``api_version`` is only used by Azure. ``name``
     labels the target in attempt logs (default ``provider/model``). A last resort that
@@ -167,7 +167,7 @@ class Target:
     def static(cls, message: str, name: str = "default") -> Target:
         """A last resort that answers ``message`` without any network: ``static/<name>``.
 
-        >>> Failover(["openai/gpt-4o-mini", Target.static("We are busy; try again soon.")])
+        >>> Failover(["openai/gpt-5.4-mini", Target.static("We are busy; try again soon.")])
 
         It may only end a chain. Its answers are ordinary ``ChatCompletion`` objects
         (finish reason ``stop``, zero usage), marked degraded in the attempt log.
@@ -181,7 +181,7 @@ class Target:
         """A model run in this process by llama.cpp (the extra ``failover[local]``):
         ``local/<model>``.
 
-        >>> Failover(["openai/gpt-4o-mini", Target.local()])  # the packaged SmolLM2-135M
+        >>> Failover(["openai/gpt-5.4-mini", Target.local()])  # the packaged SmolLM2-135M
 
         Without ``path`` the model must be packaged (``smollm2``); with it, any GGUF file.
         The file is checked now (a ConfigError naming ``path``) and the model is loaded

@@ -36,7 +36,7 @@ LOCAL_ANSWER = "answered in this process by a local model"
 class Attempt:
     """One entry of the attempt log.
 
-    ``target`` is the target's label (``openai/gpt-4o-mini``), ``error`` the kind of
+    ``target`` is the target's label (``openai/gpt-5.4-mini``), ``error`` the kind of
     failure (None on success), ``status`` the HTTP status if there was one,
     ``duration`` the seconds the attempt took and ``slept`` the backoff slept before it.
     ``detail`` is a short, key-free explanation. ``ended`` is when it was logged

@@ -70,10 +70,10 @@ def _chain(
 ) -> list[Target]:
     key = "drill-key-not-secret"
     chain = [
-        Target("openai", "gpt-4o-mini", base_url=primary.base_url, api_key=key),
+        Target("openai", "gpt-5.4-mini", base_url=primary.base_url, api_key=key),
         Target(
             "anthropic",
-            "claude-haiku-4-5",
+            "claude-haiku-5-5",
             api="anthropic",
             base_url=secondary.base_url,
             api_key=key,
