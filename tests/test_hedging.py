@@ -52,7 +52,9 @@ async def test_a_slow_stream_is_hedged_until_its_first_token(
 
 async def test_a_fast_answer_is_not_hedged(primary: FakeProvider, secondary: FakeProvider) -> None:
     chain = [target(primary, "primary"), target(secondary, "backup")]
-    async with AsyncFailover(chain, policy=HEDGED) as client:
+    # A fast answer takes milliseconds; 2 s keeps a busy CI machine's stall from a hedge.
+    patient = dataclasses.replace(HEDGED, hedge_after=2.0)
+    async with AsyncFailover(chain, policy=patient) as client:
         for _ in range(5):
             report = await client.chat.completions.with_report.create(messages=MESSAGES)
             assert report.target == "primary/model-x" and len(report.attempts) == 1

@@ -3,8 +3,7 @@ after each failure (retry in place, fail over, or raise).
 
 :class:`Call` holds every decision; the drivers in ``_drive.py`` only perform I/O in
 the order it dictates, so the logic exists once for sync and async. Per-target retries
-are tenacity's, with a fresh ``Retrying`` per target per call (a shared one corrupts
-attempt counts under concurrency, FACTS.md).
+are tenacity's, set up in ``retries.py``.
 """
 
 from __future__ import annotations
@@ -12,11 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import httpx2
-import tenacity
 
 from .._config.policy import Target
 from .._core.attempts import LOCAL_ANSWER, Attempt, Outcome
@@ -32,12 +29,11 @@ from .._core.redact import redact
 from .._health.breaker import Admission
 from .param_policy import fit
 from .privacy import Guard, Refused
-from .retry_budget import BudgetSpent
 
 if TYPE_CHECKING:
     from .router import Router
 
-__all__ = ["Call", "HedgeLost", "TargetDone", "retryable"]
+__all__ = ["Call", "HedgeLost", "TargetDone"]
 
 logger = logging.getLogger("failover")
 
@@ -93,7 +89,7 @@ class Call:
         self.deadline = time.monotonic() + (timeout if timeout is not None else self.policy.timeout)
         self.attempts: list[Attempt] = []
         self.last_error: BaseException | None = None
-        self._slept = 0.0
+        self.slept = 0.0
         self.hedges = 0  # hedges started (``_hedge.py``)
 
     # -- time -------------------------------------------------------------------
@@ -122,41 +118,8 @@ class Call:
                 logger.exception("failover on_attempt hook raised; ignoring it")
 
     def _take_slept(self) -> float:
-        slept, self._slept = self._slept, 0.0
+        slept, self.slept = self.slept, 0.0
         return slept
-
-    # -- retries (tenacity) -----------------------------------------------------
-    def retrying_options(
-        self, sleep: Callable[[float], Any], target: Target, last: Callable[[], bool]
-    ) -> dict[str, Any]:
-        """Options for a fresh tenacity ``Retrying``/``AsyncRetrying`` for one target."""
-        jitter = tenacity.wait_random_exponential(
-            multiplier=self.policy.backoff_base, max=self.policy.backoff_max
-        )
-
-        def wait(state: tenacity.RetryCallState) -> float:
-            # Retry-After is a floor on the wait, never a replacement for jitter.
-            floor = _done_of(state).failure
-            after = floor.retry_after if floor is not None else None
-            return max(after or 0.0, jitter(state))
-
-        def note_sleep(state: tenacity.RetryCallState) -> None:
-            self._slept = state.upcoming_sleep or 0.0
-
-        stop = tenacity.stop_after_attempt(self.policy.max_retries + 1) | _NoPointWaiting(
-            self, target
-        )
-        budget = self.router.budgets[target.key]
-        if budget is not None:
-            stop = stop | BudgetSpent(budget, lambda: self._budget_spent(target))
-        return {
-            "stop": stop,
-            "wait": wait,
-            "retry": tenacity.retry_if_exception(lambda exc: retryable(exc, last)),
-            "before_sleep": note_sleep,
-            "sleep": sleep,
-            "reraise": True,
-        }
 
     # -- the data policy (``_privacy.py``) --------------------------------------
     def excluded(self, target: Target, why: str) -> None:
@@ -202,7 +165,7 @@ class Call:
         if budget is not None:
             budget.request()
 
-    def _budget_spent(self, target: Target) -> None:
+    def budget_spent(self, target: Target) -> None:
         detail = "retry budget spent: failing over instead of retrying in place"
         self.log(Attempt(target.label, Outcome.SKIPPED, detail=detail))
 
@@ -329,7 +292,7 @@ class Call:
 
     def move_on(self, done: TargetDone) -> None:
         """After a target's last attempt: continue down the chain, or raise now."""
-        self._slept = 0.0
+        self.slept = 0.0
         if done.rule is None or done.rule.fail_over:
             return
         cause = self.last_error
@@ -369,40 +332,3 @@ class Call:
         # A static answer cannot continue a model's text: a broken stream is not resumed
         # on it.
         return tuple(t for t in chain[start:] + chain[: start - 1] if not t.degraded)
-
-
-class _NoPointWaiting(tenacity.stop.stop_base):
-    """Stop retrying a target when the coming wait would eat the rest of the deadline, or
-    when the target will still be skipped after it (its breaker opened meanwhile): failing
-    over now beats sleeping first and finding out."""
-
-    def __init__(self, call: Call, target: Target) -> None:
-        self._call = call
-        self._health = call.router.health[target.key]
-
-    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
-        sleep = retry_state.upcoming_sleep or 0.0
-        if sleep >= self._call.remaining():
-            return True
-        verdict = self._health.peek()
-        return not verdict.allowed and verdict.retry_at > time.time() + sleep
-
-
-def _done_of(state: tenacity.RetryCallState) -> TargetDone:
-    exc = state.outcome.exception() if state.outcome else None
-    return exc if isinstance(exc, TargetDone) else TargetDone(None, None, None)
-
-
-def retryable(exc: BaseException, last: Callable[[], bool]) -> bool:
-    """Whether to send the same request to the same target again.
-
-    ``last()`` says no other target can be tried now (none left, or all skipped).
-    """
-    if not isinstance(exc, TargetDone) or exc.rule is None:
-        return False
-    said = exc.failure.should_retry if exc.failure is not None else None
-    if said is not None:
-        # The provider's x-should-retry header decides, except that a failure which may
-        # not even fail over (a malformed request) is never sent again.
-        return said and exc.rule.fail_over
-    return exc.rule.retry and (not exc.rule.fail_over_first or last())

@@ -17,8 +17,9 @@ import tenacity
 from .._adapters import Adapter
 from .._config.policy import Target
 from .._core.deadline import Scope, bounded
-from . import hedge
-from .call import Call, HedgeLost, TargetDone, retryable
+from . import hedge, retries
+from .call import Call, HedgeLost, TargetDone
+from .retries import retryable
 
 __all__ = ["run_async", "run_sync"]
 
@@ -134,7 +135,7 @@ def run_sync(
                 if not retryable(done, last):
                     raise
                 replay: TargetDone | None = done
-            for attempt in tenacity.Retrying(**call.retrying_options(time.sleep, target, last)):
+            for attempt in tenacity.Retrying(**retries.options(call, time.sleep, target, last)):
                 with attempt:
                     if replay is not None:
                         first, replay = replay, None
@@ -179,7 +180,7 @@ async def run_async(
                 if not retryable(done, last):
                     raise
                 replay: TargetDone | None = done
-            options = call.retrying_options(asyncio.sleep, target, last)
+            options = retries.options(call, asyncio.sleep, target, last)
             async for attempt in tenacity.AsyncRetrying(**options):
                 with attempt:
                     if replay is not None:
