@@ -83,7 +83,7 @@ class OpenAIAdapter(SdkAdapter[openai.OpenAI, openai.AsyncOpenAI]):
         finally:
             await close_sdk_stream(events)
 
-    # -- embeddings (``_embeddings.py``) ------------------------------------------------
+    # -- embeddings (``_api/embeddings.py``) ------------------------------------------------
     # The openai SDK decodes base64 vectors itself and raises a bare ValueError ("No
     # embedding data received") on an answer without them: a bad answer, not a bad request.
     def embed(self, params: dict[str, Any], timeout: httpx2.Timeout) -> CreateEmbeddingResponse:

@@ -84,7 +84,7 @@ class Completions:
     ) -> ParsedChatCompletion[M]:
         """Like ``openai``'s ``parse``: ``response_format`` is a Pydantic model, and the
         answer's ``message.parsed`` an instance of it, whichever target answered. An
-        answer that does not validate is that target's failure (``_structured.py``)."""
+        answer that does not validate is that target's failure (``_api/structured.py``)."""
         report = self._report(timeout=timeout, shape=response_format, **params)
         return cast("ParsedChatCompletion[M]", report.response)
 

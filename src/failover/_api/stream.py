@@ -164,7 +164,7 @@ class StreamBase:
         raise error from cause
 
     def _observe(self, *, error: BaseException | None = None, outcome: str = "") -> None:
-        """Hand the finished stream to telemetry, once (``_telemetry.py``)."""
+        """Hand the finished stream to telemetry, once (``_telemetry/otel.py``)."""
         if self._observed:
             return
         self._observed = True

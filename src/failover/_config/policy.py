@@ -2,7 +2,7 @@
 
 A :class:`Target` is one provider + model (+ base URL and key). A :class:`Policy`
 holds the retry, deadline and breaker knobs. Reading both from ``FAILOVER_*`` and the
-vendors' own variables is ``_env.py``'s work.
+vendors' own variables is ``_config/env.py``'s work.
 """
 
 from __future__ import annotations
@@ -242,7 +242,7 @@ def _self_hosted_on_loopback(provider: str, base_url: str | None) -> bool:
 
 
 _OPTIONAL = frozenset({"retry_budget", "hedge_after"})  # None: the mechanism is off
-# Parameters that only nudge how an answer is drawn (``_param_policy.py``).
+# Parameters that only nudge how an answer is drawn (``_routing/param_policy.py``).
 SAMPLING_PARAMS = frozenset(
     {"seed", "frequency_penalty", "presence_penalty", "logit_bias", "service_tier"}
 )
@@ -260,7 +260,7 @@ class Policy:
     ``retry_budget=None`` turns the budget off). Hedging is off unless ``hedge_after``
     (seconds) is set; ``hedge_max`` caps the hedges of one call. ``drop_params`` names
     the sampling-only parameters a target that lacks them may go without (all of them by
-    default; ``_param_policy.py``).
+    default; ``_routing/param_policy.py``).
     """
 
     max_retries: int = 2

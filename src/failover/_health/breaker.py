@@ -42,7 +42,7 @@ class Admission:
     ``allowed`` False means skip it; ``retry_at`` (``time.time()`` seconds) says when
     it may be tried again and ``reason`` is ``breaker_open`` or ``cooling_down``.
     ``probe`` is True for the single half-open trial call; ``token`` names the fleet-wide
-    probe lease when health is shared through Redis (``_redis_health.py``).
+    probe lease when health is shared through Redis (``_health/redis.py``).
     """
 
     allowed: bool
@@ -218,7 +218,7 @@ class TargetHealth:
 
 
 class _Said(pybreaker.CircuitBreakerListener):
-    """pybreaker's transitions, to the log and to telemetry (``_transitions.py``)."""
+    """pybreaker's transitions, to the log and to telemetry (``_health/transitions.py``)."""
 
     def __init__(self, health: TargetHealth) -> None:
         self._health = health

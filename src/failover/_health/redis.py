@@ -6,11 +6,11 @@ cool-downs (429 Retry-After, quota or key errors).
 
 How it stays off the healthy path: each process keeps a *view* of every target's
 shared state, loaded at start and kept current by the changes other processes publish
-(``_redis_link.py``). Admitting a call reads only the view, so a healthy call costs no
+(``_health/redis_link.py``). Admitting a call reads only the view, so a healthy call costs no
 Redis round trip. Redis is written only when something happens: a failure (whose reply
 tells this process at once whether it tripped the breaker), a probe, a cool-down, and
 the first success after this process's own failures. On an event loop these writes go
-through ``redis.asyncio`` and are not awaited; only a probe is (``_redis_async.py``).
+through ``redis.asyncio`` and are not awaited; only a probe is (``_health/redis_async.py``).
 
 When Redis is away, every target falls back to its in-process ``TargetHealth``, which
 is fed all along, so it starts warm.

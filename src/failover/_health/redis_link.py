@@ -16,7 +16,7 @@
 * ``later()`` queues rare commands (a released probe lease) for the listener, so that
   they never run inside a garbage collector's finalizer on some request's thread.
 * On an event loop, ``writer()`` gives that loop's ``redis.asyncio`` side
-  (``_redis_async.py``), so that no Redis round trip ever blocks a loop.
+  (``_health/redis_async.py``), so that no Redis round trip ever blocks a loop.
 """
 
 from __future__ import annotations

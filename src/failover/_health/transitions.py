@@ -1,6 +1,6 @@
 """Transitions, said once each: a log line, and a count for telemetry.
 
-The health implementations (``_breaker.py`` in process, ``_redis_health.py`` for the
+The health implementations (``_health/breaker.py`` in process, ``_health/redis.py`` for the
 fleet) call :func:`note` when a target's state changes: a breaker opening, half-opening
 or closing, a cool-down starting. With shared health each process notes the fleet's
 transitions as it learns of them. :class:`Answering` notes a client falling back to a

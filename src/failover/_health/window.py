@@ -8,7 +8,7 @@ Not thread-safe on their own: ``TargetHealth`` and ``RetryBudget`` call them und
   provider failing half its calls, since every success starts the count over. This
   opens it when, within the window, at least ``min_calls`` calls were made and the
   share that failed reached ``ratio`` (Polly's and resilience4j's rule, FACTS.md).
-* :class:`Counts`: two counters over a window, which ``_retry_budget.py`` uses for
+* :class:`Counts`: two counters over a window, which ``_routing/retry_budget.py`` uses for
   first attempts and retries.
 """
 

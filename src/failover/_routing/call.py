@@ -1,7 +1,7 @@
 """The state and decisions of one call: its deadline, its attempt log, and what to do
 after each failure (retry in place, fail over, or raise).
 
-:class:`Call` holds every decision; the drivers in ``_drive.py`` only perform I/O in
+:class:`Call` holds every decision; the drivers in ``_routing/drive.py`` only perform I/O in
 the order it dictates, so the logic exists once for sync and async. Per-target retries
 are tenacity's, set up in ``retries.py``.
 """
@@ -49,7 +49,7 @@ class TargetDone(Exception):
 
 
 class HedgeLost(Exception):
-    """A sync attempt called off because another target answered first (``_hedge.py``)."""
+    """A sync attempt called off because another target answered first (``_routing/hedge.py``)."""
 
 
 _CANCELLATION = (
@@ -90,7 +90,7 @@ class Call:
         self.attempts: list[Attempt] = []
         self.last_error: BaseException | None = None
         self.slept = 0.0
-        self.hedges = 0  # hedges started (``_hedge.py``)
+        self.hedges = 0  # hedges started (``_routing/hedge.py``)
 
     # -- time -------------------------------------------------------------------
     def remaining(self) -> float:
@@ -121,7 +121,7 @@ class Call:
         slept, self.slept = self.slept, 0.0
         return slept
 
-    # -- the data policy (``_privacy.py``) --------------------------------------
+    # -- the data policy (``_routing/privacy.py``) --------------------------------------
     def excluded(self, target: Target, why: str) -> None:
         """Log a target the policy keeps this request from; it is never contacted."""
         self.log(Attempt(target.label, Outcome.EXCLUDED, detail=why))
@@ -139,7 +139,7 @@ class Call:
         return found
 
     def _fitted(self, target: Target, params: dict[str, Any]) -> dict[str, Any]:
-        """Drop the sampling-only parameters ``target`` lacks (``_param_policy.py``)."""
+        """Drop the sampling-only parameters ``target`` lacks (``_routing/param_policy.py``)."""
         fitted, dropped = fit(target, params, self.policy.drop_params)
         if dropped:
             detail = f"dropped {', '.join(dropped)} (FAILOVER_DROP_PARAMS)"
@@ -158,7 +158,7 @@ class Call:
             found = self._prepared[target.key] = self._fitted(target, found)
         return found
 
-    # -- the retry budget (``_retry_budget.py``) ------------------------------------
+    # -- the retry budget (``_routing/retry_budget.py``) ------------------------------------
     def earn_retries(self, target: Target) -> None:
         """A first attempt at ``target`` was admitted: it adds to the target's budget."""
         budget = self.router.budgets[target.key]

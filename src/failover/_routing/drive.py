@@ -111,7 +111,7 @@ def run_sync(
     on_lost_sync: Callable[[Any, Target], None] | None = None,
 ) -> tuple[T, Target]:
     """Drive ``call`` with blocking I/O; ``invoke`` makes one attempt at one target. A
-    slow first attempt may be hedged on the next target from worker threads (``_hedge.py``);
+    slow first attempt may be hedged on the next target from worker threads (``_routing/hedge.py``);
     ``on_lost`` closes an answer that arrived but lost the race (an opened stream)."""
     raced: set[tuple[str, str, str, str]] = set()  # hedge twins that already failed
     for target, last in _chain(call, after):
@@ -154,7 +154,7 @@ async def run_async(
     on_lost: hedge.Lost | None = None,
 ) -> tuple[T, Target]:
     """The asyncio twin of :func:`run_sync`; the attempt also obeys a hard wall clock.
-    A slow first attempt may be hedged on the next target (``_hedge.py``); ``on_lost``
+    A slow first attempt may be hedged on the next target (``_routing/hedge.py``); ``on_lost``
     closes an answer that arrived but lost the race (an opened stream)."""
     raced: set[tuple[str, str, str, str]] = set()  # hedge twins that already failed
     for target, last in _chain(call, after):

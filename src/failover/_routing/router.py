@@ -1,5 +1,5 @@
 """The :class:`Router`: a client's chain, policy, adapters and per-target health,
-shared by all its calls. The drivers that route one call live in ``_drive.py``."""
+shared by all its calls. The drivers that route one call live in ``_routing/drive.py``."""
 
 from __future__ import annotations
 

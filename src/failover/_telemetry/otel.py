@@ -240,7 +240,7 @@ def record(done: Finished, span: Any = None) -> None:
 
 
 def transition(target: str, state: str, *, shared: bool) -> None:
-    """Count a change of ``target``'s health (``_transitions.py`` logs it)."""
+    """Count a change of ``target``'s health (``_health/transitions.py`` logs it)."""
     if enabled() and _otel is not None and _otel.metering:
         attributes: dict[str, str | bool] = {
             "failover.target": target,

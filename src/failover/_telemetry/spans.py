@@ -1,4 +1,4 @@
-"""The spans and metric points of one finished call (``_telemetry.py`` decides whether
+"""The spans and metric points of one finished call (``_telemetry/otel.py`` decides whether
 to make them, and holds the tracer and instruments as ``otel``).
 
 One ``failover <operation>`` span per call, and under it one CLIENT span per attempt
