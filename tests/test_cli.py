@@ -28,7 +28,7 @@ def test_drill_ends_with_zero_failures(tmp_path: Path) -> None:
     assert summary["failed"] == 0 and summary["requests"] == summary["succeeded"] > 50
     assert {"p50_ms", "p99_ms"} <= set(summary)
     calls = {label: t["calls"] for label, t in summary["targets"].items()}
-    tiers = {"openai/gpt-4o-mini", "anthropic/claude-haiku-4-5", "ollama/llama3.2"}
+    tiers = {"openai/gpt-5.4-mini", "anthropic/claude-haiku-5-5", "ollama/llama3.2"}
     if local_model_installed():  # failover[local]: the model in process ends the chain
         tiers.add("local/smollm2")
         assert "8 every server down: the model in this process answers" in done.stdout
