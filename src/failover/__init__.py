@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ._api.async_stream import AsyncChatStream
     from ._api.stream import ChatStream
     from ._client import AsyncFailover, Failover
+    from ._config.chains import Group
     from ._config.policy import Policy, Target
     from ._core.attempts import Attempt, Outcome, Report
     from ._core.decisions import ErrorKind
@@ -49,6 +50,7 @@ __all__ = [
     "ErrorKind",
     "Failover",
     "FailoverError",
+    "Group",
     "Health",
     "HealthStore",
     "LocalHealth",
@@ -69,6 +71,7 @@ _LAZY = {
     "Report": "._core.attempts",
     "Failover": "._client",
     "AsyncFailover": "._client",
+    "Group": "._config.chains",
     "Policy": "._config.policy",
     "Target": "._config.policy",
     "ErrorKind": "._core.decisions",

@@ -7,13 +7,14 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ._config.chains import Chain, Group, checked_embedding_chain, flat
 from ._config.env import (
     REDIS_PREFIX_ENV,
     REDIS_URL_ENV,
     REQUIRE_ENV,
-    checked_embedding_chain,
-    config_from_env,
+    chain_from_env,
     embedding_chain_from_env,
+    groups_from,
     policy_from_env,
     requirement_from_env,
     targets_from,
@@ -41,7 +42,7 @@ class _ClientBase:
 
     def __init__(
         self,
-        chain: Sequence[Target | str],
+        chain: Chain,
         *,
         policy: Policy | None = None,
         on_attempt: AttemptHook | None = None,
@@ -51,7 +52,8 @@ class _ClientBase:
         before_send: BeforeSend | None = None,
         embedding_chain: Sequence[Target | str] | None = None,
     ) -> None:
-        """Route over ``chain`` (Targets or ``provider/model`` strings, read with ``env``).
+        """Route over ``chain`` (Targets or ``provider/model`` strings, read with ``env``,
+        and :class:`Group`s of them that share a place and spread calls among them).
 
         ``policy`` defaults to the ``FAILOVER_*`` variables in ``env`` (or the process
         environment). ``on_attempt`` is called with every :class:`Attempt` as it is logged.
@@ -67,7 +69,8 @@ class _ClientBase:
         """
         from ._routing.router import Router
 
-        targets = targets_from(chain, env)
+        groups = groups_from(chain, env)
+        targets = flat(groups)
         embedding = None if not embedding_chain else targets_from(embedding_chain, env)
         if embedding is not None:
             checked_embedding_chain(embedding, "embedding_chain")
@@ -83,7 +86,12 @@ class _ClientBase:
         self._own_health = health is None
         store = health if health is not None else health_from_env(env)
         self._router = Router(
-            targets, policy, on_attempt, asynchronous=self._asynchronous, health=store
+            targets,
+            policy,
+            on_attempt,
+            asynchronous=self._asynchronous,
+            health=store,
+            groups=groups,
         )
         self._embedding_router = (
             None
@@ -135,10 +143,10 @@ class _ClientBase:
         before_send: BeforeSend | None = None,
     ) -> Any:
         """Build from ``FAILOVER_CHAIN`` and the other variables; see the README."""
-        targets, policy = config_from_env(env)
+        groups, policy = chain_from_env(env)
         embedding = embedding_chain_from_env(env)
         return cls(
-            targets,
+            [Group(*g) if len(g) > 1 else g[0] for g in groups],
             policy=policy,
             on_attempt=on_attempt,
             env=env,

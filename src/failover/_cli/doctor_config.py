@@ -12,13 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from .._config.chains import checked_chain
 from .._config.env import (
     EMBEDDING_CHAIN_ENV,
     GLOBAL_VARIABLES,
     PROVIDER_SETTINGS,
     REQUIRE_ENV,
     api_key_from_env,
-    checked_chain,
     config_from_env,
     embedding_chain_from_env,
     policy_from_env,
@@ -126,7 +126,9 @@ def _check_policy(env: Mapping[str, str], check: ConfigCheck) -> None:
 
 
 def _check_chain(env: Mapping[str, str], check: ConfigCheck) -> None:
-    items = [i.strip() for i in env.get(CHAIN, "").split(",") if i.strip()]
+    # Each target of each group; how they are grouped is checked by the client's reading.
+    raw = env.get(CHAIN, "").replace("|", ",")
+    items = [i.strip() for i in raw.split(",") if i.strip()]
     if not items:
         check.findings.append(
             Finding(

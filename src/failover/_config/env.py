@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import fields, replace
 from urllib.parse import urlsplit
 
 from .._core.errors import ConfigError
+from .chains import Chain, Group, Groups, checked_chain, checked_embedding_chain, flat, grouped
 from .local_models import LOCAL_MODEL_PATH_ENV, model_file
 from .policy import (
     ENV_NAMES,
@@ -31,10 +32,10 @@ __all__ = [
     "GLOBAL_VARIABLES",
     "PROVIDER_SETTINGS",
     "api_key_from_env",
-    "checked_chain",
-    "checked_embedding_chain",
+    "chain_from_env",
     "config_from_env",
     "embedding_chain_from_env",
+    "groups_from",
     "policy_from_env",
     "provider_prefix",
     "requirement_from_env",
@@ -47,7 +48,14 @@ REDIS_PREFIX_ENV = "FAILOVER_REDIS_PREFIX"
 REQUIRE_ENV = "FAILOVER_REQUIRE"
 EMBEDDING_CHAIN_ENV = "FAILOVER_EMBEDDING_CHAIN"
 _INT_FIELDS = frozenset(
-    {"max_retries", "breaker_fail_max", "breaker_min_calls", "default_max_tokens", "hedge_max"}
+    {
+        "max_retries",
+        "breaker_fail_max",
+        "breaker_min_calls",
+        "default_max_tokens",
+        "hedge_max",
+        "balance_seed",
+    }
 )
 # Every variable the client reads, so that ``failover doctor`` can flag a misspelt one
 # (the client itself ignores unknown names). A new setting is added here too.
@@ -63,7 +71,13 @@ GLOBAL_VARIABLES = frozenset(
         *ENV_NAMES.values(),
     }
 )
-PROVIDER_SETTINGS = ("API", "BASE_URL", "API_KEY", "TAGS")  # FAILOVER_PROVIDER_<NAME>_<SETTING>
+PROVIDER_SETTINGS = (
+    "API",
+    "BASE_URL",
+    "API_KEY",
+    "TAGS",
+    "WEIGHT",
+)  # FAILOVER_PROVIDER_<NAME>_<SETTING>
 
 
 # The accepted form, for the settings that are not whole numbers or seconds.
@@ -270,12 +284,24 @@ def _no_server_settings(env: Mapping[str, str], prefix: str) -> None:
 
 
 def _with_tags(made: Target, env: Mapping[str, str], prefix: str) -> Target:
+    """The provider's ``_TAGS`` and ``_WEIGHT``, where set."""
     tags = env.get(prefix + "TAGS")  # set, even empty, it replaces the default tags
-    return made if tags is None else replace(made, tags=parse_tags(tags, prefix + "TAGS"))
+    if tags is not None:
+        made = replace(made, tags=parse_tags(tags, prefix + "TAGS"))
+    raw = env.get(prefix + "WEIGHT", "").strip()
+    if not raw:
+        return made
+    weight = _parse_number(prefix + "WEIGHT", raw, False, "a number > 0")
+    if weight == 0:
+        raise ConfigError(
+            f"{prefix}WEIGHT must be a number > 0, got {raw!r}", variable=prefix + "WEIGHT"
+        )
+    return replace(made, weight=weight)
 
 
-def config_from_env(env: Mapping[str, str] | None = None) -> tuple[list[Target], Policy]:
-    """Read ``FAILOVER_CHAIN`` and every policy knob; raise :class:`ConfigError` early."""
+def chain_from_env(env: Mapping[str, str] | None = None) -> tuple[Groups, Policy]:
+    """Read ``FAILOVER_CHAIN`` (``|`` joins a group) and every policy knob; raise
+    :class:`ConfigError` early."""
     env = os.environ if env is None else env
     chain = env.get("FAILOVER_CHAIN", "")
     items = [item for item in (part.strip() for part in chain.split(",")) if item]
@@ -285,8 +311,23 @@ def config_from_env(env: Mapping[str, str] | None = None) -> tuple[list[Target],
             "e.g. FAILOVER_CHAIN=openai/gpt-5.4-mini,anthropic/claude-haiku-5-5",
             variable="FAILOVER_CHAIN",
         )
-    targets = [resolve_target(item, env, var="FAILOVER_CHAIN") for item in items]
-    return checked_chain(targets, "FAILOVER_CHAIN"), policy_from_env(env)
+    parts = [[m.strip() for m in item.split("|")] for item in items]
+    for item, members in zip(items, parts, strict=True):
+        if not all(members):
+            raise ConfigError(
+                f"FAILOVER_CHAIN: {item!r} has an empty place beside a '|'; a group is "
+                "provider/model items joined by '|'",
+                variable="FAILOVER_CHAIN",
+            )
+    return groups_from(
+        [Group(*m) if len(m) > 1 else m[0] for m in parts], env, var="FAILOVER_CHAIN"
+    ), policy_from_env(env)
+
+
+def config_from_env(env: Mapping[str, str] | None = None) -> tuple[list[Target], Policy]:
+    """The chain's targets in order, groups flattened, and the policy."""
+    groups, policy = chain_from_env(env)
+    return flat(groups), policy
 
 
 def embedding_chain_from_env(env: Mapping[str, str] | None = None) -> list[Target] | None:
@@ -300,61 +341,21 @@ def embedding_chain_from_env(env: Mapping[str, str] | None = None) -> list[Targe
     return targets
 
 
-def targets_from(
-    chain: Sequence[Target | str], env: Mapping[str, str] | None = None
-) -> list[Target]:
-    """Accept Target objects and ``provider/model`` strings alike, in order."""
+def groups_from(chain: Chain, env: Mapping[str, str] | None = None, var: str = "chain") -> Groups:
+    """Accept Target objects, ``provider/model`` strings and :class:`Group`s, in order."""
     if not chain:
-        raise ConfigError("chain must contain at least one target", variable="chain")
-    targets = [t if isinstance(t, Target) else resolve_target(t, env, var="chain") for t in chain]
-    return checked_chain(targets, "chain")
+        raise ConfigError(f"{var} must contain at least one target", variable=var)
+    groups = grouped(chain, lambda spec: resolve_target(spec, env, var=var), var)
+    checked_chain(flat(groups), var)
+    return groups
 
 
-def checked_chain(targets: list[Target], var: str) -> list[Target]:
-    """Refuse a target named twice (it would silently become more retries of one target)
-    and a static answer anywhere but at the end (the targets after it would never run)."""
-    seen: set[tuple[str, str, str, str]] = set()
-    for position, t in enumerate(targets):
-        if t.degraded and position < len(targets) - 1:
-            raise ConfigError(
-                f"{var}: {t.label} is a static answer and may only end the chain; "
-                f"move it to the end (the targets after it would never be tried)",
-                variable=var,
-            )
-        if t.key in seen:
-            raise ConfigError(
-                f"{var} names {t.label} twice (the same provider, base URL, key and model); "
-                "retries of one target come from FAILOVER_MAX_RETRIES, so list it once",
-                variable=var,
-            )
-        seen.add(t.key)
-    return targets
+def targets_from(chain: Chain, env: Mapping[str, str] | None = None) -> list[Target]:
+    """The targets of :func:`groups_from`, in order."""
+    return flat(groups_from(chain, env))
 
 
 def requirement_from_env(env: Mapping[str, str] | None = None) -> frozenset[str]:
     """The tags ``FAILOVER_REQUIRE`` asks of every target a call may go to."""
     env = os.environ if env is None else env
     return parse_tags(env.get(REQUIRE_ENV, ""), REQUIRE_ENV)
-
-
-def checked_embedding_chain(targets: Sequence[Target], var: str) -> None:
-    """Refuse a chain that could mix vectors from two models, naming them."""
-    for t in targets:
-        if t.api != "openai":
-            kinds = {"static": "a static answer", "local": "a model in this process"}
-            what = kinds.get(t.api, f"an {t.api} target")
-            raise ConfigError(
-                f"{var}: {t.label} is {what}, which has no embeddings API; an embedding "
-                "chain holds OpenAI-compatible targets (openai, azure, ollama, vllm, ...)",
-                variable=var,
-            )
-    first = targets[0]
-    for t in targets[1:]:
-        if t.served_model != first.served_model:
-            raise ConfigError(
-                f"{var} mixes model {first.served_model!r} ({first.label}) with model "
-                f"{t.served_model!r} ({t.label}): vectors of two models cannot share an "
-                "index. List targets that serve one model; for an Azure deployment, say "
-                "which model it serves: azure/<deployment>=<model>",
-                variable=var,
-            )

@@ -106,6 +106,8 @@ class Target:
     targets that carry them all. Tags are lower-cased. Left out, an ollama or vllm
     target whose base URL is on this machine (loopback) is tagged ``local``; any other
     target has none. Given, even empty, they replace that default.
+
+    ``weight`` is the target's share of calls when it is one of a :class:`Group`.
     """
 
     provider: str
@@ -120,6 +122,7 @@ class Target:
     tags: Collection[str] = field(default_factory=lambda: _AUTO)  # stored as a frozenset
     serves: str | None = None
     model_path: str | None = None
+    weight: float = 1.0  # its share of a group's calls (``_config/groups.py``)
     # Computed once, in __post_init__, since every request reads them several times.
     # ``label``: ``name`` if given, else ``provider/model``; the name in attempt logs.
     label: str = field(init=False, repr=False, compare=False)
@@ -145,6 +148,12 @@ class Target:
                 "a model in this process is made with Target.local(model, path=...), and only "
                 "it has a model_path",
                 variable="model_path",
+            )
+        if isinstance(self.weight, bool) or not (
+            isinstance(self.weight, int | float) and 0 < self.weight < math.inf
+        ):
+            raise ConfigError(
+                f"Target.weight must be a number > 0, got {self.weight!r}", variable="weight"
             )
         if not self.provider or not self.model:
             raise ConfigError("Target needs a non-empty provider and model", variable="model")
@@ -241,7 +250,7 @@ def _self_hosted_on_loopback(provider: str, base_url: str | None) -> bool:
     return host == "localhost" or host == "::1" or host.startswith("127.")
 
 
-_OPTIONAL = frozenset({"retry_budget", "hedge_after"})  # None: the mechanism is off
+_OPTIONAL = frozenset({"retry_budget", "hedge_after", "balance_seed"})  # None: off
 # Parameters that only nudge how an answer is drawn (``_routing/param_policy.py``).
 SAMPLING_PARAMS = frozenset(
     {"seed", "frequency_penalty", "presence_penalty", "logit_bias", "service_tier"}
@@ -260,7 +269,8 @@ class Policy:
     ``retry_budget=None`` turns the budget off). Hedging is off unless ``hedge_after``
     (seconds) is set; ``hedge_max`` caps the hedges of one call. ``drop_params`` names
     the sampling-only parameters a target that lacks them may go without (all of them by
-    default; ``_routing/param_policy.py``).
+    default; ``_routing/param_policy.py``). ``balance_seed`` makes the choice among a
+    group's targets repeatable.
     """
 
     max_retries: int = 2
@@ -283,6 +293,7 @@ class Policy:
     hedge_after: float | None = None
     hedge_max: int = 1
     drop_params: Collection[str] = SAMPLING_PARAMS  # kept as a frozenset
+    balance_seed: int | None = None  # seeds the choice within groups (tests)
 
     def __post_init__(self) -> None:
         # Any collection of names will do (a list from JSON, say); kept as a frozenset.
@@ -346,4 +357,5 @@ ENV_NAMES: Mapping[str, str] = {
     "stream_idle_timeout": "FAILOVER_STREAM_IDLE_TIMEOUT",
     "stream_resume": "FAILOVER_STREAM_RESUME",
     "default_max_tokens": "FAILOVER_DEFAULT_MAX_TOKENS",
+    "balance_seed": "FAILOVER_BALANCE_SEED",
 }

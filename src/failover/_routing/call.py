@@ -87,6 +87,9 @@ class Call:
         self.policy = router.policy
         self.started = time.time()  # for telemetry's spans; deadlines use the monotonic clock
         self.deadline = time.monotonic() + (timeout if timeout is not None else self.policy.timeout)
+        # The chain for this call: groups of several targets are ordered per call.
+        balancer = router.balancer
+        self.chain = router.targets if balancer is None else balancer.order()
         self.attempts: list[Attempt] = []
         self.last_error: BaseException | None = None
         self.slept = 0.0
@@ -325,7 +328,7 @@ class Call:
 
     def targets(self, after: Target | None = None) -> tuple[Target, ...]:
         """The chain in order; after a broken stream, the others starting past it."""
-        chain = self.router.targets
+        chain = self.chain
         if after is None:
             return chain
         start = chain.index(after) + 1

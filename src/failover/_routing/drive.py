@@ -64,6 +64,9 @@ def _attempt_sync(
     if first:
         call.earn_retries(target)
     adapter = call.router.adapter(target)
+    balancer = call.router.balancer
+    if balancer is not None:
+        balancer.started(target)
     started = time.monotonic()
     try:
         # Sync I/O cannot be interrupted, so each socket operation is capped instead
@@ -74,6 +77,9 @@ def _attempt_sync(
     except BaseException as exc:
         lost = scope is not None and scope.cancelled and not isinstance(exc, HedgeLost)
         call.failed(target, admission, HedgeLost() if lost else exc, started)
+    finally:
+        if balancer is not None:
+            balancer.ended(target)
     call.succeeded(target, admission, started)
     return result
 
@@ -87,12 +93,18 @@ async def _attempt_async(
     if first:
         call.earn_retries(target)
     adapter = call.router.adapter(target)
+    balancer = call.router.balancer
+    if balancer is not None:
+        balancer.started(target)
     started = time.monotonic()
     try:
         async with asyncio.timeout(call.attempt_seconds()):
             result = await invoke(target, adapter, params)
     except BaseException as exc:
         call.failed(target, admission, exc, started)
+    finally:
+        if balancer is not None:
+            balancer.ended(target)
     call.succeeded(target, admission, started)
     return result
 

@@ -8,10 +8,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from .._adapters import Adapter, make_adapter
+from .._config.chains import Groups
 from .._config.policy import Policy, Target
 from .._core.attempts import Attempt, AttemptHook
 from .._health.store import Health, HealthStore, LocalHealth
 from .._health.transitions import Answering
+from .balance import Balancer
 from .retry_budget import RetryBudget
 
 __all__ = ["Router"]
@@ -29,6 +31,9 @@ def in_process_health(target: Target, policy: Policy) -> Health:
 class Router:
     """The chain, its policy, and per-target adapters and health; shared by all calls.
 
+    ``targets`` is the chain in order; ``groups``, where given, says which of them share
+    a place (``_config/chains.py``), and a ``balancer`` then orders each call.
+
     Building it imports the SDKs the chain needs (only those) and builds their clients,
     sync or ``asynchronous``, so that no request pays for that (about half a second).
     """
@@ -41,6 +46,7 @@ class Router:
         *,
         asynchronous: bool = False,
         health: HealthStore | None = None,
+        groups: Groups | None = None,
     ) -> None:
         self.targets = tuple(targets)
         self.policy = policy
@@ -62,6 +68,10 @@ class Router:
             t.key: in_process_health(t, policy) if t.in_process else store.for_target(t, policy)
             for t in self.targets
         }
+        # Only a chain with a group of several targets orders each call anew.
+        self.balancer: Balancer | None = None
+        if groups is not None and any(len(g) > 1 for g in groups):
+            self.balancer = Balancer(groups, self.health, policy.balance_seed)
 
     def adapter(self, target: Target) -> Adapter:
         return self._adapters[target.key]

@@ -1,0 +1,75 @@
+"""Spreading calls over a group's targets: weighted power of two choices on in-flight
+requests (Envoy's least-request balancer).
+
+For each call, every group of more than one target (``_config/chains.py``) is put in
+an order of its own: two of its ready targets drawn by weight, the one with fewer
+requests in flight per unit of weight first (the first drawn on a tie, so that calls
+made one at a time follow the weights exactly), the other second (where a hedge goes
+first), then the rest in an order drawn by weight. A target whose breaker is open or
+that is cooling down is not drawn: it is placed last, where the call only logs why it
+was skipped. A call that fails on one target thus tries its siblings, by the usual
+retry rules, before the next group.
+
+In-flight counts are this process's: an attempt counts from its start to its end
+(for a stream, until it opens). They change under a lock, so they never drift.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Mapping
+
+from .._config.chains import Groups
+from .._config.policy import Target
+from .._health.store import Health
+
+__all__ = ["Balancer"]
+
+Key = tuple[str, str, str, str]
+
+
+class Balancer:
+    """The per-call order of a chain with groups, and the requests in flight on each
+    grouped target. ``seed`` makes the draws repeatable (``Policy.balance_seed``)."""
+
+    def __init__(self, groups: Groups, health: Mapping[Key, Health], seed: int | None) -> None:
+        self._groups = groups
+        self._health = health
+        self._random = random.Random(seed)
+        self._lock = threading.Lock()
+        self.in_flight: dict[Key, int] = {t.key: 0 for g in groups if len(g) > 1 for t in g}
+
+    def order(self) -> tuple[Target, ...]:
+        """The chain for one call: each group's targets in the order to try them."""
+        order: list[Target] = []
+        for group in self._groups:
+            order.extend(group if len(group) == 1 else self._ranked(group))
+        return tuple(order)
+
+    def started(self, target: Target) -> None:
+        if target.key in self.in_flight:
+            with self._lock:
+                self.in_flight[target.key] += 1
+
+    def ended(self, target: Target) -> None:
+        if target.key in self.in_flight:
+            with self._lock:
+                self.in_flight[target.key] -= 1
+
+    def _ranked(self, group: tuple[Target, ...]) -> list[Target]:
+        ready = [t for t in group if self._health[t.key].peek().allowed]
+        resting = [t for t in group if t not in ready]
+        with self._lock:
+            # Efraimidis-Spirakis: sorting by u ** (1 / weight) draws without replacement,
+            # each draw in proportion to the weights of those left.
+            keys = {t.key: self._random.random() ** (1.0 / t.weight) for t in ready}
+            drawn = sorted(ready, key=lambda t: keys[t.key], reverse=True)
+            if len(drawn) > 1:
+                first, second = drawn[0], drawn[1]
+                if self._load(second) < self._load(first):
+                    drawn[0], drawn[1] = second, first
+        return drawn + resting
+
+    def _load(self, target: Target) -> float:
+        return self.in_flight[target.key] / target.weight

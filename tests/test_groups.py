@@ -1,0 +1,150 @@
+"""Groups of deployments: calls spread by weight and load, a sibling before the next group."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Iterator
+from contextlib import ExitStack
+
+import pytest
+
+from failover import AsyncFailover, ConfigError, Failover, Group, Target
+from failover._config.env import chain_from_env, config_from_env
+from failover.testing import FakeProvider, Fault
+
+from .conftest import FAST, MESSAGES, target
+
+# No retry in place, breakers that do not open by accident, and repeatable draws.
+ONE_TRY = dataclasses.replace(
+    FAST, max_retries=0, breaker_fail_max=1000, breaker_failure_ratio=0.0, balance_seed=7
+)
+
+
+@pytest.fixture
+def fakes() -> Iterator[tuple[FakeProvider, FakeProvider, FakeProvider]]:
+    with ExitStack() as stack:
+        made = [stack.enter_context(FakeProvider("openai", reply=n, name=n)) for n in "abc"]
+        yield made[0], made[1], made[2]
+
+
+def test_calls_follow_the_weights(fakes: tuple[FakeProvider, ...]) -> None:
+    a, b, c = fakes
+    group = Group(target(a, "a"), target(b, "b"), target(c, "c"), weights=[2, 1, 1])
+    with Failover([group], policy=ONE_TRY) as client:
+        for _ in range(1000):
+            client.chat.completions.create(messages=MESSAGES)
+    for fake, share in ((a, 0.5), (b, 0.25), (c, 0.25)):
+        assert abs(len(fake.requests) - 1000 * share) <= 0.1 * 1000 * share, fake.name
+
+
+def test_a_target_whose_breaker_is_open_gets_nothing(fakes: tuple[FakeProvider, ...]) -> None:
+    a, b, c = fakes
+    a.set_mode(Fault.status(503))
+    trips = dataclasses.replace(ONE_TRY, breaker_fail_max=1, breaker_reset=60.0)
+    with Failover([Group(target(a, "a"), target(b, "b"), target(c, "c"))], policy=trips) as client:
+        for _ in range(50):  # until a is drawn first once, and its failure opens it
+            client.chat.completions.create(messages=MESSAGES)
+            if a.requests:
+                break
+        assert client.health()[0].state == "open"
+        for _ in range(100):
+            report = client.chat.completions.with_report.create(messages=MESSAGES)
+            assert report.target in ("b/model-x", "c/model-x")
+        assert len(a.requests) == 1
+    assert len(b.requests) > 30 and len(c.requests) > 30
+
+
+def test_a_failure_moves_to_a_sibling_before_the_next_group(
+    fakes: tuple[FakeProvider, ...],
+) -> None:
+    a, b, c = fakes
+    a.set_mode(Fault.status(503))
+    chain = [Group(target(a, "a"), target(b, "b")), target(c, "c")]
+    with Failover(chain, policy=ONE_TRY) as client:
+        reports = [client.chat.completions.with_report.create(messages=MESSAGES) for _ in range(20)]
+    assert {r.target for r in reports} == {"b/model-x"}
+    tried = {tuple((x.target, x.outcome.value) for x in r.attempts) for r in reports}
+    assert tried == {(("b/model-x", "ok"),), (("a/model-x", "failed"), ("b/model-x", "ok"))}
+    assert not c.requests
+
+
+def test_a_hedge_goes_to_the_groups_second_choice(fakes: tuple[FakeProvider, ...]) -> None:
+    a, b, c = fakes
+    a.set_mode(Fault.slow_first_byte(1.0))
+    # a is nearly always drawn first; its hedge goes to b, not to the next group's c.
+    chain = [Group(target(a, "a"), target(b, "b"), weights=[1000, 1]), target(c, "c")]
+    hedged = dataclasses.replace(ONE_TRY, hedge_after=0.1, attempt_timeout=5.0)
+    with Failover(chain, policy=hedged) as client:
+        report = client.chat.completions.with_report.create(messages=MESSAGES)
+    assert report.target == "b/model-x"
+    assert len(a.requests) == 1 and len(b.requests) == 1 and not c.requests
+
+
+async def test_calls_go_where_fewer_requests_are_in_flight(
+    fakes: tuple[FakeProvider, ...],
+) -> None:
+    a, b, _ = fakes
+    a.set_mode(Fault.slow_first_byte(0.5))
+    async with AsyncFailover([Group(target(a, "a"), target(b, "b"))], policy=ONE_TRY) as client:
+        calls = []
+        for _ in range(30):  # a call every 20 ms: a's slow answers pile up, b's do not
+            calls.append(asyncio.create_task(client.chat.completions.create(messages=MESSAGES)))
+            await asyncio.sleep(0.02)
+        await asyncio.gather(*calls)
+    assert len(a.requests) <= 5 and len(a.requests) + len(b.requests) == 30
+
+
+KEYS = {
+    "OPENAI_API_KEY": "sk-test-openai-0000",
+    "OPENROUTER_API_KEY": "sk-or-test-0000",
+    "ANTHROPIC_API_KEY": "sk-ant-test-0000",
+}
+
+
+def test_a_group_in_failover_chain_with_a_weight_from_the_environment() -> None:
+    env = {
+        **KEYS,
+        "FAILOVER_CHAIN": "openai/gpt-5.4-mini | openrouter/openai/gpt-5.4-mini,"
+        "anthropic/claude-haiku-5-5",
+        "FAILOVER_PROVIDER_OPENROUTER_WEIGHT": "3",
+    }
+    groups, _ = chain_from_env(env)
+    assert [[t.label for t in g] for g in groups] == [
+        ["openai/gpt-5.4-mini", "openrouter/openai/gpt-5.4-mini"],
+        ["anthropic/claude-haiku-5-5"],
+    ]
+    assert [t.weight for t in groups[0]] == [1.0, 3.0]
+    targets, _ = config_from_env(env)  # the chain's targets, in order
+    assert [t.label for t in targets] == [t.label for g in groups for t in g]
+
+
+@pytest.mark.parametrize(
+    ("extra", "variable"),
+    [
+        ({"FAILOVER_CHAIN": "openai/a||openai/b"}, "FAILOVER_CHAIN"),
+        ({"FAILOVER_CHAIN": "openai/a|"}, "FAILOVER_CHAIN"),
+        (
+            {"FAILOVER_CHAIN": "openai/a|static/busy", "FAILOVER_STATIC_MESSAGE": "busy"},
+            "FAILOVER_CHAIN",
+        ),
+        ({"FAILOVER_PROVIDER_OPENAI_WEIGHT": "0"}, "FAILOVER_PROVIDER_OPENAI_WEIGHT"),
+        ({"FAILOVER_PROVIDER_OPENAI_WEIGHT": "-1"}, "FAILOVER_PROVIDER_OPENAI_WEIGHT"),
+        ({"FAILOVER_PROVIDER_OPENAI_WEIGHT": "half"}, "FAILOVER_PROVIDER_OPENAI_WEIGHT"),
+    ],
+)
+def test_a_bad_group_or_weight_is_named(extra: dict[str, str], variable: str) -> None:
+    env = {**KEYS, "FAILOVER_CHAIN": "openai/a|openrouter/a", **extra}
+    with pytest.raises(ConfigError) as caught:
+        Failover.from_env(env)
+    assert caught.value.variable == variable
+
+
+def test_groups_in_code_are_checked() -> None:
+    with pytest.raises(ConfigError, match="2 targets was given 1 weights"):
+        Group("openai/a", "openai/b", weights=[1])
+    with pytest.raises(ConfigError, match=r"weight must be a number > 0") as caught:
+        Target("openai", "a", weight=0)
+    assert caught.value.variable == "weight"
+    with pytest.raises(ConfigError, match="names openai/a twice"):
+        Failover([Group("openai/a", "openai/a")], env=KEYS)
