@@ -39,6 +39,8 @@ def test_every_kind_has_the_tabled_rule(kind: ErrorKind) -> None:
     assert (rule.retry, rule.fail_over, rule.breaker) == EXPECTED[kind]
     # Only a hang prefers the next target over a retry (the retry is a last resort).
     assert rule.fail_over_first is (kind is ErrorKind.TIMEOUT)
+    # Only a rate limit prefers an equivalent deployment of its group over a retry.
+    assert rule.sibling_first is (kind is ErrorKind.RATE_LIMIT)
     assert rule.cool_down is (kind in {ErrorKind.QUOTA, ErrorKind.AUTH, ErrorKind.NOT_FOUND})
 
 

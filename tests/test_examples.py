@@ -23,6 +23,7 @@ EXPECTED = {
     "private_fallback.py": "private prompts the cloud backup received: 0",
     "embeddings.py": "2 vectors of 64 floats from azure-eu/emb-prod",
     "structured_fallback.py": "parsed: City(city='Paris', country='France')",
+    "several_deployments.py": "the next group: 0",
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 
@@ -67,6 +68,23 @@ def test_a_failure_moves_to_a_sibling_before_the_next_group(
     tried = {tuple((x.target, x.outcome.value) for x in r.attempts) for r in reports}
     assert tried == {(("b/model-x", "ok"),), (("a/model-x", "failed"), ("b/model-x", "ok"))}
     assert not c.requests
+
+
+def test_a_rate_limited_target_hands_the_call_to_a_sibling_at_once(
+    fakes: tuple[FakeProvider, ...],
+) -> None:
+    a, b, _ = fakes
+    a.set_mode(Fault.rate_limit(retry_after=4))
+    # Retries are allowed and the deadline would fit the waits; a sibling answers now.
+    retries = dataclasses.replace(ONE_TRY, max_retries=2, timeout=120.0)
+    chain = [Group(target(a, "a"), target(b, "b"), weights=[1000, 1])]
+    with Failover(chain, policy=retries) as client:
+        started = time.monotonic()
+        report = client.chat.completions.with_report.create(messages=MESSAGES)
+        took = time.monotonic() - started
+        assert client.health()[0].state == "cooling-down"
+    assert report.target == "b/model-x" and took < 3.0
+    assert len(a.requests) == 1
 
 
 def test_a_hedge_goes_to_the_groups_second_choice(fakes: tuple[FakeProvider, ...]) -> None:

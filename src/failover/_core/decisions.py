@@ -44,7 +44,8 @@ class Rule:
     ``cool_down``: the problem is local to the target and lasting (quota, keys, a
     missing model), so skip the target for the breaker's reset time without counting
     it as an outage. ``fail_over_first``: while another target remains, move on
-    instead of retrying; retry only as the last resort.
+    instead of retrying; retry only as the last resort. ``sibling_first``: the same,
+    within the target's group (equivalent deployments of one model) only.
     """
 
     retry: bool
@@ -52,6 +53,7 @@ class Rule:
     breaker: bool
     cool_down: bool = False
     fail_over_first: bool = False
+    sibling_first: bool = False
 
 
 _TRANSIENT = Rule(retry=True, fail_over=True, breaker=True)
@@ -70,8 +72,9 @@ RULES: Mapping[ErrorKind, Rule] = MappingProxyType(
         ErrorKind.TIMEOUT: Rule(retry=True, fail_over=True, breaker=True, fail_over_first=True),
         ErrorKind.MALFORMED: _TRANSIENT,
         # A 429 is retried (Retry-After is a floor on the wait) and puts the target in
-        # a cool-down, but is not an outage: it never trips the breaker.
-        ErrorKind.RATE_LIMIT: Rule(retry=True, fail_over=True, breaker=False),
+        # a cool-down, but is not an outage: it never trips the breaker. An equivalent
+        # deployment of the same group takes the call at once instead of the wait.
+        ErrorKind.RATE_LIMIT: Rule(retry=True, fail_over=True, breaker=False, sibling_first=True),
         ErrorKind.QUOTA: _TARGET_LOCAL,
         ErrorKind.AUTH: _TARGET_LOCAL,
         ErrorKind.NOT_FOUND: _TARGET_LOCAL,

@@ -39,6 +39,11 @@ class Balancer:
         self._random = random.Random(seed)
         self._lock = threading.Lock()
         self.in_flight: dict[Key, int] = {t.key: 0 for g in groups if len(g) > 1 for t in g}
+        self._group_of = {t.key: g for g in groups for t in g}
+
+    def group_of(self, target: Target) -> tuple[Target, ...]:
+        """The targets that share ``target``'s place in the chain, itself included."""
+        return self._group_of[target.key]
 
     def order(self) -> tuple[Target, ...]:
         """The chain for one call: each group's targets in the order to try them."""

@@ -7,7 +7,6 @@ the routing logic exists once for both.
 from __future__ import annotations
 
 import asyncio
-import functools
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
@@ -19,7 +18,7 @@ from .._config.policy import Target
 from .._core.deadline import Scope, bounded
 from . import hedge, retries
 from .call import Call, HedgeLost, TargetDone
-from .retries import retryable
+from .retries import Rest, retryable
 
 __all__ = ["run_async", "run_sync"]
 
@@ -28,27 +27,17 @@ T = TypeVar("T")
 Invoke = Callable[[Target, Adapter, dict[str, Any]], T]
 
 
-def _chain(call: Call, after: Target | None) -> Iterator[tuple[Target, Callable[[], bool]]]:
-    """Each target the data policy allows, with a check of whether any later one could
-    be tried right now. A target it excludes is logged and passed by, never contacted."""
+def _chain(call: Call, after: Target | None) -> Iterator[tuple[Target, Rest]]:
+    """Each target the data policy allows, with what else the call could try after it.
+    A target it excludes is logged and passed by, never contacted."""
     targets = call.targets(after)
-    health = call.router.health
     guard = call.guard
     excluded = [guard.excludes(t) for t in targets] if guard.require else [""] * len(targets)
-
-    def nothing_after(position: int) -> bool:
-        # Asked only after a failure, so the healthy path never walks the rest. A static
-        # last resort does not count: the last real provider is still retried before
-        # the application degrades to a fixed answer.
-        later = zip(targets[position + 1 :], excluded[position + 1 :], strict=True)
-        rest = (t for t, why in later if not t.degraded and not why)
-        return not any(health[t.key].peek().allowed for t in rest)
-
     for position, target in enumerate(targets):
         if excluded[position]:
             call.excluded(target, excluded[position])
             continue
-        yield target, functools.partial(nothing_after, position)
+        yield target, Rest(call, targets, excluded, position)
 
 
 def _attempt_sync(
@@ -126,7 +115,7 @@ def run_sync(
     slow first attempt may be hedged on the next target from worker threads (``_routing/hedge.py``);
     ``on_lost`` closes an answer that arrived but lost the race (an opened stream)."""
     raced: set[tuple[str, str, str, str]] = set()  # hedge twins that already failed
-    for target, last in _chain(call, after):
+    for target, rest in _chain(call, after):
         if target.key in raced:
             continue
         try:
@@ -144,10 +133,10 @@ def run_sync(
                 raced.add(twin.key)  # both failed: on past the twin
                 continue
             except TargetDone as done:
-                if not retryable(done, last):
+                if not retryable(done, rest):
                     raise
                 replay: TargetDone | None = done
-            for attempt in tenacity.Retrying(**retries.options(call, time.sleep, target, last)):
+            for attempt in tenacity.Retrying(**retries.options(call, time.sleep, target, rest)):
                 with attempt:
                     if replay is not None:
                         first, replay = replay, None
@@ -169,7 +158,7 @@ async def run_async(
     A slow first attempt may be hedged on the next target (``_routing/hedge.py``); ``on_lost``
     closes an answer that arrived but lost the race (an opened stream)."""
     raced: set[tuple[str, str, str, str]] = set()  # hedge twins that already failed
-    for target, last in _chain(call, after):
+    for target, rest in _chain(call, after):
         if target.key in raced:
             continue
         try:
@@ -189,10 +178,10 @@ async def run_async(
                 raced.add(twin.key)  # both failed: on past the twin
                 continue
             except TargetDone as done:
-                if not retryable(done, last):
+                if not retryable(done, rest):
                     raise
                 replay: TargetDone | None = done
-            options = retries.options(call, asyncio.sleep, target, last)
+            options = retries.options(call, asyncio.sleep, target, rest)
             async for attempt in tenacity.AsyncRetrying(**options):
                 with attempt:
                     if replay is not None:

@@ -9,7 +9,7 @@ at a target is made without any of this (``drive.py``): a healthy call builds no
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import tenacity
@@ -18,11 +18,43 @@ from .._config.policy import Target
 from .call import Call, TargetDone
 from .retry_budget import BudgetSpent
 
-__all__ = ["options", "retryable"]
+__all__ = ["Rest", "options", "retryable"]
+
+
+class Rest:
+    """What else a call could try now, after the target at ``position`` of its chain.
+    Asked only after a failure, so the healthy path never walks the rest of the chain."""
+
+    __slots__ = ("_call", "_excluded", "_position", "_targets")
+
+    def __init__(
+        self, call: Call, targets: Sequence[Target], excluded: Sequence[str], position: int
+    ) -> None:
+        self._call, self._targets, self._excluded = call, targets, excluded
+        self._position = position
+
+    def _ready(self, among: Callable[[Target], bool]) -> bool:
+        health = self._call.router.health
+        start = self._position + 1
+        later = zip(self._targets[start:], self._excluded[start:], strict=True)
+        return any(among(t) and health[t.key].peek().allowed for t, why in later if not why)
+
+    def nothing_after(self) -> bool:
+        """No later target can be tried now. A static last resort does not count: the last
+        real provider is still retried before the application degrades to a fixed answer."""
+        return not self._ready(lambda t: not t.degraded)
+
+    def no_sibling(self) -> bool:
+        """No later target of this one's group (``_routing/balance.py``) can be tried now."""
+        balancer = self._call.router.balancer
+        if balancer is None:
+            return True
+        group = balancer.group_of(self._targets[self._position])
+        return not self._ready(lambda t: t in group)
 
 
 def options(
-    call: Call, sleep: Callable[[float], Any], target: Target, last: Callable[[], bool]
+    call: Call, sleep: Callable[[float], Any], target: Target, rest: Rest
 ) -> dict[str, Any]:
     """Options for a fresh tenacity ``Retrying``/``AsyncRetrying`` for one target."""
     jitter = tenacity.wait_random_exponential(
@@ -45,7 +77,7 @@ def options(
     return {
         "stop": stop,
         "wait": wait,
-        "retry": tenacity.retry_if_exception(lambda exc: retryable(exc, last)),
+        "retry": tenacity.retry_if_exception(lambda exc: retryable(exc, rest)),
         "before_sleep": note_sleep,
         "sleep": sleep,
         "reraise": True,
@@ -74,11 +106,8 @@ def _done_of(state: tenacity.RetryCallState) -> TargetDone:
     return exc if isinstance(exc, TargetDone) else TargetDone(None, None, None)
 
 
-def retryable(exc: BaseException, last: Callable[[], bool]) -> bool:
-    """Whether to send the same request to the same target again.
-
-    ``last()`` says no other target can be tried now (none left, or all skipped).
-    """
+def retryable(exc: BaseException, rest: Rest) -> bool:
+    """Whether to send the same request to the same target again."""
     if not isinstance(exc, TargetDone) or exc.rule is None:
         return False
     said = exc.failure.should_retry if exc.failure is not None else None
@@ -86,4 +115,9 @@ def retryable(exc: BaseException, last: Callable[[], bool]) -> bool:
         # The provider's x-should-retry header decides, except that a failure which may
         # not even fail over (a malformed request) is never sent again.
         return said and exc.rule.fail_over
-    return exc.rule.retry and (not exc.rule.fail_over_first or last())
+    rule = exc.rule
+    return (
+        rule.retry
+        and (not rule.fail_over_first or rest.nothing_after())
+        and (not rule.sibling_first or rest.no_sibling())
+    )
