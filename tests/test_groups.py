@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import io
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -11,6 +12,7 @@ from contextlib import ExitStack
 import pytest
 
 from failover import AsyncFailover, ConfigError, Failover, Group, Target
+from failover._cli.health import run_health
 from failover._config.env import chain_from_env, config_from_env
 from failover.testing import FakeProvider, Fault
 
@@ -166,3 +168,44 @@ def test_groups_in_code_are_checked() -> None:
     assert caught.value.variable == "weight"
     with pytest.raises(ConfigError, match="names openai/a twice"):
         Failover([Group("openai/a", "openai/a")], env=KEYS)
+
+
+def test_the_health_view_shows_places_weights_and_requests_in_flight(
+    fakes: tuple[FakeProvider, ...],
+) -> None:
+    a, b, c = fakes
+    chain = [Group(target(a, "a"), target(b, "b"), weights=[3, 1]), target(c, "c")]
+    with Failover(chain, policy=ONE_TRY) as client:
+        client.chat.completions.create(messages=MESSAGES)
+        view = [(s.target, s.place, s.weight, s.in_flight) for s in client.health()]
+    assert view == [
+        ("a/model-x", 1, 3.0, 0),
+        ("b/model-x", 1, 1.0, 0),
+        ("c/model-x", 2, 1.0, None),
+    ]
+    env = {"FAILOVER_CHAIN": "a/m|b/m,c/m", "FAILOVER_PROVIDER_A_WEIGHT": "3"}
+    for name, fake in (("A", a), ("B", b), ("C", c)):
+        env[f"FAILOVER_PROVIDER_{name}_API"] = "openai"
+        env[f"FAILOVER_PROVIDER_{name}_BASE_URL"] = fake.base_url
+    out = io.StringIO()
+    assert run_health(env, out=out) == 0
+    lines = out.getvalue().splitlines()
+    header = "target state retry in failures last error place weight"
+    assert lines[3].split() == header.split()
+    assert [line.split()[-2:] for line in lines[4:]] == [["1", "3"], ["1", "1"], ["2", "1"]]
+
+
+async def test_requests_in_flight_are_counted_and_even_out(
+    fakes: tuple[FakeProvider, ...],
+) -> None:
+    a, b, _ = fakes
+    for fake in (a, b):
+        fake.set_mode(Fault.slow_first_byte(0.5))
+    async with AsyncFailover([Group(target(a, "a"), target(b, "b"))], policy=ONE_TRY) as client:
+        calls = []
+        for _ in range(4):
+            calls.append(asyncio.create_task(client.chat.completions.create(messages=MESSAGES)))
+            await asyncio.sleep(0.02)
+        assert [s.in_flight for s in client.health()] == [2, 2]
+        await asyncio.gather(*calls)
+        assert [s.in_flight for s in client.health()] == [0, 0]

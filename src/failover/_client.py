@@ -179,20 +179,25 @@ class _ClientBase:
 
         found = []
         for router in self._routers():
-            for t in router.targets:
-                now = router.health[t.key].snapshot()
-                failed = router.last_failure.get(t.label)
-                found.append(
-                    TargetStatus(
-                        t.label,
-                        now.state,
-                        now.failures,
-                        now.retry_at,
-                        failed.error if failed else None,
-                        failed.ended if failed else None,
-                        now.shared,
+            in_flight = router.balancer.in_flight if router.balancer is not None else {}
+            for place, group in enumerate(router.groups, 1):
+                for t in group:
+                    now = router.health[t.key].snapshot()
+                    failed = router.last_failure.get(t.label)
+                    found.append(
+                        TargetStatus(
+                            t.label,
+                            now.state,
+                            now.failures,
+                            now.retry_at,
+                            failed.error if failed else None,
+                            failed.ended if failed else None,
+                            now.shared,
+                            place,
+                            t.weight,
+                            in_flight.get(t.key),
+                        )
                     )
-                )
         return found
 
     def breaker_state(self, target: Target | str) -> str:

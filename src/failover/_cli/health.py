@@ -108,11 +108,16 @@ def _as_text(statuses: list[TargetStatus], where: str | None) -> str:
         lines = [f"Redis at {where} is not answering: these are this process's states only."]
     else:
         lines = [f"the fleet's health, read from Redis at {where}:"]
-    rows = [("target", "state", "retry in", "failures", "last error")]
+    # A chain with groups (FAILOVER_CHAIN's '|') also shows each target's place and weight.
+    grouped = any(s.in_flight is not None for s in statuses)
+    rows: list[tuple[str, ...]] = [("target", "state", "retry in", "failures", "last error")]
+    if grouped:
+        rows[0] += ("place", "weight")
     for s in statuses:
         retry = f"{s.retry_at - now:.1f} s" if s.retry_at and s.retry_at > now else "-"
         error = s.last_error.value if s.last_error else "-"
-        rows.append((s.target, s.state, retry, str(s.failures), error))
+        row: tuple[str, ...] = (s.target, s.state, retry, str(s.failures), error)
+        rows.append(row + ((str(s.place), f"{s.weight:g}") if grouped else ()))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines += [
         "  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()

@@ -111,7 +111,10 @@ class TargetStatus:
     counts this process's consecutive failures; ``retry_at`` is when the target may be
     tried again (``time.time()`` seconds; None: now); ``last_error`` and
     ``last_error_at`` the latest failure this client saw. ``shared`` is True when the
-    state is the fleet's (Redis), False when it is this process's own.
+    state is the fleet's (Redis), False when it is this process's own. ``place`` is the
+    target's place in the chain (1 first; the targets of a group share one), ``weight``
+    its share of its group's calls, and ``in_flight`` the requests this process has in
+    flight on it (None for a target alone in its place, whose load is not tracked).
     """
 
     target: str
@@ -121,3 +124,6 @@ class TargetStatus:
     last_error: ErrorKind | None = None
     last_error_at: float | None = None
     shared: bool = False
+    place: int = 1
+    weight: float = 1.0
+    in_flight: int | None = None

@@ -69,9 +69,10 @@ class Router:
             for t in self.targets
         }
         # Only a chain with a group of several targets orders each call anew.
+        self.groups: Groups = groups if groups is not None else tuple((t,) for t in self.targets)
         self.balancer: Balancer | None = None
-        if groups is not None and any(len(g) > 1 for g in groups):
-            self.balancer = Balancer(groups, self.health, policy.balance_seed)
+        if any(len(g) > 1 for g in self.groups):
+            self.balancer = Balancer(self.groups, self.health, policy.balance_seed)
 
     def adapter(self, target: Target) -> Adapter:
         return self._adapters[target.key]
