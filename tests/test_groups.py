@@ -8,12 +8,15 @@ import io
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
+from datetime import UTC, datetime
+from typing import Literal
 
 import pytest
 
 from failover import AsyncFailover, ConfigError, Failover, Group, Target
 from failover._cli.health import run_health
 from failover._config.env import chain_from_env, config_from_env
+from failover._health.headroom import Headroom, reset_seconds
 from failover.testing import FakeProvider, Fault
 
 from .conftest import FAST, MESSAGES, target
@@ -209,3 +212,64 @@ async def test_requests_in_flight_are_counted_and_even_out(
         assert [s.in_flight for s in client.health()] == [2, 2]
         await asyncio.gather(*calls)
         assert [s.in_flight for s in client.health()] == [0, 0]
+
+
+@pytest.mark.parametrize("api", ["openai", "anthropic"])
+async def test_a_deployment_with_no_requests_left_is_passed_over_until_its_reset(
+    api: Literal["openai", "anthropic"],
+) -> None:
+    with FakeProvider(api, name="a") as a, FakeProvider(api, name="b") as b:
+        a.set_quota(3, per=2.0)  # its headers say what is left; a 4th request would get 429
+        group = Group(target(a, "a"), target(b, "b"), weights=[1000, 1])  # a, whenever it can
+        async with AsyncFailover([group], policy=ONE_TRY) as client:
+            for _ in range(20):
+                await client.chat.completions.create(messages=MESSAGES)
+            assert [r.fault for r in a.requests] == [None] * len(a.requests)  # no 429 at all
+            assert len(a.requests) >= 3 and len(b.requests) >= 20 - len(a.requests) - 3
+            before = len(a.requests)
+            await asyncio.sleep(2.1)  # past the reset its headers announced
+            await client.chat.completions.create(messages=MESSAGES)
+            assert len(a.requests) == before + 1
+
+
+@pytest.mark.parametrize("api", ["openai", "anthropic"])
+def test_a_blocking_client_reads_headroom_too(api: Literal["openai", "anthropic"]) -> None:
+    with FakeProvider(api, name="a") as a, FakeProvider(api, name="b") as b:
+        a.set_quota(2, per=30.0)
+        group = Group(target(a, "a"), target(b, "b"), weights=[1000, 1])
+        with Failover([group], policy=ONE_TRY) as client:
+            for _ in range(10):
+                client.chat.completions.create(messages=MESSAGES)
+    assert (len(a.requests), len(b.requests)) == (2, 8)
+    assert all(r.fault is None for r in a.requests)
+
+
+def test_headroom_reads_each_vendors_headers_and_ignores_nonsense() -> None:
+    now = time.time()
+    assert reset_seconds("6m0s", now) == 360.0
+    assert reset_seconds("1h2m3.5s", now) == 3723.5
+    assert reset_seconds("12ms", now) == pytest.approx(0.012)
+    soon = datetime.fromtimestamp(now + 30, UTC).isoformat()
+    assert reset_seconds(soon, now) == pytest.approx(30, abs=0.01)
+    for nonsense in ("", "soon", "-5s", "2026-12-03T10:00:00"):  # the last: no time zone
+        assert reset_seconds(nonsense, now) is None
+    room = Headroom()
+    room.seen({"x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "20s"})
+    assert room.out(time.time()) and not room.out(time.time() + 21)
+    room.seen({"x-ratelimit-remaining-requests": "5", "x-ratelimit-reset-requests": "20s"})
+    assert not room.out(time.time())  # the latest answer says there is room again
+    for said in (
+        {"x-ratelimit-remaining-requests": "-1", "x-ratelimit-reset-requests": "1s"},  # Azure
+        {"x-ratelimit-remaining-requests": "0"},  # Azure: no reset said
+        {"x-ratelimit-remaining-tokens": "0", "x-ratelimit-reset-tokens": "0s"},
+        {"anthropic-ratelimit-tokens-remaining": "0", "anthropic-ratelimit-tokens-reset": "x"},
+    ):
+        room.seen(said)
+        assert not room.out(time.time()), said
+    room.seen(
+        {
+            "anthropic-ratelimit-output-tokens-remaining": "0",
+            "anthropic-ratelimit-output-tokens-reset": soon,
+        }
+    )
+    assert room.out(time.time())

@@ -12,7 +12,7 @@ May import: ``_core``, ``_config``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Generator
+from collections.abc import AsyncGenerator, Callable, Generator, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -45,6 +45,8 @@ class Adapter(Protocol):
     def failure(self, exc: BaseException) -> Failure | None: ...
 
     def preload(self, *, asynchronous: bool) -> None: ...
+
+    def watch(self, on_headers: Callable[[Mapping[str, str]], None]) -> None: ...
 
     def close(self) -> None: ...
 

@@ -43,11 +43,11 @@ class AnthropicAdapter(SdkAdapter[anthropic.Anthropic, anthropic.AsyncAnthropic]
 
     def _make_sync(self) -> anthropic.Anthropic:
         return anthropic.Anthropic(
-            **self._client_kwargs(), http_client=bounded_http_client(anthropic)
+            **self._client_kwargs(), http_client=self._watched(bounded_http_client(anthropic))
         )
 
     def _make_async(self) -> anthropic.AsyncAnthropic:
-        return anthropic.AsyncAnthropic(**self._client_kwargs())
+        return anthropic.AsyncAnthropic(**self._client_kwargs(), **self._async_http())
 
     def _warm(self, client: anthropic.Anthropic | anthropic.AsyncAnthropic) -> None:
         _ = client.messages

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -68,6 +69,30 @@ class SdkAdapter(Generic[S, A]):
         self._lock = threading.Lock()
         self._sync_client: S | None = None
         self._async_client: A | None = None
+        self._on_headers: Callable[[Mapping[str, str]], None] | None = None
+
+    def watch(self, on_headers: Callable[[Mapping[str, str]], None]) -> None:
+        """Hand every response's headers to ``on_headers`` (a group's headroom,
+        ``_health/headroom.py``). Called before the clients are built."""
+        self._on_headers = on_headers
+
+    def _watched(self, client: httpx2.Client) -> httpx2.Client:
+        on = self._on_headers
+        if on is not None:  # httpx2 calls it once the headers are in, streams included
+            client.event_hooks["response"].append(lambda response: on(response.headers))
+        return client
+
+    def _async_http(self) -> dict[str, Any]:
+        """The async client's ``http_client``, where headers are watched (else the SDK's
+        default)."""
+        on = self._on_headers
+        if on is None:
+            return {}
+
+        async def seen(response: httpx2.Response) -> None:
+            on(response.headers)
+
+        return {"http_client": self.sdk.DefaultAsyncHttpxClient(event_hooks={"response": [seen]})}
 
     def _make_sync(self) -> S:
         raise NotImplementedError

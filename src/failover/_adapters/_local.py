@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Iterator
+from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Iterator, Mapping
 from typing import Any
 
 import httpx2
@@ -98,6 +98,9 @@ class LocalAdapter:
         self.target = target
         # Adapters are made when the client is built: the model loads now, not in a call.
         self.model: Model = load(target.model_path)
+
+    def watch(self, on_headers: Callable[[Mapping[str, str]], None]) -> None:
+        """Nothing to watch: no HTTP, no rate-limit headers."""
 
     def preload(self, *, asynchronous: bool) -> None:
         pass  # loaded in __init__; it has no SDK client to build

@@ -39,11 +39,11 @@ class OpenAIAdapter(SdkAdapter[openai.OpenAI, openai.AsyncOpenAI]):
 
     def _make_sync(self) -> openai.OpenAI:
         cls = openai.AzureOpenAI if self.target.azure else openai.OpenAI
-        return cls(**self._client_kwargs(), http_client=bounded_http_client(openai))
+        return cls(**self._client_kwargs(), http_client=self._watched(bounded_http_client(openai)))
 
     def _make_async(self) -> openai.AsyncOpenAI:
         cls = openai.AsyncAzureOpenAI if self.target.azure else openai.AsyncOpenAI
-        return cls(**self._client_kwargs())
+        return cls(**self._client_kwargs(), **self._async_http())
 
     def _warm(self, client: openai.OpenAI | openai.AsyncOpenAI) -> None:
         _ = client.chat.completions

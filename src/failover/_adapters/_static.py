@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncGenerator, Generator
+from collections.abc import AsyncGenerator, Callable, Generator, Mapping
 from typing import Any
 
 import httpx2
@@ -89,6 +89,9 @@ class StaticAdapter:
 
     def failure(self, exc: BaseException) -> Failure | None:
         return None  # nothing here can fail the way a provider does
+
+    def watch(self, on_headers: Callable[[Mapping[str, str]], None]) -> None:
+        """Nothing to watch: no HTTP, no rate-limit headers."""
 
     def preload(self, *, asynchronous: bool) -> None:
         pass

@@ -11,6 +11,7 @@ from .._adapters import Adapter, make_adapter
 from .._config.chains import Groups
 from .._config.policy import Policy, Target
 from .._core.attempts import Attempt, AttemptHook
+from .._health.headroom import Headroom
 from .._health.store import Health, HealthStore, LocalHealth
 from .._health.transitions import Answering
 from .balance import Balancer
@@ -59,9 +60,14 @@ class Router:
         self.budgets: dict[tuple[str, str, str, str], RetryBudget | None] = {
             t.key: None if share is None else RetryBudget(share) for t in self.targets
         }
+        self.groups: Groups = groups if groups is not None else tuple((t,) for t in self.targets)
+        # A grouped target's rate-limit headers say when to pass it over (its headroom).
+        self.headroom = {t.key: Headroom() for g in self.groups if len(g) > 1 for t in g}
         self._adapters: dict[tuple[str, str, str, str], Adapter] = {}
         for t in self.targets:
             adapter = self._adapters[t.key] = make_adapter(t, policy)
+            if t.key in self.headroom:
+                adapter.watch(self.headroom[t.key].seen)
             adapter.preload(asynchronous=asynchronous)
         store = health if health is not None else LocalHealth()
         self.health: dict[tuple[str, str, str, str], Health] = {
@@ -69,10 +75,9 @@ class Router:
             for t in self.targets
         }
         # Only a chain with a group of several targets orders each call anew.
-        self.groups: Groups = groups if groups is not None else tuple((t,) for t in self.targets)
         self.balancer: Balancer | None = None
-        if any(len(g) > 1 for g in self.groups):
-            self.balancer = Balancer(self.groups, self.health, policy.balance_seed)
+        if self.headroom:
+            self.balancer = Balancer(self.groups, self.health, self.headroom, policy.balance_seed)
 
     def adapter(self, target: Target) -> Adapter:
         return self._adapters[target.key]

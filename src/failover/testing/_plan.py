@@ -89,13 +89,18 @@ _REASONS = {
 }
 
 
-def build_plan(wire: Wire, call: Call, fault: Fault | None, reply: Reply) -> Plan:
-    """What to send for ``call`` when it is served ``fault`` (None: the healthy ``reply``)."""
+def build_plan(
+    wire: Wire, call: Call, fault: Fault | None, reply: Reply, extra: Headers = ()
+) -> Plan:
+    """What to send for ``call`` when it is served ``fault`` (None: the healthy ``reply``);
+    ``extra`` headers go with either (a quota's rate-limit headers)."""
     if fault is None:
         invalid = wire.validate(call)
-        return error_plan(wire, call, invalid, ()) if invalid else _answer(wire, call, reply, ())
+        if invalid:
+            return error_plan(wire, call, invalid, ())
+        return _answer(wire, call, reply, extra)
     builder = _BUILDERS.get(fault.kind, _error_kind)
-    return builder(wire, call, fault, reply, tuple(fault.header_items()))
+    return builder(wire, call, fault, reply, tuple(fault.header_items()) + extra)
 
 
 def error_plan(wire: Wire, call: Call | None, answer: ErrorAnswer, extra: Headers) -> Plan:

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from ._faults import Fault
 from ._plan import Action, build_plan, error_plan
+from ._quota import Quota
 from ._records import RecordedRequest, redact_headers
 from ._reply import DEFAULT_TEXT, Reply
 from ._schedule import Schedule, ScheduleClock
@@ -138,6 +139,7 @@ class FakeProvider:
         # OpenAI's embeddings endpoint, beside its chat endpoint.
         self._embeddings = EmbeddingsWire(embedding_dimensions) if api == "openai" else None
         self._script = _Script(Reply.of(reply), log_limit)
+        self._quota: Quota | None = None
         self._tracker = ConnectionTracker()
         self._server: ServerThread | None = None
         self._on_request = on_request
@@ -213,9 +215,17 @@ class FakeProvider:
         """A time-based outage; its t=0 is now. When it is over, the standing mode applies."""
         self._script.set_schedule(schedule)
 
+    def set_quota(self, requests: int | None, per: float = 60.0) -> None:
+        """Answer at most ``requests`` per ``per`` seconds (None: no quota), saying what is
+        left in the vendor's rate-limit headers (``x-ratelimit-*-requests``, or
+        ``anthropic-ratelimit-requests-*``) and refusing the rest with a 429 whose
+        Retry-After is the window's reset. Faults that are served do not count."""
+        self._quota = None if requests is None else Quota(requests, per)
+
     def reset(self) -> None:
-        """Clear the queue, mode, schedule and request log (the reply is kept)."""
+        """Clear the queue, mode, schedule, quota and request log (the reply is kept)."""
         self._script.reset()
+        self._quota = None
 
     # -- observation ---------------------------------------------------------------------
 
@@ -255,11 +265,15 @@ class FakeProvider:
             self._record(method, path, query, headers, body, arrived, None, stream=False)
             return error_plan(wire, None, refused, ())
         seq, fault, reply = self._script.next(arrived)
+        extra: tuple[tuple[str, str], ...] = ()
+        quota = self._quota
+        if fault is None and quota is not None:
+            fault, extra = quota.take(arrived, self.api)
         call = Call.from_body(seq, body)
         self._record(method, path, query, headers, body, arrived, fault, stream=call.stream)
         if fault is None and raw and not is_json:
             return error_plan(wire, call, wire.bad_json(), ())
-        return build_plan(wire, call, fault, reply)
+        return build_plan(wire, call, fault, reply, extra)
 
     def _record(
         self,
