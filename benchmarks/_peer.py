@@ -62,6 +62,11 @@ class LiteLLMPeer:
         reply = self._pipe.call("setup", 120.0, deployments=deployments, timeout=timeout)
         return str(reply["version"])
 
+    def setup_group(self, urls: list[str], rpm: list[int], strategy: str) -> str:
+        """Router with one model group ``primary`` of ``urls``, routed by ``strategy``."""
+        reply = self._pipe.call("setup_group", 120.0, urls=urls, rpm=rpm, strategy=strategy)
+        return str(reply["version"])
+
     def sequential(self, n: int) -> Timed:
         reply = self._pipe.call("seq", 300.0, n=n)
         return list(reply["latencies"]), float(reply["cpu"])

@@ -6,7 +6,8 @@ imports. Started as ``python -m benchmarks.litellm_driver`` from the repo root; 
 litellm it uses only benchmarks._load (stdlib). It speaks JSON lines with the parent
 (benchmarks/_peer.py): one request line, one reply line.
 
-Ops: ``setup`` (build a Router), ``seq`` and ``conc`` (overhead latencies), ``stream``
+Ops: ``setup`` (build a Router), ``setup_group`` (one model group of deployments),
+``seq`` and ``conc`` (overhead latencies), ``stream``
 (streams read to the end, from a model group given by name), ``drill`` (steady load
 through an outage timeline), ``quit``.
 """
@@ -43,10 +44,26 @@ def make_router(deployments: dict[str, str], timeout: float | None) -> Any:
     return litellm.Router(model_list=model_list, fallbacks=fallbacks)
 
 
+def make_group_router(urls: list[str], rpm: list[int], strategy: str) -> Any:
+    """One model group ``primary`` of several deployments, each with its rpm quota."""
+    model_list = [
+        {
+            "model_name": "primary",
+            "litellm_params": {"model": "openai/fake-model", "api_base": u, "api_key": "x"},
+            "rpm": r,
+        }
+        for u, r in zip(urls, rpm, strict=True)
+    ]
+    return litellm.Router(model_list=model_list, routing_strategy=strategy)
+
+
 def handle(request: dict[str, Any], state: dict[str, Any], loop: asyncio.AbstractEventLoop) -> Any:
     op = request["op"]
     if op == "setup":
         state["router"] = make_router(request["deployments"], request.get("timeout"))
+        return {"version": importlib.metadata.version("litellm")}
+    if op == "setup_group":
+        state["router"] = make_group_router(request["urls"], request["rpm"], request["strategy"])
         return {"version": importlib.metadata.version("litellm")}
     router = state["router"]
 

@@ -2,7 +2,7 @@
 
 Creates LiteLLM's venv if missing, starts the fake providers in their own process,
 runs the start-up, overhead, outage, bound/first-request, streams, fleet, OpenTelemetry,
-local-model and instruction-count benchmarks (the fleet and instruction ones need Redis:
+local-model, instruction-count and groups benchmarks (the fleet and instruction ones need Redis:
 ``FAILOVER_REDIS_URL``, default the local one), writes ``results/*.json`` and renders
 ``results/summary.md`` from them (``--quick``: ``results/quick/``).
 """
@@ -26,6 +26,7 @@ if not __package__:  # run as a script: make ``benchmarks`` importable
 from benchmarks import (
     bound_cost,
     fleet,
+    groups,
     instructions,
     local,
     outage,
@@ -51,6 +52,7 @@ STAGES = (
     "partial",
     "local",
     "instructions",
+    "groups",
 )
 REDIS_URL = os.environ.get("FAILOVER_REDIS_URL") or "redis://127.0.0.1:6379/0"
 
@@ -93,6 +95,13 @@ def main(argv: list[str] | None = None) -> int:
         if "local" in args.only:
             print("a model in process ...", flush=True)
             write_json(folder / "local.json", {"meta": info, **local.run()})
+        if "groups" in args.only:
+            print("several deployments under a rate-limit storm ...", flush=True)
+            peer = LiteLLMPeer(log)
+            try:
+                write_json(folder / "groups.json", {"meta": info, **groups.run(profile, peer)})
+            finally:
+                peer.close()
         if "instructions" in args.only and not instructions.available():
             print("instructions per call: skipped, valgrind is not installed", flush=True)
         elif "instructions" in args.only:

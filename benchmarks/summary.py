@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks._common import BENCH
+from benchmarks._summary_groups import groups_section
 from benchmarks._summary_instructions import instruction_targets, instructions_section
 from benchmarks._summary_local import local_section
 from benchmarks._summary_partial import partial_section
@@ -254,6 +255,7 @@ def render(folder: Path) -> str:
     partial = load("partial") if (folder / "partial.json").exists() else None
     in_process = load("local") if (folder / "local.json").exists() else None
     counted = load("instructions") if (folder / "instructions.json").exists() else None
+    grouped = load("groups") if (folder / "groups.json").exists() else None
     meta = over["meta"]
     lines = [
         "# Benchmark summary",
@@ -267,6 +269,7 @@ def render(folder: Path) -> str:
         *(fleet_section(fleet) if fleet else []),
         *(instructions_section(counted) if counted else []),
         *(partial_section(partial) if partial else []),
+        *(groups_section(grouped) if grouped else []),
         *(telemetry_section(otel) if otel else []),
         *(local_section(in_process) if in_process else []),
         *bound_section(bound),

@@ -13,13 +13,21 @@ from typing import Literal
 
 import pytest
 
-from failover import AsyncFailover, ConfigError, Failover, Group, Target
+from failover import (
+    AsyncFailover,
+    ConfigError,
+    Failover,
+    Group,
+    LocalHealth,
+    RedisHealth,
+    Target,
+)
 from failover._cli.health import run_health
 from failover._config.env import chain_from_env, config_from_env
 from failover._health.headroom import Headroom, reset_seconds
 from failover.testing import FakeProvider, Fault
 
-from .conftest import FAST, MESSAGES, target
+from .conftest import FAST, MESSAGES, eventually, target
 
 # No retry in place, breakers that do not open by accident, and repeatable draws.
 ONE_TRY = dataclasses.replace(
@@ -253,23 +261,45 @@ def test_headroom_reads_each_vendors_headers_and_ignores_nonsense() -> None:
     assert reset_seconds(soon, now) == pytest.approx(30, abs=0.01)
     for nonsense in ("", "soon", "-5s", "2026-12-03T10:00:00"):  # the last: no time zone
         assert reset_seconds(nonsense, now) is None
-    room = Headroom()
-    room.seen({"x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "20s"})
-    assert room.out(time.time()) and not room.out(time.time() + 21)
-    room.seen({"x-ratelimit-remaining-requests": "5", "x-ratelimit-reset-requests": "20s"})
-    assert not room.out(time.time())  # the latest answer says there is room again
+    said_nothing_left = {"x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "20s"}
     for said in (
+        {"x-ratelimit-remaining-requests": "5", "x-ratelimit-reset-requests": "20s"},
         {"x-ratelimit-remaining-requests": "-1", "x-ratelimit-reset-requests": "1s"},  # Azure
         {"x-ratelimit-remaining-requests": "0"},  # Azure: no reset said
         {"x-ratelimit-remaining-tokens": "0", "x-ratelimit-reset-tokens": "0s"},
         {"anthropic-ratelimit-tokens-remaining": "0", "anthropic-ratelimit-tokens-reset": "x"},
-    ):
-        room.seen(said)
-        assert not room.out(time.time()), said
-    room.seen(
+        said_nothing_left,
         {
             "anthropic-ratelimit-output-tokens-remaining": "0",
             "anthropic-ratelimit-output-tokens-reset": soon,
-        }
-    )
-    assert room.out(time.time())
+        },
+    ):
+        health = LocalHealth().for_target(Target("openai", "m"), FAST)
+        Headroom(health).seen(said)
+        verdict = health.peek()
+        if said in (said_nothing_left,) or "anthropic-ratelimit-output-tokens-reset" in said:
+            assert not verdict.allowed and verdict.reason == "cooling_down", said
+            assert verdict.retry_at > time.time() + 15
+        else:
+            assert verdict.allowed, said
+
+
+def test_a_deployment_out_of_headroom_is_passed_over_by_the_whole_fleet(
+    redis_url: str, redis_prefix: str, fakes: tuple[FakeProvider, ...]
+) -> None:
+    a, b, _ = fakes
+    a.set_quota(2, per=30.0)
+    chain = [Group(target(a, "a"), target(b, "b"), weights=[1000, 1])]
+    with ExitStack() as stack:
+        # Two stores with connections of their own: as two processes of a fleet would be.
+        stores = [RedisHealth(redis_url, prefix=redis_prefix) for _ in range(2)]
+        for store in stores:
+            stack.callback(store.close)
+        one = stack.enter_context(Failover(chain, policy=ONE_TRY, health=stores[0]))
+        two = stack.enter_context(Failover(chain, policy=ONE_TRY, health=stores[1]))
+        for _ in range(2):  # the second answer's headers say a has nothing left
+            assert one.chat.completions.with_report.create(messages=MESSAGES).target == "a/model-x"
+        eventually(lambda: two.health()[0].state == "cooling-down")
+        for _ in range(10):
+            assert two.chat.completions.with_report.create(messages=MESSAGES).target == "b/model-x"
+    assert len(a.requests) == 2 and all(r.fault is None for r in a.requests)

@@ -1,13 +1,14 @@
 """Headroom: what a deployment's rate-limit headers say it has left, so that a group
-can pass it over before it answers 429.
+passes it over before it answers 429.
 
 OpenAI and Azure send ``x-ratelimit-remaining-{requests,tokens}`` with
 ``x-ratelimit-reset-{requests,tokens}`` as durations (``6m0s``, ``1.5s``, ``12ms``);
 Anthropic sends ``anthropic-ratelimit-{requests,tokens,input-tokens,output-tokens}-
 {remaining,reset}``, the reset an RFC 3339 time. A deployment that says nothing is left
-is out until that reset. A value that cannot be read, a negative count, and a count
-without a usable reset are ignored: Azure has sent ``-1``, and ``0`` with no reset.
-Every answer's headers replace what the one before said.
+cools down until that reset, as after a 429 but before one: calls skip it (the attempt
+log says until when), the health view shows it, and with shared health the whole fleet
+skips it. A value that cannot be read, a negative count, and a count without a usable
+reset are ignored: Azure has sent ``-1``, and ``0`` with no reset.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import re
 import time
 from collections.abc import Mapping
 from datetime import datetime
+
+from .store import Health
 
 __all__ = ["Headroom", "reset_seconds"]
 
@@ -32,29 +35,27 @@ _UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
 class Headroom:
-    """One deployment's headroom: ``out_until`` is when it has requests and tokens again
-    (``time.time()`` seconds; 0 while it has some)."""
+    """Reads one deployment's answers' headers, and cools its health down when they say
+    nothing is left."""
 
-    __slots__ = ("out_until",)
+    __slots__ = ("_health",)
 
-    def __init__(self) -> None:
-        self.out_until = 0.0
+    def __init__(self, health: Health) -> None:
+        self._health = health
 
     def seen(self, headers: Mapping[str, str]) -> None:
         """Read one answer's headers (a 429's too)."""
         now = time.time()
-        until = 0.0
+        longest = 0.0
         for remaining_name, reset_name in _PAIRS:
             remaining = headers.get(remaining_name)
             if remaining is None or remaining.strip() != "0":
                 continue  # some left, or nothing said, or nonsense such as -1
             reset = reset_seconds(headers.get(reset_name), now)
             if reset is not None and reset > 0:
-                until = max(until, now + min(reset, _LONGEST))
-        self.out_until = until
-
-    def out(self, now: float) -> bool:
-        return self.out_until > now
+                longest = max(longest, min(reset, _LONGEST))
+        if longest:
+            self._health.cool_down(longest)
 
 
 def reset_seconds(value: str | None, now: float) -> float | None:

@@ -5,11 +5,11 @@ For each call, every group of more than one target (``_config/chains.py``) is pu
 an order of its own: two of its ready targets drawn by weight, the one with fewer
 requests in flight per unit of weight first (the first drawn on a tie, so that calls
 made one at a time follow the weights exactly), the other second (where a hedge goes
-first), then the rest in an order drawn by weight. A target whose breaker is open, that
-is cooling down, or whose rate-limit headers said it has nothing left until a reset
-(``_health/headroom.py``) is not drawn: it is placed last, tried only when its siblings
-have failed. A call that fails on one target thus tries its siblings, by the usual
-retry rules, before the next group.
+first), then the rest in an order drawn by weight. A target whose breaker is open or
+that is cooling down (after a 429, or because its rate-limit headers said it has nothing
+left until a reset: ``_health/headroom.py``) is not drawn: it is placed last, where the
+call only logs why it was skipped. A call that fails on one target thus tries its
+siblings, by the usual retry rules, before the next group.
 
 In-flight counts are this process's: an attempt counts from its start to its end
 (for a stream, until it opens). They change under a lock, so they never drift.
@@ -19,12 +19,10 @@ from __future__ import annotations
 
 import random
 import threading
-import time
 from collections.abc import Mapping
 
 from .._config.chains import Groups
 from .._config.policy import Target
-from .._health.headroom import Headroom
 from .._health.store import Health
 
 __all__ = ["Balancer"]
@@ -36,16 +34,9 @@ class Balancer:
     """The per-call order of a chain with groups, and the requests in flight on each
     grouped target. ``seed`` makes the draws repeatable (``Policy.balance_seed``)."""
 
-    def __init__(
-        self,
-        groups: Groups,
-        health: Mapping[Key, Health],
-        headroom: Mapping[Key, Headroom],
-        seed: int | None,
-    ) -> None:
+    def __init__(self, groups: Groups, health: Mapping[Key, Health], seed: int | None) -> None:
         self._groups = groups
         self._health = health
-        self._headroom = headroom
         self._random = random.Random(seed)
         self._lock = threading.Lock()
         self.in_flight: dict[Key, int] = {t.key: 0 for g in groups if len(g) > 1 for t in g}
@@ -73,12 +64,7 @@ class Balancer:
                 self.in_flight[target.key] -= 1
 
     def _ranked(self, group: tuple[Target, ...]) -> list[Target]:
-        now = time.time()
-        ready = [
-            t
-            for t in group
-            if self._health[t.key].peek().allowed and not self._headroom[t.key].out(now)
-        ]
+        ready = [t for t in group if self._health[t.key].peek().allowed]
         resting = [t for t in group if t not in ready]
         with self._lock:
             # Efraimidis-Spirakis: sorting by u ** (1 / weight) draws without replacement,

@@ -61,23 +61,22 @@ class Router:
             t.key: None if share is None else RetryBudget(share) for t in self.targets
         }
         self.groups: Groups = groups if groups is not None else tuple((t,) for t in self.targets)
-        # A grouped target's rate-limit headers say when to pass it over (its headroom).
-        self.headroom = {t.key: Headroom() for g in self.groups if len(g) > 1 for t in g}
-        self._adapters: dict[tuple[str, str, str, str], Adapter] = {}
-        for t in self.targets:
-            adapter = self._adapters[t.key] = make_adapter(t, policy)
-            if t.key in self.headroom:
-                adapter.watch(self.headroom[t.key].seen)
-            adapter.preload(asynchronous=asynchronous)
         store = health if health is not None else LocalHealth()
         self.health: dict[tuple[str, str, str, str], Health] = {
             t.key: in_process_health(t, policy) if t.in_process else store.for_target(t, policy)
             for t in self.targets
         }
+        grouped = [t for g in self.groups if len(g) > 1 for t in g]
+        self._adapters: dict[tuple[str, str, str, str], Adapter] = {}
+        for t in self.targets:
+            adapter = self._adapters[t.key] = make_adapter(t, policy)
+            if t in grouped:  # its rate-limit headers say when to pass it over
+                adapter.watch(Headroom(self.health[t.key]).seen)
+            adapter.preload(asynchronous=asynchronous)
         # Only a chain with a group of several targets orders each call anew.
         self.balancer: Balancer | None = None
-        if self.headroom:
-            self.balancer = Balancer(self.groups, self.health, self.headroom, policy.balance_seed)
+        if grouped:
+            self.balancer = Balancer(self.groups, self.health, policy.balance_seed)
 
     def adapter(self, target: Target) -> Adapter:
         return self._adapters[target.key]

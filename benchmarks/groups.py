@@ -1,0 +1,98 @@
+"""Several deployments of one model under a rate-limit storm: 429s received, by contender.
+
+Three fake deployments of one model with request quotas of 600, 300 and 300 per minute,
+enforced, as Azure does, over 10 s windows (100, 50 and 50 requests per window; a
+request past the quota gets 429 with the window's reset as Retry-After). Open-loop load
+of 1,000 requests per minute (83% of the capacity) for 2 minutes (``--quick``: 30 s).
+Contenders, on the same fakes, each from a fresh start of the quotas:
+failover with the three in a group weighted 2:1:1, and LiteLLM's Router with the three
+as one model group, told each deployment's rpm, with ``simple-shuffle`` (which then
+picks by rpm) and with ``usage-based-routing-v2``. Defaults otherwise: both retry a
+429 on another deployment. Measured from the fakes' own logs: the 429s they served, each
+deployment's share of the answered requests against its share of the capacity; and on
+the client, the calls answered and the p99 latency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from contextlib import ExitStack
+from typing import Any
+
+from benchmarks import _load
+from benchmarks._common import MODEL, Profile, percentile
+from benchmarks._peer import LiteLLMPeer
+from failover import AsyncFailover, Group, Policy, Target
+from failover.testing import FakeProvider
+
+QUOTAS = (100, 50, 50)  # requests per WINDOW, per deployment
+WINDOW = 10.0  # seconds
+RATE = 1000 / 60  # requests per second
+FAILOVER = "failover, group weighted 2:1:1"
+SHUFFLE = "LiteLLM Router, simple-shuffle (rpm)"
+USAGE = "LiteLLM Router, usage-based-routing-v2 (rpm)"
+
+
+def _failover_run(fakes: list[FakeProvider], duration: float) -> list[list[Any]]:
+    targets = [
+        Target("openai", MODEL, base_url=f.base_url, api_key="x", name=f.name) for f in fakes
+    ]
+    chain = [Group(*targets, weights=[2, 1, 1])]
+
+    async def drive() -> list[list[Any]]:
+        async with AsyncFailover(chain, policy=Policy(attempt_timeout=5.0)) as client:
+
+            def call() -> Any:
+                return client.chat.completions.create(messages=[{"role": "user", "content": "Hi"}])
+
+            return await _load.drill(call, time.time() + 0.5, duration, RATE, [])
+
+    return asyncio.run(drive())
+
+
+def _measure(fakes: list[FakeProvider], records: list[list[Any]]) -> dict[str, Any]:
+    capacity = sum(QUOTAS)
+    served = {f.name: sum(r.fault is None for r in f.requests) for f in fakes}
+    answered = sum(served.values()) or 1
+    latencies = [r[1] for r in records]
+    return {
+        "calls": len(records),
+        "answered_pct": round(100 * sum(bool(r[2]) for r in records) / max(1, len(records)), 2),
+        "p99_ms": round(1000 * percentile(latencies, 0.99), 1),
+        "received_429": sum(r.fault is not None for f in fakes for r in f.requests),
+        "share": {name: round(n / answered, 3) for name, n in served.items()},
+        "capacity_share": {
+            f.name: round(q / capacity, 3) for f, q in zip(fakes, QUOTAS, strict=True)
+        },
+    }
+
+
+def run(profile: Profile, peer: LiteLLMPeer) -> dict[str, Any]:
+    duration = 120.0 if profile.name == "full" else 30.0
+    out: dict[str, Any] = {
+        "setup": {
+            "quotas_per_window": list(QUOTAS),
+            "window_s": WINDOW,
+            "rate_per_min": round(RATE * 60),
+            "duration_s": duration,
+        }
+    }
+    with ExitStack() as stack:
+        names = ("deployment-a", "deployment-b", "deployment-c")
+        fakes = [stack.enter_context(FakeProvider("openai", name=n)) for n in names]
+        rpm = [round(q * 60 / WINDOW) for q in QUOTAS]
+        for name in (FAILOVER, SHUFFLE, USAGE):
+            for fake, quota in zip(fakes, QUOTAS, strict=True):
+                fake.reset()
+                fake.set_quota(quota, per=WINDOW)
+            if name == FAILOVER:
+                records = _failover_run(fakes, duration)
+            else:
+                strategy = "simple-shuffle" if name == SHUFFLE else "usage-based-routing-v2"
+                urls = [f.base_url for f in fakes]
+                peer.setup_group(urls, rpm, strategy)
+                records = peer.drill(time.time() + 1.0, duration, RATE, urls)
+            out[name] = _measure(fakes, records)
+            print(f"  {name}: {out[name]['received_429']} 429s", flush=True)
+    return out
