@@ -62,7 +62,7 @@ class LiteLLMPeer:
         reply = self._pipe.call("setup", 120.0, deployments=deployments, timeout=timeout)
         return str(reply["version"])
 
-    def setup_group(self, urls: list[str], rpm: list[int], strategy: str) -> str:
+    def setup_group(self, urls: list[str], rpm: list[int] | None, strategy: str) -> str:
         """Router with one model group ``primary`` of ``urls``, routed by ``strategy``."""
         reply = self._pipe.call("setup_group", 120.0, urls=urls, rpm=rpm, strategy=strategy)
         return str(reply["version"])

@@ -2,15 +2,17 @@
 
 Three fake deployments of one model with request quotas of 600, 300 and 300 per minute,
 enforced, as Azure does, over 10 s windows (100, 50 and 50 requests per window; a
-request past the quota gets 429 with the window's reset as Retry-After). Open-loop load
-of 1,000 requests per minute (83% of the capacity) for 2 minutes (``--quick``: 30 s).
-Contenders, on the same fakes, each from a fresh start of the quotas:
-failover with the three in a group weighted 2:1:1, and LiteLLM's Router with the three
-as one model group, told each deployment's rpm, with ``simple-shuffle`` (which then
-picks by rpm) and with ``usage-based-routing-v2``. Defaults otherwise: both retry a
-429 on another deployment. Measured from the fakes' own logs: the 429s they served, each
-deployment's share of the answered requests against its share of the capacity; and on
-the client, the calls answered and the p99 latency.
+request past the quota gets 429 with the window's reset as Retry-After, and every answer
+says what is left in OpenAI's ``x-ratelimit-*`` headers). Open-loop load of 1,000
+requests per minute (83% of the capacity) for 2 minutes (``--quick``: 30 s), each
+contender from a fresh start of the quotas, on the same fakes. Two kinds of contender:
+*told* the quotas (failover's group weighted 2:1:1; LiteLLM's Router given each
+deployment's rpm, with ``simple-shuffle``, which then picks by rpm, and with
+``usage-based-routing-v2``), and *not told* them (equal weights; ``simple-shuffle``
+without rpm), as when the quotas are shared with other applications or unknown. Defaults
+otherwise: both retry a 429 on another deployment. Measured from the fakes' own logs:
+the 429s they served, and each deployment's share of the answered requests against its
+share of the capacity; on the client, the calls answered and the p99 latency.
 """
 
 from __future__ import annotations
@@ -29,16 +31,23 @@ from failover.testing import FakeProvider
 QUOTAS = (100, 50, 50)  # requests per WINDOW, per deployment
 WINDOW = 10.0  # seconds
 RATE = 1000 / 60  # requests per second
-FAILOVER = "failover, group weighted 2:1:1"
-SHUFFLE = "LiteLLM Router, simple-shuffle (rpm)"
-USAGE = "LiteLLM Router, usage-based-routing-v2 (rpm)"
+# name -> (failover weights, or LiteLLM's routing strategy and whether it is told the rpm)
+CONTENDERS: dict[str, tuple[str, Any]] = {
+    "failover, weights 2:1:1 (told)": ("failover", [2, 1, 1]),
+    "LiteLLM, simple-shuffle with rpm (told)": ("simple-shuffle", True),
+    "LiteLLM, usage-based-routing-v2 with rpm (told)": ("usage-based-routing-v2", True),
+    "failover, equal weights (not told)": ("failover", [1, 1, 1]),
+    "LiteLLM, simple-shuffle (not told)": ("simple-shuffle", False),
+}
 
 
-def _failover_run(fakes: list[FakeProvider], duration: float) -> list[list[Any]]:
+def _failover_run(
+    fakes: list[FakeProvider], weights: list[float], duration: float
+) -> list[list[Any]]:
     targets = [
         Target("openai", MODEL, base_url=f.base_url, api_key="x", name=f.name) for f in fakes
     ]
-    chain = [Group(*targets, weights=[2, 1, 1])]
+    chain = [Group(*targets, weights=weights)]
 
     async def drive() -> list[list[Any]]:
         async with AsyncFailover(chain, policy=Policy(attempt_timeout=5.0)) as client:
@@ -82,16 +91,15 @@ def run(profile: Profile, peer: LiteLLMPeer) -> dict[str, Any]:
         names = ("deployment-a", "deployment-b", "deployment-c")
         fakes = [stack.enter_context(FakeProvider("openai", name=n)) for n in names]
         rpm = [round(q * 60 / WINDOW) for q in QUOTAS]
-        for name in (FAILOVER, SHUFFLE, USAGE):
+        for name, (kind, told) in CONTENDERS.items():
             for fake, quota in zip(fakes, QUOTAS, strict=True):
                 fake.reset()
                 fake.set_quota(quota, per=WINDOW)
-            if name == FAILOVER:
-                records = _failover_run(fakes, duration)
+            if kind == "failover":
+                records = _failover_run(fakes, told, duration)
             else:
-                strategy = "simple-shuffle" if name == SHUFFLE else "usage-based-routing-v2"
                 urls = [f.base_url for f in fakes]
-                peer.setup_group(urls, rpm, strategy)
+                peer.setup_group(urls, rpm if told else None, kind)
                 records = peer.drill(time.time() + 1.0, duration, RATE, urls)
             out[name] = _measure(fakes, records)
             print(f"  {name}: {out[name]['received_429']} 429s", flush=True)

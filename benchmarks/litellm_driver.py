@@ -44,16 +44,15 @@ def make_router(deployments: dict[str, str], timeout: float | None) -> Any:
     return litellm.Router(model_list=model_list, fallbacks=fallbacks)
 
 
-def make_group_router(urls: list[str], rpm: list[int], strategy: str) -> Any:
-    """One model group ``primary`` of several deployments, each with its rpm quota."""
-    model_list = [
-        {
-            "model_name": "primary",
-            "litellm_params": {"model": "openai/fake-model", "api_base": u, "api_key": "x"},
-            "rpm": r,
-        }
-        for u, r in zip(urls, rpm, strict=True)
-    ]
+def make_group_router(urls: list[str], rpm: list[int] | None, strategy: str) -> Any:
+    """One model group ``primary`` of several deployments, told each one's rpm or not."""
+    model_list = []
+    for i, url in enumerate(urls):
+        params = {"model": "openai/fake-model", "api_base": url, "api_key": "x"}
+        deployment: dict[str, Any] = {"model_name": "primary", "litellm_params": params}
+        if rpm is not None:
+            deployment["rpm"] = rpm[i]
+        model_list.append(deployment)
     return litellm.Router(model_list=model_list, routing_strategy=strategy)
 
 
