@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import io
+import json
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -22,6 +23,7 @@ from failover import (
     RedisHealth,
     Target,
 )
+from failover._cli.doctor import run_doctor
 from failover._cli.health import run_health
 from failover._config.env import chain_from_env, config_from_env
 from failover._health.headroom import Headroom, reset_seconds
@@ -303,3 +305,22 @@ def test_a_deployment_out_of_headroom_is_passed_over_by_the_whole_fleet(
         for _ in range(10):
             assert two.chat.completions.with_report.create(messages=MESSAGES).target == "b/model-x"
     assert len(a.requests) == 2 and all(r.fault is None for r in a.requests)
+
+
+def test_doctor_shows_the_groups_and_their_weights() -> None:
+    env = {
+        **KEYS,
+        "FAILOVER_CHAIN": "openai/gpt-5.4-mini|openrouter/openai/gpt-5.4-mini,"
+        "anthropic/claude-haiku-5-5",
+        "FAILOVER_PROVIDER_OPENAI_WEIGHT": "2",
+    }
+    out = io.StringIO()
+    assert run_doctor(env, offline=True, out=out) == 0
+    assert (
+        "one place, calls spread by weight and load: openai/gpt-5.4-mini (weight 2), "
+        "openrouter/openai/gpt-5.4-mini (weight 1)"
+    ) in out.getvalue()
+    out = io.StringIO()
+    run_doctor(env, offline=True, as_json=True, out=out)
+    rows = json.loads(out.getvalue())["targets"]
+    assert [(r["place"], r["weight"]) for r in rows] == [(1, 2.0), (1, 1.0), (2, 1.0)]

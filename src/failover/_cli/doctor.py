@@ -169,6 +169,8 @@ def _target_row(check: ConfigCheck, entry: Entry, p: Probe) -> dict[str, Any]:
     return {
         "item": entry.item,
         "target": t.label if t else entry.item,
+        "place": check.places[check.entries.index(entry)],
+        "weight": t.weight if t else None,
         "api": t.api if t else None,
         "base_url": t.base_url if t else None,
         "tags": sorted(t.tags) if t else [],
@@ -216,6 +218,12 @@ def _as_text(check: ConfigCheck, probes: list[Probe], status: int, summary: str)
             label = t.label if t else entry.item
             rows.append((label, tags, key, p.status, latency, p.detail))
         lines += table(rows)
+        for group in check.groups():
+            said = ", ".join(
+                f"{e.target.label} (weight {e.target.weight:g})" if e.target else e.item
+                for e in group
+            )
+            lines.append(f"one place, calls spread by weight and load: {said}")
         drop = check.policy.drop_params if check.policy else SAMPLING
         for entry in check.entries:
             features = supports(entry.target, drop) if entry.target else {}

@@ -64,6 +64,14 @@ class ConfigCheck:
     keys: list[str] = field(default_factory=list)  # to scrub from anything printed
     redis_url: str | None = None  # a valid FAILOVER_REDIS_URL, to be pinged
     require: frozenset[str] = frozenset()  # FAILOVER_REQUIRE
+    places: list[int] = field(default_factory=list)  # each entry's place in the chain
+
+    def groups(self) -> list[list[Entry]]:
+        """The entries that share a place (a group joined by '|'), place by place."""
+        found: dict[int, list[Entry]] = {}
+        for place, entry in zip(self.places, self.entries, strict=True):
+            found.setdefault(place, []).append(entry)
+        return [group for group in found.values() if len(group) > 1]
 
     def excluded(self, target: Target | None) -> str:
         """Why FAILOVER_REQUIRE keeps calls from ``target`` ("" if it does not)."""
@@ -127,8 +135,10 @@ def _check_policy(env: Mapping[str, str], check: ConfigCheck) -> None:
 
 def _check_chain(env: Mapping[str, str], check: ConfigCheck) -> None:
     # Each target of each group; how they are grouped is checked by the client's reading.
-    raw = env.get(CHAIN, "").replace("|", ",")
-    items = [i.strip() for i in raw.split(",") if i.strip()]
+    places = [i for i in env.get(CHAIN, "").split(",") if i.strip()]
+    grouped = [(n, m.strip()) for n, place in enumerate(places, 1) for m in place.split("|")]
+    items = [item for _, item in grouped if item]
+    check.places = [n for n, item in grouped if item]
     if not items:
         check.findings.append(
             Finding(
