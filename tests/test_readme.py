@@ -37,6 +37,7 @@ def test_benchmark_tables_match_the_results() -> None:
         "telemetry",
         "partial",
         "local",
+        "groups",
     )
     for block in (f"benchmark-{name}" for name in blocks):
         # Each table or paragraph of a block must be a run of the summary's own lines, in
