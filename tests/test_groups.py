@@ -324,3 +324,35 @@ def test_doctor_shows_the_groups_and_their_weights() -> None:
     run_doctor(env, offline=True, as_json=True, out=out)
     rows = json.loads(out.getvalue())["targets"]
     assert [(r["place"], r["weight"]) for r in rows] == [(1, 2.0), (1, 1.0), (2, 1.0)]
+
+
+def test_a_stream_is_in_flight_until_it_is_read_or_closed(
+    fakes: tuple[FakeProvider, ...],
+) -> None:
+    a, b, _ = fakes
+    with Failover([Group(target(a, "a"), target(b, "b"))], policy=ONE_TRY) as client:
+        stream = client.chat.completions.create(messages=MESSAGES, stream=True)
+        chunks = iter(stream)
+        next(chunks)  # opened, and its first content read
+        assert sorted(s.in_flight or 0 for s in client.health()) == [0, 1]
+        for _ in chunks:
+            pass
+        assert [s.in_flight for s in client.health()] == [0, 0]
+        stream = client.chat.completions.create(messages=MESSAGES, stream=True)
+        next(iter(stream))
+        stream.close()  # given up half-way
+        assert [s.in_flight for s in client.health()] == [0, 0]
+
+
+async def test_an_async_stream_is_in_flight_until_it_is_read(
+    fakes: tuple[FakeProvider, ...],
+) -> None:
+    a, b, _ = fakes
+    async with AsyncFailover([Group(target(a, "a"), target(b, "b"))], policy=ONE_TRY) as client:
+        stream = await client.chat.completions.create(messages=MESSAGES, stream=True)
+        chunks = aiter(stream)
+        await anext(chunks)
+        assert sorted(s.in_flight or 0 for s in client.health()) == [0, 1]
+        async for _ in chunks:
+            pass
+        assert [s.in_flight for s in client.health()] == [0, 0]

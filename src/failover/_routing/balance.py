@@ -11,8 +11,9 @@ left until a reset: ``_health/headroom.py``) is not drawn: it is placed last, wh
 call only logs why it was skipped. A call that fails on one target thus tries its
 siblings, by the usual retry rules, before the next group.
 
-In-flight counts are this process's: an attempt counts from its start to its end
-(for a stream, until it opens). They change under a lock, so they never drift.
+In-flight counts are this process's: an attempt counts from its start to its end (a
+stream's, to the end of its reading, when its verdict is handed over exactly once).
+They change under a lock, so they never drift.
 """
 
 from __future__ import annotations

@@ -290,8 +290,13 @@ class Call:
         )
 
     def take_admission(self, target: Target) -> Admission | None:
-        """A stream's deferred admission at ``target``, handed over exactly once."""
-        return self.deferred.pop(target.key, None)
+        """A stream's deferred admission at ``target``, handed over exactly once: the
+        stream has ended, so it is no longer in flight either."""
+        admission = self.deferred.pop(target.key, None)
+        balancer = self.router.balancer
+        if admission is not None and balancer is not None:
+            balancer.ended(target)
+        return admission
 
     def move_on(self, done: TargetDone) -> None:
         """After a target's last attempt: continue down the chain, or raise now."""

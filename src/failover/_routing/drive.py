@@ -64,11 +64,12 @@ def _attempt_sync(
         with bounded(started + call.attempt_seconds(), scope):
             result = invoke(target, adapter, params)
     except BaseException as exc:
-        lost = scope is not None and scope.cancelled and not isinstance(exc, HedgeLost)
-        call.failed(target, admission, HedgeLost() if lost else exc, started)
-    finally:
         if balancer is not None:
             balancer.ended(target)
+        lost = scope is not None and scope.cancelled and not isinstance(exc, HedgeLost)
+        call.failed(target, admission, HedgeLost() if lost else exc, started)
+    if balancer is not None and not call.defer_verdict:  # a stream ends when it is read
+        balancer.ended(target)
     call.succeeded(target, admission, started)
     return result
 
@@ -90,10 +91,11 @@ async def _attempt_async(
         async with asyncio.timeout(call.attempt_seconds()):
             result = await invoke(target, adapter, params)
     except BaseException as exc:
-        call.failed(target, admission, exc, started)
-    finally:
         if balancer is not None:
             balancer.ended(target)
+        call.failed(target, admission, exc, started)
+    if balancer is not None and not call.defer_verdict:  # a stream ends when it is read
+        balancer.ended(target)
     call.succeeded(target, admission, started)
     return result
 
