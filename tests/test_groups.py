@@ -27,6 +27,7 @@ from failover._cli.doctor import run_doctor
 from failover._cli.health import run_health
 from failover._config.env import chain_from_env, config_from_env
 from failover._health.headroom import Headroom, reset_seconds
+from failover._routing.balance import estimate
 from failover.testing import FakeProvider, Fault
 
 from .conftest import FAST, MESSAGES, eventually, target
@@ -356,3 +357,31 @@ async def test_an_async_stream_is_in_flight_until_it_is_read(
         async for _ in chunks:
             pass
         assert [s.in_flight for s in client.health()] == [0, 0]
+
+
+def test_a_deployment_with_too_few_tokens_left_gets_only_small_requests(
+    fakes: tuple[FakeProvider, ...],
+) -> None:
+    a, b, _ = fakes
+    a.set_quota(100, per=30.0, tokens=200)  # the fake counts prompt words and answer chunks
+    long = [{"role": "user", "content": " ".join(["word"] * 120)}]
+    group = Group(target(a, "a"), target(b, "b"), weights=[1000, 1])
+    with Failover([group], policy=ONE_TRY) as client:
+        first = client.chat.completions.with_report.create(messages=long)  # a: ~75 tokens left
+        second = client.chat.completions.with_report.create(messages=long)  # too big for a now
+        small = client.chat.completions.with_report.create(messages=MESSAGES)  # fits in a
+    assert (first.target, second.target, small.target) == ("a/model-x", "b/model-x", "a/model-x")
+    assert [r.fault for r in a.requests] == [None, None]  # no 429: a never got the big one
+
+
+def test_a_requests_estimate_counts_its_messages_and_its_longest_answer() -> None:
+    messages = [{"role": "user", "content": "x" * 400}]
+    assert 100 <= estimate({"messages": messages}) <= 110
+    assert (
+        estimate({"messages": messages, "max_tokens": 500})
+        == estimate({"messages": messages}) + 500
+    )
+    assert (
+        estimate({"messages": messages, "max_completion_tokens": 70})
+        == estimate({"messages": messages}) + 70
+    )

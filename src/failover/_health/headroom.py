@@ -7,8 +7,10 @@ Anthropic sends ``anthropic-ratelimit-{requests,tokens,input-tokens,output-token
 {remaining,reset}``, the reset an RFC 3339 time. A deployment that says nothing is left
 cools down until that reset, as after a 429 but before one: calls skip it (the attempt
 log says until when), the health view shows it, and with shared health the whole fleet
-skips it. A value that cannot be read, a negative count, and a count without a usable
-reset are ignored: Azure has sent ``-1``, and ``0`` with no reset.
+skips it. One with fewer tokens left than a request is likely to use is passed over for
+that request (:meth:`Headroom.short_of`). A value that cannot be read, a negative count,
+and a count without a usable reset are ignored: Azure has sent ``-1``, and ``0`` with no
+reset.
 """
 
 from __future__ import annotations
@@ -35,27 +37,47 @@ _UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
 class Headroom:
-    """Reads one deployment's answers' headers, and cools its health down when they say
-    nothing is left."""
+    """Reads one deployment's answers' headers: cools its health down when they say
+    nothing is left, and keeps the tokens they say are left (``tokens_left``, until
+    ``tokens_until``, ``time.time()`` seconds) for :meth:`short_of`."""
 
-    __slots__ = ("_health",)
+    __slots__ = ("_health", "tokens_left", "tokens_until")
 
     def __init__(self, health: Health) -> None:
         self._health = health
+        self.tokens_left = 0
+        self.tokens_until = 0.0
 
     def seen(self, headers: Mapping[str, str]) -> None:
         """Read one answer's headers (a 429's too)."""
         now = time.time()
         longest = 0.0
+        tokens: tuple[int, float] | None = None
         for remaining_name, reset_name in _PAIRS:
             remaining = headers.get(remaining_name)
-            if remaining is None or remaining.strip() != "0":
-                continue  # some left, or nothing said, or nonsense such as -1
+            if remaining is None:
+                continue
+            try:
+                left = int(remaining)
+            except ValueError:
+                continue
             reset = reset_seconds(headers.get(reset_name), now)
-            if reset is not None and reset > 0:
-                longest = max(longest, min(reset, _LONGEST))
+            if left < 0 or reset is None or reset <= 0:
+                continue  # nonsense such as -1, or no reset to wait for
+            reset = min(reset, _LONGEST)
+            if left == 0:
+                longest = max(longest, reset)
+            elif "tokens" in remaining_name and (tokens is None or left < tokens[0]):
+                tokens = (left, now + reset)
+        if tokens is not None:
+            self.tokens_left, self.tokens_until = tokens
         if longest:
             self._health.cool_down(longest)
+
+    def short_of(self, tokens: int, now: float) -> bool:
+        """Whether the latest answer said fewer tokens are left than ``tokens``, before
+        their reset."""
+        return now < self.tokens_until and self.tokens_left < tokens
 
 
 def reset_seconds(value: str | None, now: float) -> float | None:

@@ -18,12 +18,16 @@ They change under a lock, so they never drift.
 
 from __future__ import annotations
 
+import json
 import random
 import threading
+import time
 from collections.abc import Mapping
+from typing import Any
 
 from .._config.chains import Groups
 from .._config.policy import Target
+from .._health.headroom import Headroom
 from .._health.store import Health
 
 __all__ = ["Balancer"]
@@ -35,9 +39,16 @@ class Balancer:
     """The per-call order of a chain with groups, and the requests in flight on each
     grouped target. ``seed`` makes the draws repeatable (``Policy.balance_seed``)."""
 
-    def __init__(self, groups: Groups, health: Mapping[Key, Health], seed: int | None) -> None:
+    def __init__(
+        self,
+        groups: Groups,
+        health: Mapping[Key, Health],
+        headroom: Mapping[Key, Headroom],
+        seed: int | None,
+    ) -> None:
         self._groups = groups
         self._health = health
+        self._headroom = headroom
         self._random = random.Random(seed)
         self._lock = threading.Lock()
         self.in_flight: dict[Key, int] = {t.key: 0 for g in groups if len(g) > 1 for t in g}
@@ -47,11 +58,12 @@ class Balancer:
         """The targets that share ``target``'s place in the chain, itself included."""
         return self._group_of[target.key]
 
-    def order(self) -> tuple[Target, ...]:
+    def order(self, request: Mapping[str, Any]) -> tuple[Target, ...]:
         """The chain for one call: each group's targets in the order to try them."""
         order: list[Target] = []
+        need: list[int] = []  # the request's estimated tokens, once some target needs it
         for group in self._groups:
-            order.extend(group if len(group) == 1 else self._ranked(group))
+            order.extend(group if len(group) == 1 else self._ranked(group, request, need))
         return tuple(order)
 
     def started(self, target: Target) -> None:
@@ -64,8 +76,21 @@ class Balancer:
             with self._lock:
                 self.in_flight[target.key] -= 1
 
-    def _ranked(self, group: tuple[Target, ...]) -> list[Target]:
-        ready = [t for t in group if self._health[t.key].peek().allowed]
+    def _ranked(
+        self, group: tuple[Target, ...], request: Mapping[str, Any], need: list[int]
+    ) -> list[Target]:
+        now = time.time()
+        ready = []
+        for t in group:
+            if not self._health[t.key].peek().allowed:
+                continue
+            room = self._headroom[t.key]
+            if room.tokens_until > now:  # its headers said how many tokens are left
+                if not need:
+                    need.append(estimate(request))
+                if room.short_of(need[0], now):
+                    continue
+            ready.append(t)
         resting = [t for t in group if t not in ready]
         with self._lock:
             # Efraimidis-Spirakis: sorting by u ** (1 / weight) draws without replacement,
@@ -80,3 +105,11 @@ class Balancer:
 
     def _load(self, target: Target) -> float:
         return self.in_flight[target.key] / target.weight
+
+
+def estimate(request: Mapping[str, Any]) -> int:
+    """A rough count of the tokens a request will use: its messages' characters over 4
+    (the usual rule of thumb for English), plus the longest answer it allows."""
+    chars = len(json.dumps(request.get("messages", ""), default=str))
+    answer = request.get("max_completion_tokens") or request.get("max_tokens") or 0
+    return chars // 4 + int(answer)

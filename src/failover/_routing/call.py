@@ -89,7 +89,7 @@ class Call:
         self.deadline = time.monotonic() + (timeout if timeout is not None else self.policy.timeout)
         # The chain for this call: groups of several targets are ordered per call.
         balancer = router.balancer
-        self.chain = router.targets if balancer is None else balancer.order()
+        self.chain = router.targets if balancer is None else balancer.order(request)
         self.attempts: list[Attempt] = []
         self.last_error: BaseException | None = None
         self.slept = 0.0

@@ -66,17 +66,18 @@ class Router:
             t.key: in_process_health(t, policy) if t.in_process else store.for_target(t, policy)
             for t in self.targets
         }
-        grouped = [t for g in self.groups if len(g) > 1 for t in g]
+        # A grouped target's rate-limit headers say when to pass it over (its headroom).
+        room = {t.key: Headroom(self.health[t.key]) for g in self.groups if len(g) > 1 for t in g}
         self._adapters: dict[tuple[str, str, str, str], Adapter] = {}
         for t in self.targets:
             adapter = self._adapters[t.key] = make_adapter(t, policy)
-            if t in grouped:  # its rate-limit headers say when to pass it over
-                adapter.watch(Headroom(self.health[t.key]).seen)
+            if t.key in room:
+                adapter.watch(room[t.key].seen)
             adapter.preload(asynchronous=asynchronous)
         # Only a chain with a group of several targets orders each call anew.
         self.balancer: Balancer | None = None
-        if grouped:
-            self.balancer = Balancer(self.groups, self.health, policy.balance_seed)
+        if room:
+            self.balancer = Balancer(self.groups, self.health, room, policy.balance_seed)
 
     def adapter(self, target: Target) -> Adapter:
         return self._adapters[target.key]

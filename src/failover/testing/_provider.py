@@ -215,12 +215,13 @@ class FakeProvider:
         """A time-based outage; its t=0 is now. When it is over, the standing mode applies."""
         self._script.set_schedule(schedule)
 
-    def set_quota(self, requests: int | None, per: float = 60.0) -> None:
-        """Answer at most ``requests`` per ``per`` seconds (None: no quota), saying what is
-        left in the vendor's rate-limit headers (``x-ratelimit-*-requests``, or
-        ``anthropic-ratelimit-requests-*``) and refusing the rest with a 429 whose
-        Retry-After is the window's reset. Faults that are served do not count."""
-        self._quota = None if requests is None else Quota(requests, per)
+    def set_quota(self, requests: int | None, per: float = 60.0, tokens: int | None = None) -> None:
+        """Answer at most ``requests`` (and ``tokens``: prompt words plus answer chunks,
+        as the fake counts them) per ``per`` seconds (None: no quota), saying what is left
+        in the vendor's rate-limit headers (``x-ratelimit-*``, ``anthropic-ratelimit-*``)
+        and refusing the rest with a 429 whose Retry-After is the window's reset. Faults
+        that are served do not count."""
+        self._quota = None if requests is None else Quota(requests, per, tokens)
 
     def reset(self) -> None:
         """Clear the queue, mode, schedule, quota and request log (the reply is kept)."""
@@ -265,11 +266,11 @@ class FakeProvider:
             self._record(method, path, query, headers, body, arrived, None, stream=False)
             return error_plan(wire, None, refused, ())
         seq, fault, reply = self._script.next(arrived)
+        call = Call.from_body(seq, body)
         extra: tuple[tuple[str, str], ...] = ()
         quota = self._quota
         if fault is None and quota is not None:
-            fault, extra = quota.take(arrived, self.api)
-        call = Call.from_body(seq, body)
+            fault, extra = quota.take(arrived, self.api, call.prompt_tokens + reply.chunk_count())
         self._record(method, path, query, headers, body, arrived, fault, stream=call.stream)
         if fault is None and raw and not is_json:
             return error_plan(wire, call, wire.bad_json(), ())
