@@ -27,7 +27,7 @@ from failover._cli.doctor import run_doctor
 from failover._cli.health import run_health
 from failover._config.env import chain_from_env, config_from_env
 from failover._health.headroom import Headroom, reset_seconds
-from failover._routing.balance import estimate
+from failover._routing.balance import Balancer, estimate
 from failover.testing import FakeProvider, Fault
 
 from .conftest import FAST, MESSAGES, eventually, target
@@ -86,11 +86,16 @@ def test_a_failure_moves_to_a_sibling_before_the_next_group(
     assert not c.requests
 
 
+@pytest.mark.parametrize(
+    "fault",
+    [Fault.rate_limit(retry_after=4), Fault.status(429, retry_after=4, should_retry=True)],
+    ids=["429", "429 with x-should-retry"],
+)
 def test_a_rate_limited_target_hands_the_call_to_a_sibling_at_once(
-    fakes: tuple[FakeProvider, ...],
+    fakes: tuple[FakeProvider, ...], fault: Fault
 ) -> None:
     a, b, _ = fakes
-    a.set_mode(Fault.rate_limit(retry_after=4))
+    a.set_mode(fault)
     # Retries are allowed and the deadline would fit the waits; a sibling answers now.
     retries = dataclasses.replace(ONE_TRY, max_retries=2, timeout=120.0)
     chain = [Group(target(a, "a"), target(b, "b"), weights=[1000, 1])]
@@ -182,6 +187,16 @@ def test_groups_in_code_are_checked() -> None:
     assert caught.value.variable == "weight"
     with pytest.raises(ConfigError, match="names openai/a twice"):
         Failover([Group("openai/a", "openai/a")], env=KEYS)
+    for wrong in (["openai/a", "openai/b"], Group("openai/a")):
+        with pytest.raises(ConfigError, match="a Group holds Targets or 'provider/model'"):
+            Group(wrong)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError) as caught:
+        Failover(["openai/a"], env=KEYS, embedding_chain=[Group("openai/e", "openrouter/e")])
+    assert caught.value.variable == "embedding_chain"
+    env = {**KEYS, "FAILOVER_CHAIN": "openai/a", "FAILOVER_EMBEDDING_CHAIN": "openai/e|openai/f"}
+    with pytest.raises(ConfigError) as caught:
+        Failover.from_env(env)
+    assert caught.value.variable == "FAILOVER_EMBEDDING_CHAIN"
 
 
 def test_the_health_view_shows_places_weights_and_requests_in_flight(
@@ -271,6 +286,7 @@ def test_headroom_reads_each_vendors_headers_and_ignores_nonsense() -> None:
         {"x-ratelimit-remaining-requests": "0"},  # Azure: no reset said
         {"x-ratelimit-remaining-tokens": "0", "x-ratelimit-reset-tokens": "0s"},
         {"anthropic-ratelimit-tokens-remaining": "0", "anthropic-ratelimit-tokens-reset": "x"},
+        {"x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "10ms"},  # soon
         said_nothing_left,
         {
             "anthropic-ratelimit-output-tokens-remaining": "0",
@@ -376,12 +392,19 @@ def test_a_deployment_with_too_few_tokens_left_gets_only_small_requests(
 
 def test_a_requests_estimate_counts_its_messages_and_its_longest_answer() -> None:
     messages = [{"role": "user", "content": "x" * 400}]
-    assert 100 <= estimate({"messages": messages}) <= 110
-    assert (
-        estimate({"messages": messages, "max_tokens": 500})
-        == estimate({"messages": messages}) + 500
-    )
-    assert (
-        estimate({"messages": messages, "max_completion_tokens": 70})
-        == estimate({"messages": messages}) + 70
-    )
+    prompt, answer = estimate({"messages": messages})
+    assert 100 <= prompt <= 110 and answer == 0
+    assert estimate({"messages": messages, "max_tokens": 500}) == (prompt, 500)
+    assert estimate({"messages": messages, "max_completion_tokens": 70}) == (prompt, 70)
+
+
+def test_when_every_target_is_short_of_tokens_the_weights_still_decide() -> None:
+    light, heavy = Target("openai", "a", weight=1), Target("openai", "b", weight=1000)
+    health = {t.key: LocalHealth().for_target(t, FAST) for t in (light, heavy)}
+    room = {t.key: Headroom(health[t.key]) for t in (light, heavy)}
+    for r in room.values():  # 10 tokens left for half a minute: short for any real request
+        r.seen({"x-ratelimit-remaining-tokens": "10", "x-ratelimit-reset-tokens": "30s"})
+    balancer = Balancer(((light, heavy),), health, room, seed=3)
+    request = {"messages": [{"role": "user", "content": "x" * 400}]}
+    firsts = [balancer.order(request)[0] for _ in range(50)]
+    assert firsts.count(heavy) >= 45  # not the declared order: the first is the light one

@@ -12,9 +12,12 @@ import time
 
 import pytest
 
-from failover import Failover, RedisHealth, Target
+from failover import Attempt, Failover, Outcome, RedisHealth, Target
 from failover._cli.health import run_health
 from failover._health.transitions import Answering
+from failover._routing.call import Call
+from failover._routing.privacy import Guard
+from failover._routing.router import Router
 from failover.testing import FakeProvider, Fault
 
 from .conftest import FAST, MESSAGES, SECRET, eventually, target
@@ -139,7 +142,7 @@ class _Call:
     def __init__(self, fell_back: bool) -> None:
         self._fell_back = fell_back
 
-    def fell_back(self) -> bool:
+    def fell_back(self, answered: Target) -> bool:
         return self._fell_back
 
 
@@ -192,3 +195,28 @@ def test_the_first_eligible_target_answering_is_no_fallback_until_it_fails(
             said = _lines(caplog, "falling back: calls are answered by backup/model-x")
             assert len(said) == 1 and said[0].levelno == logging.WARNING
             assert "not onprem/model-x" in said[0].getMessage()
+
+
+def test_only_a_failure_of_another_target_makes_an_answer_a_fallback() -> None:
+    first, second = Target("openai", "a"), Target("openai", "b", base_url="http://127.0.0.1:9")
+    router = Router([first, second], FAST)
+    try:
+
+        def fell_back(*attempts: Attempt, unhealthy: str = "") -> bool:
+            call = Call(router, None, request={"messages": MESSAGES}, guard=Guard())
+            for attempt in attempts:
+                call.log(attempt)
+            if unhealthy:
+                call.unhealthy.add(unhealthy)
+            return call.fell_back(first)
+
+        failed, ok = Outcome.FAILED, Outcome.OK
+        # A retry on the target that answered, after a failure of its own: no fallback.
+        assert not fell_back(Attempt("openai/a", failed), Attempt("openai/a", ok))
+        assert not fell_back(Attempt("openai/b", Outcome.EXCLUDED), Attempt("openai/a", ok))
+        assert not fell_back(Attempt("openai/b", Outcome.CANCELLED), Attempt("openai/a", ok))
+        assert fell_back(Attempt("openai/b", failed), Attempt("openai/a", ok))
+        assert fell_back(Attempt("openai/a", ok), unhealthy="openai/b")
+        assert not fell_back(Attempt("openai/a", ok), unhealthy="openai/a")
+    finally:
+        router.close()

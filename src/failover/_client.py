@@ -71,7 +71,9 @@ class _ClientBase:
 
         groups = groups_from(chain, env)
         targets = flat(groups)
-        embedding = None if not embedding_chain else targets_from(embedding_chain, env)
+        embedding = (
+            None if not embedding_chain else targets_from(embedding_chain, env, "embedding_chain")
+        )
         if embedding is not None:
             checked_embedding_chain(embedding, "embedding_chain")
         policy = policy or policy_from_env(_env(env))

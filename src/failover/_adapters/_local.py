@@ -237,7 +237,7 @@ Stopped = Callable[[], bool]
 
 
 def _hedge_lost() -> Stopped:
-    """For a blocking attempt: whether a hedge called it off (``_deadline.Scope``)."""
+    """For a blocking attempt: whether a hedge called it off (``_core/deadline.py``'s ``Scope``)."""
     scope = attempt_scope()
     return (lambda: scope.cancelled) if scope is not None else (lambda: False)
 

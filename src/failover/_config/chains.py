@@ -53,6 +53,12 @@ class Group:
                 f"a Group of {len(members)} targets was given {len(weights)} weights",
                 variable="weights",
             )
+        for member in members:
+            if not isinstance(member, Target | str):
+                raise ConfigError(
+                    f"a Group holds Targets or 'provider/model' strings, got {member!r}",
+                    variable="chain",
+                )
         self.members = members
         self.weights = None if weights is None else tuple(weights)
 

@@ -2,15 +2,15 @@
 
 :func:`config_from_env` builds the chain and the policy from ``FAILOVER_*`` and the
 vendors' standard variables, and raises :class:`ConfigError` naming the variable for
-anything it cannot use, before any request is sent. :func:`health_from_env` picks
-where breakers live (``FAILOVER_REDIS_URL``).
+anything it cannot use, before any request is sent. (Where breakers live,
+``FAILOVER_REDIS_URL``, is the client's choice: ``_client.py``'s ``health_from_env``.)
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import fields, replace
 from urllib.parse import urlsplit
 
@@ -205,7 +205,7 @@ def resolve_target(
             )
         return Target.static(message, model)
     prefix = provider_prefix(provider)
-    if provider == "local" and env.get(prefix + "API") is None:
+    if provider == "local" and not env.get(prefix + "API", "").strip():
         _no_server_settings(env, prefix)
         path = env.get(LOCAL_MODEL_PATH_ENV, "").strip() or None
         made = Target(
@@ -336,6 +336,12 @@ def embedding_chain_from_env(env: Mapping[str, str] | None = None) -> list[Targe
     items = [i.strip() for i in env.get(EMBEDDING_CHAIN_ENV, "").split(",") if i.strip()]
     if not items:
         return None
+    if any("|" in item for item in items):
+        raise ConfigError(
+            f"{EMBEDDING_CHAIN_ENV} has no groups ('|'): it is tried in order, one model on "
+            "every target",
+            variable=EMBEDDING_CHAIN_ENV,
+        )
     targets = [resolve_target(item, env, var=EMBEDDING_CHAIN_ENV) for item in items]
     checked_embedding_chain(checked_chain(targets, EMBEDDING_CHAIN_ENV), EMBEDDING_CHAIN_ENV)
     return targets
@@ -350,9 +356,17 @@ def groups_from(chain: Chain, env: Mapping[str, str] | None = None, var: str = "
     return groups
 
 
-def targets_from(chain: Chain, env: Mapping[str, str] | None = None) -> list[Target]:
-    """The targets of :func:`groups_from`, in order."""
-    return flat(groups_from(chain, env))
+def targets_from(
+    chain: Sequence[Target | str], env: Mapping[str, str] | None = None, var: str = "chain"
+) -> list[Target]:
+    """A chain without groups (an embedding chain's): Targets and strings, in order."""
+    if any(isinstance(item, Group) for item in chain):
+        raise ConfigError(
+            f"{var} takes no Group: an embedding chain is tried in order, one model on "
+            "every target",
+            variable=var,
+        )
+    return flat(groups_from(chain, env, var))
 
 
 def requirement_from_env(env: Mapping[str, str] | None = None) -> frozenset[str]:

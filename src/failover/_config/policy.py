@@ -122,7 +122,7 @@ class Target:
     tags: Collection[str] = field(default_factory=lambda: _AUTO)  # stored as a frozenset
     serves: str | None = None
     model_path: str | None = None
-    weight: float = 1.0  # its share of a group's calls (``_config/groups.py``)
+    weight: float = 1.0  # its share of a group's calls (``_config/chains.py``)
     # Computed once, in __post_init__, since every request reads them several times.
     # ``label``: ``name`` if given, else ``provider/model``; the name in attempt logs.
     label: str = field(init=False, repr=False, compare=False)

@@ -5,12 +5,13 @@ OpenAI and Azure send ``x-ratelimit-remaining-{requests,tokens}`` with
 ``x-ratelimit-reset-{requests,tokens}`` as durations (``6m0s``, ``1.5s``, ``12ms``);
 Anthropic sends ``anthropic-ratelimit-{requests,tokens,input-tokens,output-tokens}-
 {remaining,reset}``, the reset an RFC 3339 time. A deployment that says nothing is left
-cools down until that reset, as after a 429 but before one: calls skip it (the attempt
-log says until when), the health view shows it, and with shared health the whole fleet
-skips it. One with fewer tokens left than a request is likely to use is passed over for
-that request (:meth:`Headroom.short_of`). A value that cannot be read, a negative count,
-and a count without a usable reset are ignored: Azure has sent ``-1``, and ``0`` with no
-reset.
+cools down until that reset (when it is a second or more away), as after a 429 but
+before one: calls skip it (the attempt log says until when), the health view shows it,
+and with shared health the whole fleet skips it. One with fewer tokens left than a
+request is likely to use is passed over for that request (:meth:`Headroom.short_of`):
+all tokens against the whole estimate, input tokens against the prompt's, output
+tokens against the answer's. A value that cannot be read, a negative count, and a count
+without a usable reset are ignored: Azure has sent ``-1``, and ``0`` with no reset.
 """
 
 from __future__ import annotations
@@ -31,6 +32,14 @@ _PAIRS = (
     *((f"anthropic-ratelimit-{w}-remaining", f"anthropic-ratelimit-{w}-reset") for w in _WORDS),
 )
 _LONGEST = 3600.0  # a reset further out than an hour is read as an hour, as Retry-After is
+_SHORTEST = 1.0  # seconds: a nearer reset makes no cool-down
+# The token counts, by what a request spends of them.
+_KIND = {
+    "x-ratelimit-remaining-tokens": "all",
+    "anthropic-ratelimit-tokens-remaining": "all",
+    "anthropic-ratelimit-input-tokens-remaining": "input",
+    "anthropic-ratelimit-output-tokens-remaining": "output",
+}
 _DURATION = re.compile(r"(?:\d+(?:\.\d+)?(?:ms|h|m|s))+")
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
 _UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -38,21 +47,19 @@ _UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 class Headroom:
     """Reads one deployment's answers' headers: cools its health down when they say
-    nothing is left, and keeps the tokens they say are left (``tokens_left``, until
-    ``tokens_until``, ``time.time()`` seconds) for :meth:`short_of`."""
+    nothing is left, and keeps the tokens they say are left per kind (all tokens, input,
+    output) until their reset, for :meth:`short_of`."""
 
-    __slots__ = ("_health", "tokens_left", "tokens_until")
+    __slots__ = ("_health", "tokens")
 
     def __init__(self, health: Health) -> None:
         self._health = health
-        self.tokens_left = 0
-        self.tokens_until = 0.0
+        self.tokens: dict[str, tuple[int, float]] = {}  # kind -> (left, until)
 
     def seen(self, headers: Mapping[str, str]) -> None:
         """Read one answer's headers (a 429's too)."""
         now = time.time()
         longest = 0.0
-        tokens: tuple[int, float] | None = None
         for remaining_name, reset_name in _PAIRS:
             remaining = headers.get(remaining_name)
             if remaining is None:
@@ -65,19 +72,21 @@ class Headroom:
             if left < 0 or reset is None or reset <= 0:
                 continue  # nonsense such as -1, or no reset to wait for
             reset = min(reset, _LONGEST)
+            kind = _KIND.get(remaining_name)
+            if kind is not None:
+                self.tokens[kind] = (left, now + reset)
             if left == 0:
                 longest = max(longest, reset)
-            elif "tokens" in remaining_name and (tokens is None or left < tokens[0]):
-                tokens = (left, now + reset)
-        if tokens is not None:
-            self.tokens_left, self.tokens_until = tokens
-        if longest:
+        # A reset within the second is not worth a skip (nor a log line, nor a write to
+        # Redis): a request sent in it gets a 429 whose own cool-down covers it.
+        if longest >= _SHORTEST:
             self._health.cool_down(longest)
 
-    def short_of(self, tokens: int, now: float) -> bool:
-        """Whether the latest answer said fewer tokens are left than ``tokens``, before
-        their reset."""
-        return now < self.tokens_until and self.tokens_left < tokens
+    def short_of(self, prompt: int, answer: int, now: float) -> bool:
+        """Whether the latest answer said fewer tokens are left, before their reset, than
+        a request with this estimate of ``prompt`` and ``answer`` tokens would use."""
+        need = {"all": prompt + answer, "input": prompt, "output": answer}
+        return any(now < until and left < need[kind] for kind, (left, until) in self.tokens.items())
 
 
 def reset_seconds(value: str | None, now: float) -> float | None:

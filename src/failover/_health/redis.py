@@ -113,7 +113,7 @@ class RedisHealth:
         return lambda _: self._scripts[name](health.keys, argv)
 
     def script(self, name: str, health: SharedHealth, *args: str | int) -> list[int] | None:
-        """Run one of ``_redis_scripts``' scripts for ``health``; None if Redis is away."""
+        """Run one of ``redis_scripts``' scripts for ``health``; None if Redis is away."""
         reply: Any = self._link.run(self._call(name, health, args))
         return None if reply is None else [int(x) for x in reply]
 

@@ -4,7 +4,7 @@
 until, probe lease until, version), which ``RedisHealth`` loads and keeps current from
 the changes other processes publish, and runs the store's scripts when something
 happens. While Redis is away it answers from its in-process ``TargetHealth``, which it
-feeds all along. Each change of the view is a transition, said once (``_transitions``).
+feeds all along. Each change of the view is a transition, said once (``transitions.py``).
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ def note(target: str, old: str, new: str, *, until: float = 0.0, shared: bool = 
 class Answered(Protocol):
     """What :class:`Answering` asks of a call that was answered (``_routing.call.Call``)."""
 
-    def fell_back(self) -> bool: ...
+    def fell_back(self, answered: Target) -> bool: ...
 
 
 class Answering:
@@ -73,7 +73,7 @@ class Answering:
         if target is self._now:  # the healthy path: one identity check
             return
         with self._lock:
-            self._now, self._falling_back = target, call.fell_back()
+            self._now, self._falling_back = target, call.fell_back(target)
             wait = self._said_at + self._quiet - time.monotonic()
             if wait > 0:
                 self._unsaid += 1

@@ -80,36 +80,43 @@ class Balancer:
         self, group: tuple[Target, ...], request: Mapping[str, Any], need: list[int]
     ) -> list[Target]:
         now = time.time()
-        ready = []
+        ready, short, resting = [], [], []
         for t in group:
             if not self._health[t.key].peek().allowed:
+                resting.append(t)
                 continue
             room = self._headroom[t.key]
-            if room.tokens_until > now:  # its headers said how many tokens are left
+            if room.tokens:  # its headers said how many tokens are left
                 if not need:
-                    need.append(estimate(request))
-                if room.short_of(need[0], now):
+                    need.extend(estimate(request))
+                if room.short_of(need[0], need[1], now):
+                    short.append(t)
                     continue
             ready.append(t)
-        resting = [t for t in group if t not in ready]
+        # Those short of tokens come after the ready ones, still by weight and load.
+        return self._drawn(ready) + self._drawn(short) + resting
+
+    def _drawn(self, targets: list[Target]) -> list[Target]:
+        if len(targets) < 2:
+            return targets
         with self._lock:
             # Efraimidis-Spirakis: sorting by u ** (1 / weight) draws without replacement,
             # each draw in proportion to the weights of those left.
-            keys = {t.key: self._random.random() ** (1.0 / t.weight) for t in ready}
-            drawn = sorted(ready, key=lambda t: keys[t.key], reverse=True)
-            if len(drawn) > 1:
-                first, second = drawn[0], drawn[1]
-                if self._load(second) < self._load(first):
-                    drawn[0], drawn[1] = second, first
-        return drawn + resting
+            keys = {t.key: self._random.random() ** (1.0 / t.weight) for t in targets}
+            drawn = sorted(targets, key=lambda t: keys[t.key], reverse=True)
+            first, second = drawn[0], drawn[1]
+            if self._load(second) < self._load(first):
+                drawn[0], drawn[1] = second, first
+        return drawn
 
     def _load(self, target: Target) -> float:
         return self.in_flight[target.key] / target.weight
 
 
-def estimate(request: Mapping[str, Any]) -> int:
-    """A rough count of the tokens a request will use: its messages' characters over 4
-    (the usual rule of thumb for English), plus the longest answer it allows."""
+def estimate(request: Mapping[str, Any]) -> tuple[int, int]:
+    """A rough count of the tokens a request will use, as (prompt, answer): its messages'
+    characters over 4 (the usual rule of thumb for English), and the longest answer it
+    allows."""
     chars = len(json.dumps(request.get("messages", ""), default=str))
     answer = request.get("max_completion_tokens") or request.get("max_tokens") or 0
-    return chars // 4 + int(answer)
+    return chars // 4, int(answer)

@@ -84,6 +84,7 @@ class Call:
         self.deferred: dict[tuple[str, str, str, str], Admission] = {}
         # label -> why, for the targets whose API cannot express this request
         self.unsupported: dict[str, str] = {}
+        self.unhealthy: set[str] = set()  # targets skipped for their breaker or cool-down
         self.policy = router.policy
         self.started = time.time()  # for telemetry's spans; deadlines use the monotonic clock
         self.deadline = time.monotonic() + (timeout if timeout is not None else self.policy.timeout)
@@ -185,6 +186,7 @@ class Call:
     def admitted(self, target: Target, admission: Admission) -> Admission:
         """Log a skip and move on, unless the target's health let the call go."""
         if not admission.allowed:
+            self.unhealthy.add(target.label)
             wait = max(admission.retry_at - time.time(), 0.0)
             self.log(
                 Attempt(
@@ -308,14 +310,14 @@ class Call:
         error = ContentFiltered if done.kind is ErrorKind.CONTENT_FILTER else RequestRejected
         raise error(f"request rejected ({done.kind}): {message}", attempts=self.attempts) from cause
 
-    def fell_back(self) -> bool:
-        """Whether a target before the one that answered could have taken this request
-        but failed, or was skipped for its health. Targets that were only ineligible (the
-        data policy, an API that cannot express the request) are no fallback."""
-        return any(
-            a.outcome is Outcome.FAILED
-            or (a.outcome is Outcome.SKIPPED and a.target not in self.unsupported)
-            for a in self.attempts
+    def fell_back(self, answered: Target) -> bool:
+        """Whether another target that could have taken this request failed, or was
+        skipped for its health, before ``answered`` did. Targets that were only ineligible
+        (the data policy, an API that cannot express the request), a retry on the target
+        that answered, and a hedge that won are no fallback."""
+        label = answered.label
+        return any(a.outcome is Outcome.FAILED and a.target != label for a in self.attempts) or (
+            bool(self.unhealthy - {label})
         )
 
     def give_up(self) -> NoReturn:

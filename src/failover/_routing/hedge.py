@@ -13,7 +13,7 @@ Calls and streams, async and sync; a stream is hedged only while it opens (until
 first content): once content has reached the caller it is committed and never hedged.
 A blocking attempt cannot be cancelled, so a sync client with hedging on makes its
 first attempts from worker threads (a shared pool, so the caller can wait with a
-timeout), and calls the loser off by shutting its socket down (``_deadline.Scope``). A
+timeout), and calls the loser off by shutting its socket down (``_core/deadline.py``'s ``Scope``). A
 hedged call may be billed twice.
 """
 

@@ -113,8 +113,10 @@ def retryable(exc: BaseException, rest: Rest) -> bool:
     said = exc.failure.should_retry if exc.failure is not None else None
     if said is not None:
         # The provider's x-should-retry header decides, except that a failure which may
-        # not even fail over (a malformed request) is never sent again.
-        return said and exc.rule.fail_over
+        # not even fail over (a malformed request) is never sent again, and that a sibling
+        # deployment that can answer now goes first.
+        rule = exc.rule
+        return said and rule.fail_over and (not rule.sibling_first or rest.no_sibling())
     rule = exc.rule
     return (
         rule.retry

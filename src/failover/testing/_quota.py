@@ -9,6 +9,7 @@ reset is never refused.
 
 from __future__ import annotations
 
+import math
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -49,7 +50,8 @@ class Quota:
         if self.tokens is not None:
             said.append(("tokens", self.tokens, self.tokens - self._spent))
         if api == "anthropic":  # the reset is an RFC 3339 time
-            at = (datetime.now(UTC) + timedelta(seconds=reset)).isoformat(timespec="milliseconds")
+            later = timedelta(milliseconds=math.ceil(reset * 1000) + 1)  # never early
+            at = (datetime.now(UTC) + later).isoformat(timespec="milliseconds")
             return tuple(
                 (f"anthropic-ratelimit-{what}-{name}", value)
                 for what, limit, left in said
@@ -67,7 +69,11 @@ class Quota:
 
 
 def _duration(seconds: float) -> str:
-    if seconds < 1:
-        return f"{round(seconds * 1000)}ms"
-    minutes, rest = divmod(seconds, 60)
-    return f"{int(minutes)}m{rest:.3g}s" if minutes else f"{rest:.3g}s"
+    """OpenAI's form (``6m0s``, ``1.5s``, ``12ms``), rounded up to the millisecond so that
+    the reset it says is never early."""
+    ms = math.ceil(seconds * 1000)
+    if ms < 1000:
+        return f"{ms}ms"
+    minutes, rest = divmod(ms, 60_000)
+    said = f"{rest / 1000:.3f}".rstrip("0").rstrip(".") + "s"
+    return f"{minutes}m{said}" if minutes else said
