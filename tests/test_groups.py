@@ -7,10 +7,6 @@ import dataclasses
 import io
 import json
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack
-from datetime import UTC, datetime
-from typing import Literal
 
 import pytest
 
@@ -19,30 +15,17 @@ from failover import (
     ConfigError,
     Failover,
     Group,
-    LocalHealth,
-    RedisHealth,
     Target,
 )
 from failover._cli.doctor import run_doctor
 from failover._cli.health import run_health
 from failover._config.env import chain_from_env, config_from_env
-from failover._health.headroom import Headroom, reset_seconds
-from failover._routing.balance import Balancer, estimate
 from failover.testing import FakeProvider, Fault
 
-from .conftest import FAST, MESSAGES, eventually, target
+from ._groups import ONE_TRY, fakes
+from .conftest import MESSAGES, target
 
-# No retry in place, breakers that do not open by accident, and repeatable draws.
-ONE_TRY = dataclasses.replace(
-    FAST, max_retries=0, breaker_fail_max=1000, breaker_failure_ratio=0.0, balance_seed=7
-)
-
-
-@pytest.fixture
-def fakes() -> Iterator[tuple[FakeProvider, FakeProvider, FakeProvider]]:
-    with ExitStack() as stack:
-        made = [stack.enter_context(FakeProvider("openai", reply=n, name=n)) for n in "abc"]
-        yield made[0], made[1], made[2]
+__all__ = ["fakes"]  # the fixture, from _groups
 
 
 def test_calls_follow_the_weights(fakes: tuple[FakeProvider, ...]) -> None:
@@ -240,90 +223,6 @@ async def test_requests_in_flight_are_counted_and_even_out(
         assert [s.in_flight for s in client.health()] == [0, 0]
 
 
-@pytest.mark.parametrize("api", ["openai", "anthropic"])
-async def test_a_deployment_with_no_requests_left_is_passed_over_until_its_reset(
-    api: Literal["openai", "anthropic"],
-) -> None:
-    with FakeProvider(api, name="a") as a, FakeProvider(api, name="b") as b:
-        a.set_quota(3, per=2.0)  # its headers say what is left; a 4th request would get 429
-        group = Group(target(a, "a"), target(b, "b"), weights=[1000, 1])  # a, whenever it can
-        async with AsyncFailover([group], policy=ONE_TRY) as client:
-            for _ in range(20):
-                await client.chat.completions.create(messages=MESSAGES)
-            assert [r.fault for r in a.requests] == [None] * len(a.requests)  # no 429 at all
-            assert len(a.requests) >= 3 and len(b.requests) >= 20 - len(a.requests) - 3
-            before = len(a.requests)
-            await asyncio.sleep(2.1)  # past the reset its headers announced
-            await client.chat.completions.create(messages=MESSAGES)
-            assert len(a.requests) == before + 1
-
-
-@pytest.mark.parametrize("api", ["openai", "anthropic"])
-def test_a_blocking_client_reads_headroom_too(api: Literal["openai", "anthropic"]) -> None:
-    with FakeProvider(api, name="a") as a, FakeProvider(api, name="b") as b:
-        a.set_quota(2, per=30.0)
-        group = Group(target(a, "a"), target(b, "b"), weights=[1000, 1])
-        with Failover([group], policy=ONE_TRY) as client:
-            for _ in range(10):
-                client.chat.completions.create(messages=MESSAGES)
-    assert (len(a.requests), len(b.requests)) == (2, 8)
-    assert all(r.fault is None for r in a.requests)
-
-
-def test_headroom_reads_each_vendors_headers_and_ignores_nonsense() -> None:
-    now = time.time()
-    assert reset_seconds("6m0s", now) == 360.0
-    assert reset_seconds("1h2m3.5s", now) == 3723.5
-    assert reset_seconds("12ms", now) == pytest.approx(0.012)
-    soon = datetime.fromtimestamp(now + 30, UTC).isoformat()
-    assert reset_seconds(soon, now) == pytest.approx(30, abs=0.01)
-    for nonsense in ("", "soon", "-5s", "2026-12-03T10:00:00"):  # the last: no time zone
-        assert reset_seconds(nonsense, now) is None
-    said_nothing_left = {"x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "20s"}
-    for said in (
-        {"x-ratelimit-remaining-requests": "5", "x-ratelimit-reset-requests": "20s"},
-        {"x-ratelimit-remaining-requests": "-1", "x-ratelimit-reset-requests": "1s"},  # Azure
-        {"x-ratelimit-remaining-requests": "0"},  # Azure: no reset said
-        {"x-ratelimit-remaining-tokens": "0", "x-ratelimit-reset-tokens": "0s"},
-        {"anthropic-ratelimit-tokens-remaining": "0", "anthropic-ratelimit-tokens-reset": "x"},
-        {"x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "10ms"},  # soon
-        said_nothing_left,
-        {
-            "anthropic-ratelimit-output-tokens-remaining": "0",
-            "anthropic-ratelimit-output-tokens-reset": soon,
-        },
-    ):
-        health = LocalHealth().for_target(Target("openai", "m"), FAST)
-        Headroom(health).seen(said)
-        verdict = health.peek()
-        if said in (said_nothing_left,) or "anthropic-ratelimit-output-tokens-reset" in said:
-            assert not verdict.allowed and verdict.reason == "cooling_down", said
-            assert verdict.retry_at > time.time() + 15
-        else:
-            assert verdict.allowed, said
-
-
-def test_a_deployment_out_of_headroom_is_passed_over_by_the_whole_fleet(
-    redis_url: str, redis_prefix: str, fakes: tuple[FakeProvider, ...]
-) -> None:
-    a, b, _ = fakes
-    a.set_quota(2, per=30.0)
-    chain = [Group(target(a, "a"), target(b, "b"), weights=[1000, 1])]
-    with ExitStack() as stack:
-        # Two stores with connections of their own: as two processes of a fleet would be.
-        stores = [RedisHealth(redis_url, prefix=redis_prefix) for _ in range(2)]
-        for store in stores:
-            stack.callback(store.close)
-        one = stack.enter_context(Failover(chain, policy=ONE_TRY, health=stores[0]))
-        two = stack.enter_context(Failover(chain, policy=ONE_TRY, health=stores[1]))
-        for _ in range(2):  # the second answer's headers say a has nothing left
-            assert one.chat.completions.with_report.create(messages=MESSAGES).target == "a/model-x"
-        eventually(lambda: two.health()[0].state == "cooling-down")
-        for _ in range(10):
-            assert two.chat.completions.with_report.create(messages=MESSAGES).target == "b/model-x"
-    assert len(a.requests) == 2 and all(r.fault is None for r in a.requests)
-
-
 def test_doctor_shows_the_groups_and_their_weights() -> None:
     env = {
         **KEYS,
@@ -373,38 +272,3 @@ async def test_an_async_stream_is_in_flight_until_it_is_read(
         async for _ in chunks:
             pass
         assert [s.in_flight for s in client.health()] == [0, 0]
-
-
-def test_a_deployment_with_too_few_tokens_left_gets_only_small_requests(
-    fakes: tuple[FakeProvider, ...],
-) -> None:
-    a, b, _ = fakes
-    a.set_quota(100, per=30.0, tokens=200)  # the fake counts prompt words and answer chunks
-    long = [{"role": "user", "content": " ".join(["word"] * 120)}]
-    group = Group(target(a, "a"), target(b, "b"), weights=[1000, 1])
-    with Failover([group], policy=ONE_TRY) as client:
-        first = client.chat.completions.with_report.create(messages=long)  # a: ~75 tokens left
-        second = client.chat.completions.with_report.create(messages=long)  # too big for a now
-        small = client.chat.completions.with_report.create(messages=MESSAGES)  # fits in a
-    assert (first.target, second.target, small.target) == ("a/model-x", "b/model-x", "a/model-x")
-    assert [r.fault for r in a.requests] == [None, None]  # no 429: a never got the big one
-
-
-def test_a_requests_estimate_counts_its_messages_and_its_longest_answer() -> None:
-    messages = [{"role": "user", "content": "x" * 400}]
-    prompt, answer = estimate({"messages": messages})
-    assert 100 <= prompt <= 110 and answer == 0
-    assert estimate({"messages": messages, "max_tokens": 500}) == (prompt, 500)
-    assert estimate({"messages": messages, "max_completion_tokens": 70}) == (prompt, 70)
-
-
-def test_when_every_target_is_short_of_tokens_the_weights_still_decide() -> None:
-    light, heavy = Target("openai", "a", weight=1), Target("openai", "b", weight=1000)
-    health = {t.key: LocalHealth().for_target(t, FAST) for t in (light, heavy)}
-    room = {t.key: Headroom(health[t.key]) for t in (light, heavy)}
-    for r in room.values():  # 10 tokens left for half a minute: short for any real request
-        r.seen({"x-ratelimit-remaining-tokens": "10", "x-ratelimit-reset-tokens": "30s"})
-    balancer = Balancer(((light, heavy),), health, room, seed=3)
-    request = {"messages": [{"role": "user", "content": "x" * 400}]}
-    firsts = [balancer.order(request)[0] for _ in range(50)]
-    assert firsts.count(heavy) >= 45  # not the declared order: the first is the light one
