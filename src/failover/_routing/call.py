@@ -197,12 +197,17 @@ class Call:
                 )
             )
             raise TargetDone(None, None, None)
+        # In flight from here until the verdict: failed(), succeeded(), or a stream's
+        # take_admission() (``_routing/balance.py`` picks by these counts).
+        if self.router.balancer is not None:
+            self.router.balancer.started(target)
         return admission
 
     def failed(
         self, target: Target, admission: Admission, exc: BaseException, started: float
     ) -> NoReturn:
         """Record a failed attempt, update the target's health, and raise the verdict."""
+        self._landed(target)
         health = self.router.health[target.key]
         duration = time.monotonic() - started
         failure = (
@@ -272,8 +277,9 @@ class Call:
 
     def succeeded(self, target: Target, admission: Admission, started: float) -> None:
         if self.defer_verdict:
-            self.deferred[target.key] = admission
+            self.deferred[target.key] = admission  # in flight until the stream is read
         else:
+            self._landed(target)
             self.router.health[target.key].record_success(admission)
         outcome, detail = Outcome.OK, LOCAL_ANSWER if target.in_process else ""
         if target.degraded:
@@ -295,10 +301,14 @@ class Call:
         """A stream's deferred admission at ``target``, handed over exactly once: the
         stream has ended, so it is no longer in flight either."""
         admission = self.deferred.pop(target.key, None)
-        balancer = self.router.balancer
-        if admission is not None and balancer is not None:
-            balancer.ended(target)
+        if admission is not None:
+            self._landed(target)
         return admission
+
+    def _landed(self, target: Target) -> None:
+        """The attempt at ``target`` is no longer in flight."""
+        if self.router.balancer is not None:
+            self.router.balancer.ended(target)
 
     def move_on(self, done: TargetDone) -> None:
         """After a target's last attempt: continue down the chain, or raise now."""

@@ -53,9 +53,6 @@ def _attempt_sync(
     if first:
         call.earn_retries(target)
     adapter = call.router.adapter(target)
-    balancer = call.router.balancer
-    if balancer is not None:
-        balancer.started(target)
     started = time.monotonic()
     try:
         # Sync I/O cannot be interrupted, so each socket operation is capped instead
@@ -64,12 +61,8 @@ def _attempt_sync(
         with bounded(started + call.attempt_seconds(), scope):
             result = invoke(target, adapter, params)
     except BaseException as exc:
-        if balancer is not None:
-            balancer.ended(target)
         lost = scope is not None and scope.cancelled and not isinstance(exc, HedgeLost)
         call.failed(target, admission, HedgeLost() if lost else exc, started)
-    if balancer is not None and not call.defer_verdict:  # a stream ends when it is read
-        balancer.ended(target)
     call.succeeded(target, admission, started)
     return result
 
@@ -83,19 +76,12 @@ async def _attempt_async(
     if first:
         call.earn_retries(target)
     adapter = call.router.adapter(target)
-    balancer = call.router.balancer
-    if balancer is not None:
-        balancer.started(target)
     started = time.monotonic()
     try:
         async with asyncio.timeout(call.attempt_seconds()):
             result = await invoke(target, adapter, params)
     except BaseException as exc:
-        if balancer is not None:
-            balancer.ended(target)
         call.failed(target, admission, exc, started)
-    if balancer is not None and not call.defer_verdict:  # a stream ends when it is read
-        balancer.ended(target)
     call.succeeded(target, admission, started)
     return result
 
