@@ -43,7 +43,8 @@ def test_an_anthropic_fake_says_its_reset_as_a_time() -> None:
         raw = client.messages.with_raw_response.create(model="m", max_tokens=8, messages=PROMPT)
         assert raw.headers["anthropic-ratelimit-requests-remaining"] == "0"
         reset = datetime.fromisoformat(raw.headers["anthropic-ratelimit-requests-reset"])
-        assert 25 < reset.timestamp() - time.time() <= 30
+        # The window's reset, rounded up to the next millisecond (never early).
+        assert 25 < reset.timestamp() - time.time() <= 30.01
         with pytest.raises(anthropic.RateLimitError):
             client.messages.create(model="m", max_tokens=8, messages=PROMPT)
         fake.set_quota(None)
