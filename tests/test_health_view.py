@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from failover import Attempt, Failover, Outcome, RedisHealth, Target
+from failover import Attempt, Failover, Group, Outcome, RedisHealth, Target
 from failover._cli.health import run_health
 from failover._health.transitions import Answering
 from failover._routing.call import Call
@@ -197,26 +197,58 @@ def test_the_first_eligible_target_answering_is_no_fallback_until_it_fails(
             assert "not onprem/model-x" in said[0].getMessage()
 
 
-def test_only_a_failure_of_another_target_makes_an_answer_a_fallback() -> None:
-    first, second = Target("openai", "a"), Target("openai", "b", base_url="http://127.0.0.1:9")
-    router = Router([first, second], FAST)
+def test_only_a_failure_at_an_earlier_place_makes_an_answer_a_fallback() -> None:
+    a, b, c = (Target("openai", name, base_url="http://127.0.0.1:9") for name in "abc")
+    plain = Router([a, b], FAST)
+    grouped = Router([a, b, c], FAST, groups=((a, b), (c,)))
     try:
 
-        def fell_back(*attempts: Attempt, unhealthy: str = "") -> bool:
+        def fell_back(
+            router: Router, answered: Target, *attempts: Attempt, unhealthy: str = ""
+        ) -> bool:
             call = Call(router, None, request={"messages": MESSAGES}, guard=Guard())
             for attempt in attempts:
                 call.log(attempt)
             if unhealthy:
                 call.unhealthy.add(unhealthy)
-            return call.fell_back(first)
+            return call.fell_back(answered)
 
         failed, ok = Outcome.FAILED, Outcome.OK
         # A retry on the target that answered, after a failure of its own: no fallback.
-        assert not fell_back(Attempt("openai/a", failed), Attempt("openai/a", ok))
-        assert not fell_back(Attempt("openai/b", Outcome.EXCLUDED), Attempt("openai/a", ok))
-        assert not fell_back(Attempt("openai/b", Outcome.CANCELLED), Attempt("openai/a", ok))
-        assert fell_back(Attempt("openai/b", failed), Attempt("openai/a", ok))
-        assert fell_back(Attempt("openai/a", ok), unhealthy="openai/b")
-        assert not fell_back(Attempt("openai/a", ok), unhealthy="openai/a")
+        assert not fell_back(plain, a, Attempt("openai/a", failed), Attempt("openai/a", ok))
+        assert not fell_back(
+            plain, b, Attempt("openai/a", Outcome.EXCLUDED), Attempt("openai/b", ok)
+        )
+        assert not fell_back(
+            plain, b, Attempt("openai/a", Outcome.CANCELLED), Attempt("openai/b", ok)
+        )
+        assert fell_back(plain, b, Attempt("openai/a", failed), Attempt("openai/b", ok))
+        assert fell_back(plain, b, Attempt("openai/b", ok), unhealthy="openai/a")
+        # A later target's failure or skip (a hedge that lost) is no fallback for the first.
+        assert not fell_back(plain, a, Attempt("openai/b", failed), Attempt("openai/a", ok))
+        assert not fell_back(plain, a, Attempt("openai/a", ok), unhealthy="openai/b")
+        # Within a group a sibling's failure is spreading; the next group is a fallback.
+        assert not fell_back(grouped, b, Attempt("openai/a", failed), Attempt("openai/b", ok))
+        assert not fell_back(grouped, b, Attempt("openai/b", ok), unhealthy="openai/a")
+        assert fell_back(grouped, c, Attempt("openai/b", failed), Attempt("openai/c", ok))
     finally:
-        router.close()
+        plain.close()
+        grouped.close()
+
+
+def test_a_move_to_a_sibling_deployment_is_not_logged_as_falling_back(
+    primary: FakeProvider, secondary: FakeProvider, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="failover")
+    with FakeProvider("openai", name="sibling") as sibling:
+        primary.set_mode(Fault.status(503))
+        group = Group(target(primary, "a"), target(sibling, "b"), weights=[1000, 1])
+        with Failover([group, target(secondary, "backup")], policy=TRIPS) as client:
+            for _ in range(3):
+                assert client.chat.completions.with_report.create(messages=MESSAGES).target == (
+                    "b/model-x"
+                )
+            assert not _lines(caplog, "falling back")
+            sibling.set_mode(Fault.status(503))
+            client.chat.completions.create(messages=MESSAGES)
+            assert len(_lines(caplog, "falling back: calls are answered by backup/model-x")) == 1

@@ -19,7 +19,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
-from failover import AllTargetsFailed, AsyncFailover, Failover, Target
+from failover import AllTargetsFailed, AsyncFailover, Failover, Group, Target
 from failover.testing import FakeProvider, Fault
 
 from .conftest import FAST, MESSAGES, SECRET, target
@@ -247,3 +247,21 @@ def test_embeddings_attempts_are_spans_of_the_embeddings_operation(
     assert {p.attributes["gen_ai.operation.name"] for p in otel.metric("failover.calls")} == {
         "embeddings"
     }
+
+
+def test_spans_name_each_attempts_place_and_a_move_to_a_sibling_is_no_fallback(
+    otel: Otel, primary: FakeProvider, secondary: FakeProvider
+) -> None:
+    with FakeProvider("openai") as sibling:
+        primary.enqueue(Fault.status(503))
+        group = Group(target(primary, "a"), target(sibling, "b"), weights=[1000, 1])
+        with Failover([group, target(secondary, "backup")], policy=ONCE) as client:
+            assert client.chat.completions.with_report.create(messages=MESSAGES).target == (
+                "b/model-x"
+            )
+    call, attempts = _tree(otel.spans.get_finished_spans())
+    assert call.attributes is not None
+    assert call.attributes["failover.chain"] == ("a/model-x|b/model-x", "backup/model-x")
+    assert [(s.attributes or {}).get("failover.place") for s in attempts] == [1, 1]
+    assert [e.name for e in call.events] == ["failover.sibling"]
+    assert otel.metric("failover.fallbacks") == []

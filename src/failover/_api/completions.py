@@ -98,7 +98,7 @@ class Completions:
             answer = adapter.create(sent, call.http_timeout(call.attempt_seconds()))
             return answer if finish is None else finish(answer)
 
-        with telemetry.Watch(call.started, call.attempts, self._router.targets) as watch:
+        with telemetry.Watch(call.started, call.attempts, self._router.groups) as watch:
             watch.answer, target = run_sync(call, attempt)
         self._router.answering.answered(target, call)
         return Report(watch.answer, target.label, tuple(call.attempts))
@@ -147,7 +147,7 @@ class AsyncCompletions:
             answer = await adapter.acreate(sent, call.http_timeout(call.attempt_seconds()))
             return answer if finish is None else finish(answer)
 
-        with telemetry.Watch(call.started, call.attempts, self._router.targets) as watch:
+        with telemetry.Watch(call.started, call.attempts, self._router.groups) as watch:
             watch.answer, target = await run_async(
                 call, lambda t, adapter, sent: attempt(adapter, sent)
             )

@@ -81,7 +81,7 @@ class Embeddings(_Namespace):
     ) -> Report[CreateEmbeddingResponse]:
         router = self._routed()
         call = Call(router, timeout, request=_prepare(params), guard=self._guard)
-        with telemetry.Watch(call.started, call.attempts, router.targets, "embeddings") as w:
+        with telemetry.Watch(call.started, call.attempts, router.groups, "embeddings") as w:
             w.answer, target = run_sync(
                 call,
                 lambda t, adapter, sent: _openai(adapter).embed(
@@ -110,7 +110,7 @@ class AsyncEmbeddings(_Namespace):
     ) -> Report[CreateEmbeddingResponse]:
         router = self._routed()
         call = Call(router, timeout, request=_prepare(params), guard=self._guard)
-        with telemetry.Watch(call.started, call.attempts, router.targets, "embeddings") as w:
+        with telemetry.Watch(call.started, call.attempts, router.groups, "embeddings") as w:
             w.answer, target = await run_async(
                 call,
                 lambda t, adapter, sent: _openai(adapter).aembed(

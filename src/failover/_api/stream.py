@@ -177,7 +177,7 @@ class StreamBase:
                 usage.completion_tokens if usage is not None else None,
                 (reason,) if reason else (),
             )
-        chain = self._router.targets
+        chain = self._router.groups
         attempts = self._call.attempts
         telemetry.observe(
             self._started, attempts, chain, stream=True, answer=answer, error=error, outcome=outcome

@@ -321,14 +321,15 @@ class Call:
         raise error(f"request rejected ({done.kind}): {message}", attempts=self.attempts) from cause
 
     def fell_back(self, answered: Target) -> bool:
-        """Whether another target that could have taken this request failed, or was
-        skipped for its health, before ``answered`` did. Targets that were only ineligible
-        (the data policy, an API that cannot express the request), a retry on the target
-        that answered, and a hedge that won are no fallback."""
-        label = answered.label
-        return any(a.outcome is Outcome.FAILED and a.target != label for a in self.attempts) or (
-            bool(self.unhealthy - {label})
-        )
+        """Whether a target of an earlier place in the chain, that could have taken this
+        request, failed or was skipped for its health before ``answered`` did. Targets that
+        were only ineligible (the data policy, an API that cannot express the request), a
+        retry on the target that answered, a hedge that won, and a move to a sibling of
+        the same group are no fallback."""
+        place = self.router.place
+        mine = place[answered.label]
+        failed = (a.target for a in self.attempts if a.outcome is Outcome.FAILED)
+        return any(place.get(other, mine) < mine for other in (*failed, *self.unhealthy))
 
     def give_up(self) -> NoReturn:
         if self.last_error is None and self.unsupported:

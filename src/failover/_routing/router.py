@@ -61,6 +61,8 @@ class Router:
             t.key: None if share is None else RetryBudget(share) for t in self.targets
         }
         self.groups: Groups = groups if groups is not None else tuple((t,) for t in self.targets)
+        # Each target's place in the chain (a group's targets share one).
+        self.place = {t.label: place for place, group in enumerate(self.groups) for t in group}
         store = health if health is not None else LocalHealth()
         self.health: dict[tuple[str, str, str, str], Health] = {
             t.key: in_process_health(t, policy) if t.in_process else store.for_target(t, policy)

@@ -109,7 +109,7 @@ class _Otel:
 def observe(
     started: float,
     attempts: Sequence[Attempt],
-    chain: Sequence[Target],
+    chain: Sequence[Sequence[Target]],
     *,
     stream: bool = False,
     answer: Answered | None = None,
@@ -151,7 +151,7 @@ class Watch:
         self,
         started: float,
         attempts: Sequence[Attempt],
-        chain: Sequence[Target],
+        chain: Sequence[Sequence[Target]],
         operation: str = "chat",
     ):
         self._started, self._attempts, self._chain = started, attempts, chain

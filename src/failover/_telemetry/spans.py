@@ -5,6 +5,8 @@ One ``failover <operation>`` span per call, and under it one CLIENT span per att
 sent to a provider, named and attributed by the GenAI semantic conventions (FACTS.md),
 with the attempts' real start and end times. Skips, exclusions, adjustments, backoff
 waits, fallbacks, a broken stream and a static answer are events on the call span.
+Where the chain has groups, attempt spans carry ``failover.place`` and a move to a
+sibling of the same group is a ``failover.sibling`` event, not a fallback.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ class Finished:
     started: float
     ended: float
     attempts: Sequence[Attempt]
-    chain: Sequence[Target]
+    chain: Sequence[Sequence[Target]]  # the chain's places, each a group of one or more
     stream: bool = False
     answer: Answered | None = None
     error: BaseException | None = None
@@ -78,8 +80,14 @@ def _outcome(done: Finished) -> str:
 def build(otel: Any, done: Finished, call: Any) -> None:
     """One finished call's spans (under ``call``, if it was started already) and metrics."""
     by_label: dict[str, Target] = {}
-    for t in done.chain:
-        by_label.setdefault(t.label, t)
+    # Where the chain has groups, each attempt span says which place its target holds.
+    places: dict[str, int] = {}
+    grouped = any(len(group) > 1 for group in done.chain)
+    for place, group in enumerate(done.chain, 1):
+        for t in group:
+            by_label.setdefault(t.label, t)
+            if grouped:
+                places.setdefault(t.label, place)
     outcome = _outcome(done)
     answering = _answering(done)
     sent = [a for a in done.attempts if a.outcome not in _NOT_SENT]
@@ -89,7 +97,7 @@ def build(otel: Any, done: Finished, call: Any) -> None:
         {
             "gen_ai.operation.name": done.operation,
             "gen_ai.request.stream": done.stream,
-            "failover.chain": [t.label for t in done.chain],
+            "failover.chain": ["|".join(t.label for t in group) for group in done.chain],
             "failover.attempts": len(sent),
             "failover.outcome": outcome,
             **({"failover.target": answering.target} if answering is not None else {}),
@@ -115,12 +123,14 @@ def build(otel: Any, done: Finished, call: Any) -> None:
             )
             continue
         if previous and previous != attempt.target:
+            # A move within a group (to a sibling deployment) is spreading, not falling back.
+            sibling = places.get(previous, 0) == places.get(attempt.target, -1)
             call.add_event(
-                "failover.fallback",
+                "failover.sibling" if sibling else "failover.fallback",
                 {"failover.from": previous, "failover.to": attempt.target},
                 timestamp=ns(start),
             )
-            if otel.metering:
+            if otel.metering and not sibling:
                 otel.fallbacks.add(1, {"failover.from": previous, "failover.to": attempt.target})
         previous = attempt.target
         target = by_label.get(attempt.target)
@@ -128,7 +138,8 @@ def build(otel: Any, done: Finished, call: Any) -> None:
             continue
         retry = tries.get(attempt.target, 0)
         tries[attempt.target] = retry + 1
-        _attempt_span(otel, parent, done, attempt, target, retry, attempt is answering)
+        at = places.get(attempt.target)
+        _attempt_span(otel, parent, done, attempt, target, retry, attempt is answering, at)
     if done.error is not None:
         call.set_status(otel.trace.Status(otel.trace.StatusCode.ERROR, type(done.error).__name__))
         call.set_attribute("error.type", type(done.error).__name__)
@@ -160,6 +171,7 @@ def _attempt_span(
     target: Target,
     retry: int,
     answering: bool,
+    place: int | None,
 ) -> None:
     address, port = _server(target)
     common: dict[str, Any] = {
@@ -177,6 +189,8 @@ def _attempt_span(
         "failover.retry": retry,
         "failover.backoff_seconds": attempt.slept,
     }
+    if place is not None:
+        extra["failover.place"] = place
     if attempt.status is not None:
         extra["http.response.status_code"] = attempt.status
     if attempt.error is not None:
