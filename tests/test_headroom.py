@@ -4,6 +4,9 @@ too few tokens for a request) is passed over until their reset, in one process o
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
 from contextlib import ExitStack
 from datetime import UTC, datetime
@@ -103,6 +106,60 @@ def test_a_deployment_out_of_headroom_is_passed_over_by_the_whole_fleet(
         eventually(lambda: two.health()[0].state == "cooling-down")
         for _ in range(10):
             assert two.chat.completions.with_report.create(messages=MESSAGES).target == "b/model-x"
+    assert len(a.requests) == 2 and all(r.fault is None for r in a.requests)
+
+
+# One process of a fleet: calls through a client configured by the environment, and
+# prints which target answered each.
+_PROCESS = """
+import sys
+from failover import Failover
+with Failover.from_env() as client:
+    for _ in range(int(sys.argv[1])):
+        report = client.chat.completions.with_report.create(
+            messages=[{"role": "user", "content": "hi"}]
+        )
+        print(report.target)
+"""
+
+
+def test_two_processes_sharing_redis_respect_one_deployments_headroom(
+    redis_url: str, redis_prefix: str, fakes: tuple[FakeProvider, ...]
+) -> None:
+    a, b, _ = fakes
+    a.set_quota(2, per=30.0)
+    env = {
+        **os.environ,
+        "FAILOVER_CHAIN": "a/model-x|b/model-x",
+        "FAILOVER_REDIS_URL": redis_url,
+        "FAILOVER_REDIS_PREFIX": redis_prefix,
+        "FAILOVER_MAX_RETRIES": "0",
+        "FAILOVER_BALANCE_SEED": "7",
+        "FAILOVER_PROVIDER_A_WEIGHT": "1000",  # a, whenever it can be
+    }
+    for name, fake in (("A", a), ("B", b)):
+        env |= {
+            f"FAILOVER_PROVIDER_{name}_API": "openai",
+            f"FAILOVER_PROVIDER_{name}_BASE_URL": fake.base_url,
+            f"FAILOVER_PROVIDER_{name}_API_KEY": f"fake-{name}-key",
+        }
+
+    def process(calls: int) -> list[str]:
+        done = subprocess.run(
+            [sys.executable, "-c", _PROCESS, str(calls)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.split()
+
+    # The first process's second answer says a has nothing left for 30 s ...
+    assert process(2) == ["a/model-x"] * 2
+    # ... and another process, which never heard from a, passes it over from its start.
+    assert process(10) == ["b/model-x"] * 10
     assert len(a.requests) == 2 and all(r.fault is None for r in a.requests)
 
 
