@@ -29,13 +29,15 @@ def test_drill_ends_with_zero_failures(tmp_path: Path) -> None:
     assert {"p50_ms", "p99_ms"} <= set(summary)
     calls = {label: t["calls"] for label, t in summary["targets"].items()}
     tiers = {"openai/gpt-5.4-mini", "anthropic/claude-haiku-5-5", "ollama/llama3.2"}
+    tiers |= {f"{name}/gpt-5.4-mini" for name in ("east", "west", "north")}  # the storm's
     if local_model_installed():  # failover[local]: the model in process ends the chain
         tiers.add("local/smollm2")
-        assert "8 every server down: the model in this process answers" in done.stdout
+        assert "9 every server down: the model in this process answers" in done.stdout
         assert summary["targets"]["local/smollm2"]["served"] > 0
     assert set(calls) == tiers
     assert all(n > 0 for n in calls.values())  # every tier of the chain was exercised
     assert "4 primary connection refused" in done.stdout  # phases are announced when not a TTY
+    assert set(summary["storm"]) == {f"{n}/gpt-5.4-mini" for n in ("east", "west", "north")}
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:

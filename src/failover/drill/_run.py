@@ -8,7 +8,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,8 @@ from .._config.policy import Policy, Target
 from ..testing import Phase, Reply, Schedule
 from ..testing._provider import FakeProvider
 from ._stats import Stats
-from ._timeline import DOWN, LOCAL_STEP, Step, scaled
+from ._storm import RATE, storm_chain, storm_fakes, storm_quotas, storm_summary
+from ._timeline import DOWN, LOCAL_STEP, TIMELINE, Step, scaled
 from ._view import live_view, summary_table
 
 __all__ = ["run_drill"]
@@ -54,9 +55,12 @@ def drill_policy(seconds: float) -> Policy:
     )
 
 
+_REPLY = Reply(_ANSWER, chunk_size=12)
+
+
 @contextlib.contextmanager
 def _fakes() -> Iterator[tuple[FakeProvider, FakeProvider, FakeProvider]]:
-    reply = Reply(_ANSWER, chunk_size=12)
+    reply = _REPLY
     with (
         FakeProvider("openai", reply=reply, name="primary") as primary,
         FakeProvider("anthropic", reply=reply, name="secondary") as secondary,
@@ -97,6 +101,7 @@ async def _timeline(
     stats: Stats,
     chain: list[Target],
     fakes: tuple[FakeProvider, FakeProvider, FakeProvider],
+    deployments: Mapping[str, FakeProvider],
     say: Any,
 ) -> None:
     primary, secondary, inhouse = fakes
@@ -116,39 +121,54 @@ async def _timeline(
             dead.add(chain[1].label)
         if step.inhouse is not None:
             dead.add(chain[2].label)
-        stats.phase, stats.dead = step.name, frozenset(dead)
+        if step.storm:
+            storm_quotas(deployments)
+        stats.phase, stats.storm, stats.dead = step.name, step.storm, frozenset(dead)
         say(f"[{start:5.1f} s] {step.name}")
 
 
-async def _worker(client: AsyncFailover, stats: Stats, until: float, seed: int) -> None:
+async def _one_call(client: AsyncFailover, rng: random.Random) -> tuple[str, str]:
+    """One call, streamed or not (half each): its text and the label that answered."""
+    if rng.random() < 0.5:
+        stream = await client.chat.completions.create(
+            messages=_MESSAGES, stream=True, max_tokens=_MAX_TOKENS
+        )
+        async with stream:
+            text = "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
+        return text, stream.target.label if stream.target else "?"
+    report = await client.chat.completions.with_report.create(
+        messages=_MESSAGES, max_tokens=_MAX_TOKENS
+    )
+    return report.response.choices[0].message.content or "", report.target
+
+
+async def _worker(
+    clients: tuple[AsyncFailover, AsyncFailover | None],
+    stats: Stats,
+    until: float,
+    seed: int,
+    pace: float,
+) -> None:
+    """Calls until ``until``: a few dozen a second, or in a storm one per ``pace`` s."""
     rng = random.Random(seed)
+    client, storm = clients
     while time.monotonic() < until:
-        phase, started = stats.phase, time.monotonic()
+        phase, started, storming = stats.phase, time.monotonic(), stats.storm
         if phase == LOCAL_STEP.name and seed >= _LOCAL_CALLERS:
             await asyncio.sleep(0.05)  # this worker's load waits for the servers' return
             continue
         try:
-            if rng.random() < 0.5:
-                stream = await client.chat.completions.create(
-                    messages=_MESSAGES, stream=True, max_tokens=_MAX_TOKENS
-                )
-                async with stream:
-                    text = "".join(
-                        [c.choices[0].delta.content or "" async for c in stream if c.choices]
-                    )
-                label = stream.target.label if stream.target else "?"
-            else:
-                report = await client.chat.completions.with_report.create(
-                    messages=_MESSAGES, max_tokens=_MAX_TOKENS
-                )
-                text, label = report.response.choices[0].message.content or "", report.target
+            text, label = await _one_call(storm if storming and storm else client, rng)
             # The fakes' answer must arrive intact; the real model's says what it says.
             if text != _ANSWER and not (label.startswith("local/") and text):
                 raise AssertionError(f"answer was altered: {text!r}")
             stats.answered(label, time.monotonic() - started, phase)
         except Exception as error:  # every failure is counted, none may be hidden
             stats.failure(error, phase)
-        await asyncio.sleep(rng.uniform(0.0, 0.04))
+        if storming:
+            await asyncio.sleep(max(0.0, pace - (time.monotonic() - started)))
+        else:
+            await asyncio.sleep(rng.uniform(0.0, 0.04))
 
 
 @contextlib.asynccontextmanager
@@ -190,32 +210,53 @@ async def _transitions_shown(console: Console) -> AsyncIterator[None]:
 
 
 async def drill(
-    seconds: float = 60.0, *, workers: int = 8, console: Console | None = None
+    seconds: float = 60.0,
+    *,
+    workers: int = 8,
+    console: Console | None = None,
+    timeline: Sequence[Step] = TIMELINE,
+    local: bool | None = None,
 ) -> dict[str, Any]:
-    """Run the drill and return its summary (see :meth:`Stats.summary`)."""
+    """Run the drill and return its summary (see :meth:`Stats.summary`; with a storm in
+    the ``timeline``, its deployments' figures under ``"storm"``). ``local``: end with the
+    model in this process (by default, when ``failover[local]`` is installed)."""
     if console is None:
         console = Console()
         if not console.is_terminal:  # logs and CI: rich would cut target names at 80 columns
             console = Console(width=120)
-    local = local_model_installed()
-    spans = scaled(seconds, local)
+    local = local_model_installed() if local is None else local
+    spans = scaled(seconds, local, timeline)
+    storming = any(step.storm for _, _, step in spans)
     stats = Stats(phase=spans[0][2].name)
-    with _fakes() as fakes:
+    policy = drill_policy(seconds)
+    async with contextlib.AsyncExitStack() as stack:
+        fakes = stack.enter_context(_fakes())
+        deployments = stack.enter_context(storm_fakes(_REPLY)) if storming else {}
         chain = _chain(*fakes, local)
-        client = AsyncFailover(chain, policy=drill_policy(seconds), on_attempt=stats.on_attempt)
+        client = AsyncFailover(chain, policy=policy, on_attempt=stats.on_attempt)
+        clients = [await stack.enter_async_context(client)]
+        storm = None
+        if storming:  # the storm's own chain: the deployments' group, then the secondary
+            storm_client = AsyncFailover(
+                storm_chain(deployments, chain[1]), policy=policy, on_attempt=stats.on_attempt
+            )
+            clients.append(storm := await stack.enter_async_context(storm_client))
         started = time.monotonic()
 
         def render() -> Any:
-            return live_view(stats, client, time.monotonic() - started, seconds)
+            return live_view(stats, clients, time.monotonic() - started, seconds)
 
         say = console.print if not console.is_terminal else (lambda _: None)
-        async with client, _display(console, render), _transitions_shown(console):
-            until = started + seconds
-            await asyncio.gather(
-                _timeline(spans, stats, chain, fakes, say),
-                *(_worker(client, stats, until, seed) for seed in range(workers)),
-            )
+        await stack.enter_async_context(_display(console, render))
+        await stack.enter_async_context(_transitions_shown(console))
+        until, pace = started + seconds, workers / RATE
+        await asyncio.gather(
+            _timeline(spans, stats, chain, fakes, deployments, say),
+            *(_worker((client, storm), stats, until, seed, pace) for seed in range(workers)),
+        )
     summary = stats.summary(seconds, [s.name for _, _, s in spans])
+    if storming:
+        summary["storm"] = storm_summary(summary["targets"])
     console.print(summary_table(summary))
     return summary
 

@@ -36,6 +36,7 @@ class Stats:
     """Mutable tallies, fed by the load workers and the attempt hook."""
 
     phase: str = ""
+    storm: bool = False  # the phase is a rate-limit storm: calls go to the storm's client
     dead: frozenset[str] = frozenset()
     latencies_ms: list[float] = field(default_factory=list)
     failed: int = 0

@@ -19,7 +19,9 @@ class Step:
     ``primary`` is a fault, None (healthy) or :data:`DOWN`; ``*_rate`` is the share of
     requests that get the fault. ``primary_dead``/``secondary_dead`` mark the target as
     out of service, for counting the calls still sent to it; ``inhouse`` is the fault of
-    the self-hosted server (the third target), out of service while it has one.
+    the self-hosted server (the third target), out of service while it has one. In a
+    ``storm`` the load goes to three deployments of one model, each with its own quota
+    (``_storm.py``).
     """
 
     name: str
@@ -31,6 +33,7 @@ class Step:
     primary_dead: bool = False
     secondary_dead: bool = False
     inhouse: Fault | None = None
+    storm: bool = False
 
 
 _RATE_LIMITED = Fault.rate_limit(retry_after=0.5)
@@ -67,6 +70,7 @@ TIMELINE: Sequence[Step] = (
     # Merely slow: 5% of the primary's answers take 2 s to start, hedged after 0.25 s.
     Step("6 slow tail", 0.10, Fault.slow_first_byte(2.0), primary_rate=0.05),
     Step("7 healthy", 0.15),
+    Step("8 rate-limit storm: three deployments, a load above any one", 0.15, storm=True),
 )
 
 
@@ -74,7 +78,7 @@ TIMELINE: Sequence[Step] = (
 # self-hosted one too (the network itself is the outage), and only the model inside the
 # process answers.
 LOCAL_STEP = Step(
-    "8 every server down: the model in this process answers",
+    "9 every server down: the model in this process answers",
     0.10,
     DOWN,
     secondary=Fault.status(503),
@@ -84,10 +88,12 @@ LOCAL_STEP = Step(
 )
 
 
-def scaled(total_seconds: float, local: bool = False) -> list[tuple[float, float, Step]]:
+def scaled(
+    total_seconds: float, local: bool = False, timeline: Sequence[Step] = TIMELINE
+) -> list[tuple[float, float, Step]]:
     """``(start, end, step)`` in seconds for a drill of ``total_seconds``, with the
     local model's stretch at the end when ``local``."""
-    steps = (*TIMELINE, LOCAL_STEP) if local else TIMELINE
+    steps = (*timeline, LOCAL_STEP) if local else timeline
     whole = sum(step.share for step in steps)
     spans, start = [], 0.0
     for step in steps:
