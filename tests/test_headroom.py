@@ -51,6 +51,8 @@ def test_a_blocking_client_reads_headroom_too(api: Literal["openai", "anthropic"
         with Failover([group], policy=ONE_TRY) as client:
             for _ in range(10):
                 client.chat.completions.create(messages=MESSAGES)
+            # The health view says what each deployment's headers said is left.
+            assert [s.headroom for s in client.health()] == [{"requests": 0}, {}]
     assert (len(a.requests), len(b.requests)) == (2, 8)
     assert all(r.fault is None for r in a.requests)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -177,9 +178,10 @@ class _ClientBase:
         >>> [(s.target, s.state) for s in client.health()]
         [('openai/gpt-5.4-mini', 'open'), ('anthropic/claude-haiku-5-5', 'closed')]
         """
+        from ._health.headroom import said
         from ._health.store import TargetStatus
 
-        found = []
+        found, clock = [], time.time()
         for router in self._routers():
             in_flight = router.balancer.in_flight if router.balancer is not None else {}
             for place, group in enumerate(router.groups, 1):
@@ -198,6 +200,7 @@ class _ClientBase:
                             place,
                             t.weight,
                             in_flight.get(t.key),
+                            said(router.headroom.get(t.key), clock),
                         )
                     )
         return found

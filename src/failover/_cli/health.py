@@ -108,16 +108,18 @@ def _as_text(statuses: list[TargetStatus], where: str | None) -> str:
         lines = [f"Redis at {where} is not answering: these are this process's states only."]
     else:
         lines = [f"the fleet's health, read from Redis at {where}:"]
-    # A chain with groups (FAILOVER_CHAIN's '|') also shows each target's place and weight.
+    # A chain with groups (FAILOVER_CHAIN's '|') also shows each target's place, weight,
+    # and what its rate-limit headers said is left.
     grouped = any(s.in_flight is not None for s in statuses)
     rows: list[tuple[str, ...]] = [("target", "state", "retry in", "failures", "last error")]
     if grouped:
-        rows[0] += ("place", "weight")
+        rows[0] += ("place", "weight", "headroom")
     for s in statuses:
         retry = f"{s.retry_at - now:.1f} s" if s.retry_at and s.retry_at > now else "-"
         error = s.last_error.value if s.last_error else "-"
         row: tuple[str, ...] = (s.target, s.state, retry, str(s.failures), error)
-        rows.append(row + ((str(s.place), f"{s.weight:g}") if grouped else ()))
+        room = ", ".join(f"{kind} {left}" for kind, left in (s.headroom or {}).items()) or "-"
+        rows.append(row + ((str(s.place), f"{s.weight:g}", room) if grouped else ()))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines += [
         "  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()

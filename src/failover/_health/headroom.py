@@ -23,7 +23,7 @@ from datetime import datetime
 
 from .store import Health
 
-__all__ = ["Headroom", "reset_seconds"]
+__all__ = ["Headroom", "reset_seconds", "said"]
 
 _WORDS = ("requests", "tokens", "input-tokens", "output-tokens")
 _PAIRS = (
@@ -40,6 +40,9 @@ _KIND = {
     "anthropic-ratelimit-input-tokens-remaining": "input",
     "anthropic-ratelimit-output-tokens-remaining": "output",
 }
+# What each count is called in the health view.
+_SAID = {remaining: remaining.removeprefix("x-ratelimit-remaining-") for remaining, _ in _PAIRS}
+_SAID |= {f"anthropic-ratelimit-{w}-remaining": w.replace("-", " ") for w in _WORDS}
 _DURATION = re.compile(r"(?:\d+(?:\.\d+)?(?:ms|h|m|s))+")
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
 _UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -50,11 +53,12 @@ class Headroom:
     nothing is left, and keeps the tokens they say are left per kind (all tokens, input,
     output) until their reset, for :meth:`short_of`."""
 
-    __slots__ = ("_health", "tokens")
+    __slots__ = ("_health", "left", "tokens")
 
     def __init__(self, health: Health) -> None:
         self._health = health
         self.tokens: dict[str, tuple[int, float]] = {}  # kind -> (left, until)
+        self.left: dict[str, tuple[int, float]] = {}  # every count said, for the view
 
     def seen(self, headers: Mapping[str, str]) -> None:
         """Read one answer's headers (a 429's too)."""
@@ -75,6 +79,7 @@ class Headroom:
             kind = _KIND.get(remaining_name)
             if kind is not None:
                 self.tokens[kind] = (left, now + reset)
+            self.left[_SAID[remaining_name]] = (left, now + reset)
             if left == 0:
                 longest = max(longest, reset)
         # A reset within the second is not worth a skip (nor a log line, nor a write to
@@ -87,6 +92,14 @@ class Headroom:
         a request with this estimate of ``prompt`` and ``answer`` tokens would use."""
         need = {"all": prompt + answer, "input": prompt, "output": answer}
         return any(now < until and left < need[kind] for kind, (left, until) in self.tokens.items())
+
+
+def said(room: Headroom | None, now: float) -> dict[str, int] | None:
+    """What a deployment's latest headers said it has left (``requests``, ``tokens``,
+    ``input tokens``, ``output tokens``), each until its reset; None when untracked."""
+    if room is None:
+        return None
+    return {kind: left for kind, (left, until) in room.left.items() if now < until}
 
 
 def reset_seconds(value: str | None, now: float) -> float | None:

@@ -10,6 +10,7 @@ whenever Redis is away.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -115,6 +116,9 @@ class TargetStatus:
     target's place in the chain (1 first; the targets of a group share one), ``weight``
     its share of its group's calls, and ``in_flight`` the requests this process has in
     flight on it (None for a target alone in its place, whose load is not tracked).
+    ``headroom`` is what its latest rate-limit headers said is left (``requests``,
+    ``tokens``, ``input tokens``, ``output tokens``) until their reset (None, likewise,
+    for a target alone in its place).
     """
 
     target: str
@@ -127,3 +131,4 @@ class TargetStatus:
     place: int = 1
     weight: float = 1.0
     in_flight: int | None = None
+    headroom: Mapping[str, int] | None = None

@@ -70,6 +70,7 @@ class Router:
         }
         # A grouped target's rate-limit headers say when to pass it over (its headroom).
         room = {t.key: Headroom(self.health[t.key]) for g in self.groups if len(g) > 1 for t in g}
+        self.headroom = room
         self._adapters: dict[tuple[str, str, str, str], Adapter] = {}
         for t in self.targets:
             adapter = self._adapters[t.key] = make_adapter(t, policy)
