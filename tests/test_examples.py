@@ -24,6 +24,7 @@ EXPECTED = {
     "embeddings.py": "2 vectors of 64 floats from azure-eu/emb-prod",
     "structured_fallback.py": "parsed: City(city='Paris', country='France')",
     "several_deployments.py": "the next group: 0",
+    "claude_three_clouds.py": "anthropic and bedrock down: Hello from Claude on Vertex AI.",
 }
 
 

@@ -127,7 +127,7 @@ KEYS = {
 def test_a_group_in_failover_chain_with_a_weight_from_the_environment() -> None:
     env = {
         **KEYS,
-        "FAILOVER_CHAIN": "openai/gpt-5.4-mini | openrouter/openai/gpt-5.4-mini,"
+        "FAILOVER_CHAIN": "openai/gpt-5.4-mini | openrouter/openai/gpt-5.4-mini=gpt-5.4-mini,"
         "anthropic/claude-haiku-5-5",
         "FAILOVER_PROVIDER_OPENROUTER_WEIGHT": "3",
     }
@@ -202,9 +202,14 @@ def test_the_health_view_shows_places_weights_and_requests_in_flight(
     out = io.StringIO()
     assert run_health(env, out=out) == 0
     lines = out.getvalue().splitlines()
-    header = "target state retry in failures last error place weight"
+    header = "target state retry in failures last error place weight headroom"
     assert lines[3].split() == header.split()
-    assert [line.split()[-2:] for line in lines[4:]] == [["1", "3"], ["1", "1"], ["2", "1"]]
+    # This process has made no calls: no headers have said what is left.
+    assert [line.split()[-3:] for line in lines[4:]] == [
+        ["1", "3", "-"],
+        ["1", "1", "-"],
+        ["2", "1", "-"],
+    ]
 
 
 async def test_requests_in_flight_are_counted_and_even_out(
@@ -226,7 +231,7 @@ async def test_requests_in_flight_are_counted_and_even_out(
 def test_doctor_shows_the_groups_and_their_weights() -> None:
     env = {
         **KEYS,
-        "FAILOVER_CHAIN": "openai/gpt-5.4-mini|openrouter/openai/gpt-5.4-mini,"
+        "FAILOVER_CHAIN": "openai/gpt-5.4-mini|openrouter/openai/gpt-5.4-mini=gpt-5.4-mini,"
         "anthropic/claude-haiku-5-5",
         "FAILOVER_PROVIDER_OPENAI_WEIGHT": "2",
     }

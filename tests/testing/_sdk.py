@@ -59,20 +59,32 @@ class Outcome:
         return self
 
 
-def sdk(api: Api) -> Any:
+def sdk(api: str) -> Any:
     """The vendor SDK module, so tests can say ``sdk(api).RateLimitError``."""
+    assert api in ("openai", "anthropic"), f"no plain SDK for {api!r}"
     return openai if api == "openai" else anthropic
 
 
 @dataclass
 class Caller:
-    """One way to call a fake: vendor, sync/async, JSON/stream."""
+    """One way to call a fake: vendor, sync/async, JSON/stream.
 
-    api: Api
+    ``api`` is a :attr:`FakeProvider.api`; only the plain openai and anthropic SDKs are
+    driven here (the cloud clients are in ``test_fake_clouds.py``).
+    """
+
+    api: str
     flavor: Flavor
     stream: bool
     base_url: str
     timeout: float = 5.0
+
+    def __post_init__(self) -> None:
+        sdk(self.api)
+
+    @property
+    def family(self) -> Api:
+        return "openai" if self.api == "openai" else "anthropic"
 
     def run(
         self,

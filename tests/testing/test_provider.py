@@ -206,7 +206,7 @@ def test_request_log_records_and_redacts(fake: FakeProvider) -> None:
     assert request.path == ("/v1/chat/completions" if fake.api == "openai" else "/v1/messages")
     assert request.body["model"] == "logged-model"
     assert before <= request.arrived_at <= time.monotonic()
-    assert request.headers["authorization"] == "<redacted>"  # anthropic 2.x: Bearer too
+    assert request.headers["authorization"] == "Bearer <redacted>"  # anthropic 2.x: Bearer too
     assert API_KEY not in repr(fake.requests)
 
 
@@ -215,7 +215,8 @@ def test_every_credential_header_is_redacted(fake: FakeProvider, header: str) ->
     """OpenAI and (since 2.x) Anthropic send ``authorization``; older Anthropic clients
     send ``x-api-key``, Azure OpenAI ``api-key``."""
     chat(fake, headers={header: "Bearer top-secret"})
-    assert fake.requests[0].headers[header.lower()] == "<redacted>"
+    shown = "Bearer <redacted>" if header == "Authorization" else "<redacted>"  # scheme kept
+    assert fake.requests[0].headers[header.lower()] == shown
     assert "top-secret" not in repr(fake.requests)
 
 

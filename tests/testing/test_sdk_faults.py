@@ -358,7 +358,7 @@ def test_connection_reset(caller: Caller, fake: FakeProvider) -> None:
 
 
 def test_closed_port_is_a_connection_error(caller: Caller) -> None:
-    closed = Caller(caller.api, caller.flavor, caller.stream, closed_port_url(caller.api))
+    closed = Caller(caller.api, caller.flavor, caller.stream, closed_port_url(caller.family))
     out = closed.run()
     error = out.raised(sdk(caller.api).APIConnectionError)
     assert not isinstance(error, sdk(caller.api).APITimeoutError)

@@ -67,6 +67,14 @@ def make_adapter(target: Target, policy: Policy) -> Adapter:
         from ._anthropic import AnthropicAdapter
 
         return AnthropicAdapter(target, policy)
+    if target.api == "bedrock":
+        from ._clouds import BedrockAdapter
+
+        return BedrockAdapter(target, policy)
+    if target.api == "vertex":
+        from ._clouds import VertexAdapter
+
+        return VertexAdapter(target, policy)
     from ._openai import OpenAIAdapter
 
     return OpenAIAdapter(target, policy)

@@ -10,6 +10,7 @@ SDKs unwrapped (anthropic mid-stream: raw ``httpx2.RemoteProtocolError`` and
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import math
 import time
@@ -23,7 +24,7 @@ import httpx2
 from .._core.decisions import ErrorKind, Failure
 from .._core.redact import redact
 
-__all__ = ["ProviderFault", "failure_from", "parse_retry_after"]
+__all__ = ["ProviderFault", "cloud_failure", "failure_from", "parse_retry_after"]
 
 
 class ProviderFault(Exception):
@@ -138,6 +139,49 @@ def failure_from(exc: BaseException, sdk: ModuleType, key: str | None = None) ->
     if isinstance(exc, sdk.APIError):  # openai's in-band `data: {"error": ...}`
         return Failure(code=_error_code(exc.body) or "server_error", message=message)
     return None
+
+
+# Bedrock names its errors (the ``x-amzn-ErrorType`` header; an exception frame's type
+# mid-stream) where a status alone misleads: a spent quota comes as a 400.
+_BEDROCK_KINDS = {
+    "throttlingexception": ErrorKind.RATE_LIMIT,
+    "servicequotaexceededexception": ErrorKind.QUOTA,
+    "modelnotreadyexception": ErrorKind.OVERLOADED,
+    "serviceunavailableexception": ErrorKind.SERVER_ERROR,
+    "internalserverexception": ErrorKind.SERVER_ERROR,
+    "modelstreamerrorexception": ErrorKind.SERVER_ERROR,
+    "modeltimeoutexception": ErrorKind.REQUEST_TIMEOUT,
+    "modelerrorexception": ErrorKind.SERVER_ERROR,
+    "accessdeniedexception": ErrorKind.AUTH,
+    "unrecognizedclientexception": ErrorKind.AUTH,
+    "resourcenotfoundexception": ErrorKind.NOT_FOUND,
+}
+# What the cloud SDKs raise when no credentials can be found (before any request):
+# the anthropic SDK's own messages, and google-auth's and botocore's exceptions.
+_NO_CREDENTIALS = (
+    "Could not resolve AWS credentials",
+    "Could not resolve API token",
+    "Could not resolve project_id",
+)
+
+
+def cloud_failure(exc: BaseException, found: Failure | None) -> Failure | None:
+    """``found`` (the generic reading of ``exc``) made precise for Claude on a cloud:
+    Bedrock's named errors, and missing credentials as an auth failure of this target."""
+    if found is None:
+        module = type(exc).__module__
+        if module.startswith(("google.auth", "botocore")) or (
+            isinstance(exc, RuntimeError | ValueError) and str(exc).startswith(_NO_CREDENTIALS)
+        ):
+            return Failure(kind=ErrorKind.AUTH, message=f"credentials: {exc}"[:300])
+        return None
+    name = ""
+    response = getattr(exc, "response", None)
+    if response is not None:  # "ThrottlingException:http://internal.amazon.com/coral/..."
+        name = response.headers.get("x-amzn-errortype", "").partition(":")[0]
+    name = name or (found.code or "")
+    kind = _BEDROCK_KINDS.get(name.lower())
+    return found if kind is None else dataclasses.replace(found, kind=kind, code=name)
 
 
 def malformed_answer(what: str) -> ProviderFault:

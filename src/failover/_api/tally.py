@@ -13,7 +13,7 @@ from typing import Any
 from openai.types.chat import ChatCompletionChunk
 
 from .._adapters.chunks import is_content_chunk
-from .._config.policy import Target
+from .._config.policy import CLAUDE_APIS, Target
 
 __all__ = ["CONTINUE_INSTRUCTION", "Tally", "params_for", "preamble"]
 
@@ -28,7 +28,7 @@ def params_for(target: Target, params: dict[str, Any], partial: str) -> dict[str
     if not partial:
         return params
     messages = list(params["messages"])
-    if target.api == "anthropic":
+    if target.api in CLAUDE_APIS:
         # Anthropic continues a trailing assistant message (a prefill), which must not
         # end in whitespace; _Tally drops the space the continuation then repeats.
         messages.append({"role": "assistant", "content": partial.rstrip()})

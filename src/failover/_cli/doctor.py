@@ -173,6 +173,8 @@ def _target_row(check: ConfigCheck, entry: Entry, p: Probe) -> dict[str, Any]:
         "weight": t.weight if t else None,
         "api": t.api if t else None,
         "base_url": t.base_url if t else None,
+        "region": t.region if t else None,
+        "project": t.project if t else None,
         "tags": sorted(t.tags) if t else [],
         "supports": supports(t, check.policy.drop_params if check.policy else SAMPLING)
         if t

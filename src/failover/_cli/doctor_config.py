@@ -169,15 +169,42 @@ def _entry(item: str, target: Target, env: Mapping[str, str], check: ConfigCheck
     if target.degraded or target.in_process:  # no server, so no key
         return Entry(item, target)
     variable, key = api_key_from_env(target.provider, env)
+    # The clouds' own secrets, wherever they might be echoed, are masked like keys.
+    check.keys += [env[n] for n in _CLOUD_SECRETS if env.get(n)]
     if key:
         check.keys.append(key)
         return Entry(item, target, variable, mask(key))
+    if target.api in _CLOUD_CREDENTIALS:
+        names, where = _CLOUD_CREDENTIALS[target.api]
+        if not any(env.get(n) for n in names):
+            check.warn(
+                provider_prefix(target.provider) + "API_KEY",
+                f"{item}: no token, and none of {', '.join(names)} is set: {where}",
+            )
+        return Entry(item, target)
     if target.provider not in PRESETS:  # built-ins without a key (ollama, vllm) need none
         check.warn(
             provider_prefix(target.provider) + "API_KEY",
             f"{item}: no API key is set; fine only if the server at {target.base_url} needs none",
         )
     return Entry(item, target)
+
+
+# Where Bedrock and Vertex AI find credentials when no token is given: which variables
+# show them in the environment, and what else may still provide them.
+_CLOUD_CREDENTIALS = {
+    "bedrock": (
+        ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE"),
+        "calls are signed with AWS's credential chain, which then needs ~/.aws or an "
+        "instance or task role",
+    ),
+    "vertex": (
+        ("GOOGLE_APPLICATION_CREDENTIALS",),
+        "calls use Google's Application Default Credentials, which then need "
+        "`gcloud auth application-default login` or an attached service account",
+    ),
+}
+_CLOUD_SECRETS = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_BEARER_TOKEN_BEDROCK")
 
 
 def _check_require(env: Mapping[str, str], check: ConfigCheck) -> None:

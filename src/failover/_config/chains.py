@@ -89,8 +89,24 @@ def grouped(chain: Chain, resolve: Callable[[str], Target], var: str) -> Groups:
                         "in the chain with no other target; give it a place of its own",
                         variable=var,
                     )
+            _one_model(targets, var)
         groups.append(tuple(targets))
     return tuple(groups)
+
+
+def _one_model(targets: Sequence[Target], var: str) -> None:
+    """A group's targets are deployments of one model: a group that mixes two is most
+    likely a slip, and would answer like two models by turns."""
+    first = targets[0]
+    for t in targets[1:]:
+        if t.served_model != first.served_model:
+            raise ConfigError(
+                f"{var}: a group joins deployments of one model, but {first.label} serves "
+                f"{first.served_model!r} and {t.label} {t.served_model!r}; if they are one "
+                "model under two names (an Azure deployment, a Bedrock model id), say which "
+                "it serves: provider/name=model, or Target(..., serves=model)",
+                variable=var,
+            )
 
 
 def flat(groups: Groups) -> list[Target]:
@@ -123,7 +139,12 @@ def checked_embedding_chain(targets: Sequence[Target], var: str) -> None:
     """Refuse a chain that could mix vectors from two models, naming them."""
     for t in targets:
         if t.api != "openai":
-            kinds = {"static": "a static answer", "local": "a model in this process"}
+            kinds = {
+                "static": "a static answer",
+                "local": "a model in this process",
+                "bedrock": "Claude on AWS Bedrock",
+                "vertex": "Claude on Vertex AI",
+            }
             what = kinds.get(t.api, f"an {t.api} target")
             raise ConfigError(
                 f"{var}: {t.label} is {what}, which has no embeddings API; an embedding "

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from .._core.errors import ConfigError
 from .chains import Chain, Group, Groups, checked_chain, checked_embedding_chain, flat, grouped
+from .env_clouds import cloud_place
 from .local_models import LOCAL_MODEL_PATH_ENV, model_file
 from .policy import (
     ENV_NAMES,
@@ -77,6 +78,8 @@ PROVIDER_SETTINGS = (
     "API_KEY",
     "TAGS",
     "WEIGHT",
+    "REGION",
+    "PROJECT",
 )  # FAILOVER_PROVIDER_<NAME>_<SETTING>
 
 
@@ -215,9 +218,10 @@ def resolve_target(
     preset = PRESETS.get(provider)
     api_raw = env.get(prefix + "API")
     if api_raw is not None:
-        if api_raw not in ("openai", "anthropic"):
+        if api_raw not in ("openai", "anthropic", "bedrock", "vertex"):
             raise ConfigError(
-                f"{prefix}API must be 'openai' or 'anthropic', got {api_raw!r}",
+                f"{prefix}API must be 'openai', 'anthropic', 'bedrock' or 'vertex', got "
+                f"{api_raw!r}",
                 variable=prefix + "API",
             )
         api: Api = api_raw  # type: ignore[assignment]
@@ -227,7 +231,8 @@ def resolve_target(
         known = ", ".join(sorted([*PRESETS, "local", "static"]))
         raise ConfigError(
             f"{var}: unknown provider {provider!r} in {spec!r}; use one of {known}, "
-            f"or define it with {prefix}API=openai|anthropic and {prefix}BASE_URL",
+            f"or define it with {prefix}API=openai|anthropic|bedrock|vertex (and, for the "
+            f"first two, {prefix}BASE_URL)",
             variable=var,
         )
     url_var, base_url = _first_set(
@@ -240,7 +245,8 @@ def resolve_target(
             f"provider {provider!r} needs an API key: set {preset.key_env} (or {prefix}API_KEY)",
             variable=preset.key_env,
         )
-    if base_url is None and preset is None:
+    region, project = cloud_place(api, provider, prefix, env, api_key)
+    if base_url is None and preset is None and region is None:
         raise ConfigError(
             f"provider {provider!r} needs {prefix}BASE_URL (an http:// or https:// URL)",
             variable=prefix + "BASE_URL",
@@ -266,6 +272,8 @@ def resolve_target(
         api_key=api_key,
         api_version=api_version,
         azure=azure,
+        region=region,
+        project=project,
     )
     return _with_tags(made, env, prefix)
 

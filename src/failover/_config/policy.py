@@ -11,12 +11,20 @@ import hashlib
 import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, fields
-from typing import Literal
-from urllib.parse import urlsplit
 
 from .._core.errors import ConfigError
+from .providers import (
+    CLAUDE_APIS,
+    PRESETS,
+    Api,
+    Preset,
+    check_cloud,
+    default_url,
+    self_hosted_on_loopback,
+)
 
 __all__ = [
+    "CLAUDE_APIS",
     "ENV_NAMES",
     "PRESETS",
     "SAMPLING_PARAMS",
@@ -29,52 +37,7 @@ __all__ = [
     "parse_tags",
 ]
 
-Api = Literal["openai", "anthropic", "static", "local"]
 STATIC_MESSAGE_ENV = "FAILOVER_STATIC_MESSAGE"
-
-
-@dataclass(frozen=True, slots=True)
-class Preset:
-    """How a named provider is reached: its wire protocol, key variable and URL."""
-
-    api: Api
-    key_env: str | None
-    base_url: str | None = None  # None: the vendor SDK's own default
-    base_url_env: str | None = None
-    needs_key: bool = True
-    azure: bool = False
-    self_hosted: bool = False  # a server one runs oneself: tagged ``local`` on loopback
-
-
-PRESETS: Mapping[str, Preset] = {
-    "openai": Preset("openai", "OPENAI_API_KEY", base_url_env="OPENAI_BASE_URL"),
-    "anthropic": Preset("anthropic", "ANTHROPIC_API_KEY", base_url_env="ANTHROPIC_BASE_URL"),
-    "azure": Preset(
-        "openai", "AZURE_OPENAI_API_KEY", base_url_env="AZURE_OPENAI_ENDPOINT", azure=True
-    ),
-    "ollama": Preset(
-        "openai", None, "http://localhost:11434/v1", needs_key=False, self_hosted=True
-    ),
-    "vllm": Preset(
-        "openai", "VLLM_API_KEY", "http://localhost:8000/v1", needs_key=False, self_hosted=True
-    ),
-    "groq": Preset("openai", "GROQ_API_KEY", "https://api.groq.com/openai/v1"),
-    "together": Preset("openai", "TOGETHER_API_KEY", "https://api.together.xyz/v1"),
-    "deepseek": Preset("openai", "DEEPSEEK_API_KEY", "https://api.deepseek.com/v1"),
-    "mistral": Preset("openai", "MISTRAL_API_KEY", "https://api.mistral.ai/v1"),
-    "openrouter": Preset("openai", "OPENROUTER_API_KEY", "https://openrouter.ai/api/v1"),
-    "gemini": Preset(
-        "openai", "GEMINI_API_KEY", "https://generativelanguage.googleapis.com/v1beta/openai/"
-    ),
-}
-
-
-# Where the vendor SDKs send a request when no base URL is given: a target without one
-# and a target that spells the default out are the same target.
-_SDK_DEFAULT_URLS: Mapping[str, str] = {
-    "openai": "https://api.openai.com/v1",
-    "anthropic": "https://api.anthropic.com",
-}
 
 
 class _Auto(frozenset[str]):
@@ -101,6 +64,9 @@ class Target:
     A model run inside this process by llama.cpp is made with :meth:`Target.local`;
     ``model_path`` is its GGUF file.
 
+    ``region`` (Bedrock and Vertex AI, which need one) and ``project`` (Vertex AI; left
+    out, Google's credentials name it) say where a cloud target runs.
+
     ``tags`` are what the operator vouches for about where a request to this target goes
     (``zdr``, ``local``, ``region:eu``, ``hipaa``...); calls that require tags go only to
     targets that carry them all. Tags are lower-cased. Left out, an ollama or vllm
@@ -123,6 +89,8 @@ class Target:
     serves: str | None = None
     model_path: str | None = None
     weight: float = 1.0  # its share of a group's calls (``_config/chains.py``)
+    region: str | None = None
+    project: str | None = None
     # Computed once, in __post_init__, since every request reads them several times.
     # ``label``: ``name`` if given, else ``provider/model``; the name in attempt logs.
     label: str = field(init=False, repr=False, compare=False)
@@ -138,11 +106,13 @@ class Target:
     def __post_init__(self) -> None:
         object.__setattr__(self, "in_process", self.api == "local")
         object.__setattr__(self, "degraded", self.api == "static")
-        if self.api not in ("openai", "anthropic", "static", "local"):
+        if self.api not in ("openai", "static", "local", *CLAUDE_APIS):
             raise ConfigError(
-                f"Target.api must be 'openai', 'anthropic', 'static' or 'local', got {self.api!r}",
+                "Target.api must be 'openai', 'anthropic', 'bedrock', 'vertex', 'static' or "
+                f"'local', got {self.api!r}",
                 variable="api",
             )
+        check_cloud(self.api, self.region, self.project)
         if (self.api == "local") != bool(self.model_path):
             raise ConfigError(
                 "a model in this process is made with Target.local(model, path=...), and only "
@@ -162,12 +132,12 @@ class Target:
                 "a static target needs a message: Target.static('...')", variable="message"
             )
         if self.tags is _AUTO:
-            local = self.api == "local" or _self_hosted_on_loopback(self.provider, self.base_url)
+            local = self.api == "local" or self_hosted_on_loopback(self.provider, self.base_url)
             object.__setattr__(self, "tags", frozenset({"local"} if local else ()))
         else:
             object.__setattr__(self, "tags", clean_tags(self.tags, "tags"))
         fingerprint = hashlib.sha256(self.api_key.encode()).hexdigest()[:16] if self.api_key else ""
-        where = self.model_path or self.base_url or _SDK_DEFAULT_URLS.get(self.api, "")
+        where = self.model_path or self.base_url or default_url(self.api, self.region, self.project)
         url = where.rstrip("/")
         object.__setattr__(self, "key", (self.provider, url, self.model, fingerprint))
         object.__setattr__(self, "label", self.name or f"{self.provider}/{self.model}")
@@ -216,6 +186,8 @@ class Target:
     def __repr__(self) -> str:
         if self.in_process:
             return f"Target({self.label!r}, api='local', model_path={self.model_path!r})"
+        if self.region is not None:
+            return f"Target({self.label!r}, api={self.api!r}, region={self.region!r})"
         return f"Target({self.label!r}, api={self.api!r}, base_url={self.base_url!r})"
 
 
@@ -239,15 +211,6 @@ def clean_tags(values: Collection[str], variable: str) -> frozenset[str]:
 def parse_tags(raw: str, variable: str) -> frozenset[str]:
     """Comma-separated tags, as ``FAILOVER_REQUIRE`` and ``..._TAGS`` hold them."""
     return clean_tags([part for part in (p.strip() for p in raw.split(",")) if part], variable)
-
-
-def _self_hosted_on_loopback(provider: str, base_url: str | None) -> bool:
-    """An ollama or vllm server at this machine's own address: the prompt stays here."""
-    preset = PRESETS.get(provider)
-    if preset is None or not preset.self_hosted:
-        return False
-    host = urlsplit(base_url or preset.base_url or "").hostname or ""
-    return host == "localhost" or host == "::1" or host.startswith("127.")
 
 
 _OPTIONAL = frozenset({"retry_budget", "hedge_after", "balance_seed"})  # None: off

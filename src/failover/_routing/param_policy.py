@@ -18,14 +18,16 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
+from .._config.policy import CLAUDE_APIS, Target
 from .._config.policy import SAMPLING_PARAMS as SAMPLING
-from .._config.policy import Target
 
 __all__ = ["SAMPLING", "fit", "supports"]
 
 # What each wire protocol lacks of them.
 _LACKS: Mapping[str, frozenset[str]] = {
     "anthropic": SAMPLING,
+    "bedrock": SAMPLING,  # Claude on the clouds: the same Messages API
+    "vertex": SAMPLING,
     "local": frozenset({"logit_bias", "service_tier"}),
 }
 # What a model in this process cannot honour at all (``_adapters/_local.py``).
@@ -57,7 +59,7 @@ def supports(target: Target, drop: Collection[str]) -> dict[str, str]:
         for name in sorted(_LACKS["local"]):
             local[name] = "dropped" if name in drop else "no (skipped)"
         return local
-    if target.api != "anthropic":
+    if target.api not in CLAUDE_APIS:
         return {"everything": "yes, as given"}
     from .._adapters._anthropic_schema import EFFORTS, effort, output_config
     from .._core.errors import UnsupportedParameter

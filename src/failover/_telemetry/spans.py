@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .._config.policy import Target
+from .._config.providers import default_url
 from .._core.attempts import Attempt, Outcome
 from .._core.decisions import ErrorKind
 
@@ -51,10 +52,11 @@ class Finished:
 # gen_ai.provider.name's well-known values, where failover's provider names differ.
 _PROVIDER_NAMES = {
     "azure": "azure.ai.openai",
+    "bedrock": "aws.bedrock",
+    "vertex": "gcp.vertex_ai",
     "gemini": "gcp.gemini",
     "mistral": "mistral_ai",
 }
-_DEFAULT_HOSTS = {"openai": "https://api.openai.com", "anthropic": "https://api.anthropic.com"}
 _NOT_SENT = (
     Outcome.SKIPPED,
     Outcome.EXCLUDED,
@@ -158,7 +160,7 @@ def _answering(done: Finished) -> Attempt | None:
 
 
 def _server(target: Target) -> tuple[str, int | None]:
-    url = urlsplit(target.base_url or _DEFAULT_HOSTS.get(target.api, ""))
+    url = urlsplit(target.base_url or default_url(target.api, target.region, target.project))
     port = url.port or (443 if url.scheme == "https" else 80 if url.scheme == "http" else None)
     return url.hostname or "", port
 
@@ -176,7 +178,9 @@ def _attempt_span(
     address, port = _server(target)
     common: dict[str, Any] = {
         "gen_ai.operation.name": done.operation,
-        "gen_ai.provider.name": _PROVIDER_NAMES.get(target.provider, target.provider),
+        "gen_ai.provider.name": _PROVIDER_NAMES.get(
+            target.provider, _PROVIDER_NAMES.get(target.api, target.provider)
+        ),
         "gen_ai.request.model": target.model,
         "server.address": address,
     }

@@ -9,6 +9,28 @@ with FakeProvider("anthropic") as fake:
     client = anthropic.Anthropic(base_url=fake.base_url, api_key="test", max_retries=0)
 ```
 
+``FakeProvider("azure")`` speaks Azure OpenAI; ``"bedrock"`` and ``"vertex"`` speak Claude
+on AWS Bedrock and Google Vertex AI, for the anthropic SDK's cloud clients:
+
+```python
+with FakeProvider("bedrock") as fake:  # base_url: http://127.0.0.1:PORT
+    client = anthropic.AnthropicBedrock(
+        base_url=fake.base_url, aws_region="us-east-1",
+        aws_access_key="AKIDEXAMPLE", aws_secret_key="secret", max_retries=0,
+    )
+with FakeProvider("vertex") as fake:  # base_url: http://127.0.0.1:PORT/v1
+    client = anthropic.AnthropicVertex(
+        base_url=fake.base_url, region="us-east5", project_id="proj",
+        access_token="token", max_retries=0,
+    )
+```
+
+The same vendor-neutral faults apply: on Bedrock they become the errors named in
+``x-amzn-ErrorType`` (``Fault.quota()`` is a 400 ``ServiceQuotaExceededException``) and
+event-stream exception frames; on Vertex AI Google's ``{"error": {...}}`` bodies
+(``error_code="list"`` wraps one in a JSON list). ``fake.requests[i].model`` is the
+model the path named.
+
 :class:`FakeProvider` needs the ``testing`` extra (starlette and uvicorn). The scripting
 types (:class:`Fault`, :class:`Reply`, :class:`Schedule`...) and :func:`closed_port_url`
 import without it, so the pytest plugin and the CLI parser load for every user.

@@ -24,11 +24,15 @@ if TYPE_CHECKING:
 __all__ = ["add_fake_server_parser", "main", "run_fake_server"]
 
 _DESCRIPTION = """\
-Run a fake OpenAI or Anthropic API on HOST:PORT that fails on demand.
+Run a fake OpenAI, Anthropic, Azure OpenAI, Bedrock or Vertex AI API on HOST:PORT
+that fails on demand (bedrock and vertex: Claude as the anthropic SDK's
+AnthropicBedrock and AnthropicVertex clients call it).
 
 examples:
   failover fake-server --api openai --port 8080
   failover fake-server --api anthropic --mode overloaded
+  failover fake-server --api bedrock --enqueue quota      # 400 ServiceQuotaExceededException
+  failover fake-server --api vertex --enqueue "rate_limit;error_code=list"
   failover fake-server --mode "status=503@0.3" --seed 7     # 30% of requests fail
   failover fake-server --schedule "5:ok,20:status=503,10:status=503@0.3" --loop
   failover fake-server --enqueue "rate_limit;retry_after=2" --enqueue cut=3
@@ -54,16 +58,19 @@ def add_fake_server_parser(subparsers: argparse._SubParsersAction) -> None:  # t
     """Add the ``fake-server`` sub-command; its handler is set as ``func``."""
     parser = subparsers.add_parser(
         "fake-server",
-        help="run a fake OpenAI/Anthropic/Azure API that fails on demand",
+        help="run a fake OpenAI/Anthropic/Azure/Bedrock/Vertex API that fails on demand",
         description=_DESCRIPTION,
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--api",
-        choices=["openai", "anthropic", "azure"],
+        choices=["openai", "anthropic", "azure", "bedrock", "vertex"],
         default="openai",
-        help="wire format to speak (default openai; azure: Azure OpenAI's routes and errors)",
+        help=(
+            "wire format to speak (default openai; azure: Azure OpenAI's routes and errors; "
+            "bedrock, vertex: Claude on AWS Bedrock or Google Vertex AI)"
+        ),
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument(

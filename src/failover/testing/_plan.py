@@ -105,7 +105,7 @@ def build_plan(
 
 def error_plan(wire: Wire, call: Call | None, answer: ErrorAnswer, extra: Headers) -> Plan:
     """A JSON error response (also for streaming requests, as the real APIs do)."""
-    return _json(wire, call, answer.status, dumps(answer.body).encode(), extra)
+    return _json(wire, call, answer.status, dumps(answer.body).encode(), answer.headers + extra)
 
 
 # -- healthy answers ---------------------------------------------------------------------
@@ -113,7 +113,7 @@ def error_plan(wire: Wire, call: Call | None, answer: ErrorAnswer, extra: Header
 
 def _answer(wire: Wire, call: Call, reply: Reply, extra: Headers) -> Plan:
     if call.stream:
-        return [_sse_head(wire, call, extra), *_bodies(wire.events(call, reply)), Finish()]
+        return [_sse_head(wire, call, extra), *_bodies(wire, wire.events(call, reply)), Finish()]
     return _json(wire, call, 200, dumps(wire.message(call, reply)).encode(), extra)
 
 
@@ -127,7 +127,7 @@ def _json_head(wire: Wire, call: Call | None, status: int, length: int, extra: H
 
 
 def _sse_head(wire: Wire, call: Call, extra: Headers) -> Head:
-    headers = (("content-type", "text/event-stream; charset=utf-8"), ("cache-control", "no-cache"))
+    headers = (("content-type", wire.stream_content_type), ("cache-control", "no-cache"))
     return Head(200, headers + _request_id(wire, call) + extra)
 
 
@@ -136,8 +136,8 @@ def _request_id(wire: Wire, call: Call | None) -> Headers:
     return ((wire.request_id_header, f"req_fake{seq:06d}"),)
 
 
-def _bodies(events: Sequence[Event]) -> list[Action]:
-    return [Body(event.encode()) for event in events]
+def _bodies(wire: Wire, events: Sequence[Event]) -> list[Action]:
+    return [Body(wire.encode(event)) for event in events]
 
 
 def _take(events: Sequence[Event], n: int) -> tuple[list[Event], list[Event]]:
@@ -195,9 +195,9 @@ def _drip(wire: Wire, call: Call, fault: Fault, reply: Reply, extra: Headers) ->
         return [head, pause, *rest]
     events = wire.events(call, reply)
     first = next((i for i, e in enumerate(events) if e.role == "content"), 0)
-    dripped: Plan = [_sse_head(wire, call, extra), *_bodies(events[: first + 1])]
+    dripped: Plan = [_sse_head(wire, call, extra), *_bodies(wire, events[: first + 1])]
     for event in events[first + 1 :]:  # the stream has started: now every event waits
-        dripped += [pause, Body(event.encode())]
+        dripped += [pause, Body(wire.encode(event))]
     return [*dripped, Finish()]
 
 
@@ -208,9 +208,10 @@ def _keepalive(wire: Wire, call: Call, fault: Fault, reply: Reply, extra: Header
     if not call.stream:
         return _slow_first_byte(wire, call, fault, reply, extra)
     plan: Plan = [_sse_head(wire, call, extra)]
+    beat: Plan = [Body(wire.keepalive)] if wire.keepalive else []  # Bedrock has no beat
     for _ in range(max(1, round((fault.seconds or 0.0) / _BEAT))):
-        plan += [Pause(_BEAT), Body(wire.keepalive)]
-    return [*plan, *_bodies(wire.events(call, reply)), Finish()]
+        plan += [Pause(_BEAT), *beat]
+    return [*plan, *_bodies(wire, wire.events(call, reply)), Finish()]
 
 
 def _trickle(wire: Wire, call: Call, fault: Fault, reply: Reply, extra: Headers) -> Plan:
@@ -229,7 +230,7 @@ def _trickle(wire: Wire, call: Call, fault: Fault, reply: Reply, extra: Headers)
 def _cut(wire: Wire, call: Call, fault: Fault, reply: Reply, extra: Headers) -> Plan:
     if call.stream:
         sent, _ = _take(wire.events(call, reply), fault.after_chunks or 0)
-        return [_sse_head(wire, call, extra), *_bodies(sent), Drop()]
+        return [_sse_head(wire, call, extra), *_bodies(wire, sent), Drop()]
     body = dumps(wire.message(call, reply)).encode()
     return [_json_head(wire, call, 200, len(body), extra), Body(body[: len(body) // 2]), Drop()]
 
@@ -238,7 +239,7 @@ def _no_terminator(wire: Wire, call: Call, fault: Fault, reply: Reply, extra: He
     n = fault.after_chunks or 0
     if call.stream:
         sent, _ = _take(wire.events(call, reply), n)
-        return [_sse_head(wire, call, extra), *_bodies(sent), Finish()]
+        return [_sse_head(wire, call, extra), *_bodies(wire, sent), Finish()]
     partial = Reply(text="".join(reply.text_chunks()[:n]), chunk_size=reply.chunk_size)
     body = wire.message(call, partial, finished=False)
     return _json(wire, call, 200, dumps(body).encode(), extra)
@@ -256,8 +257,8 @@ def _inband_error(wire: Wire, call: Call, fault: Fault, reply: Reply, extra: Hea
     if not call.stream:
         return error_plan(wire, call, error, extra)
     sent, _ = _take(wire.events(call, reply), fault.after_chunks or 0)
-    event = Event(dumps(error.body), name=wire.error_event_name)
-    return [_sse_head(wire, call, extra), *_bodies(sent), Body(event.encode()), Finish()]
+    event = wire.encode(wire.error_event(error))
+    return [_sse_head(wire, call, extra), *_bodies(wire, sent), Body(event), Finish()]
 
 
 def _malformed_json(wire: Wire, call: Call, fault: Fault, reply: Reply, extra: Headers) -> Plan:
@@ -267,12 +268,12 @@ def _malformed_json(wire: Wire, call: Call, fault: Fault, reply: Reply, extra: H
     sent, rest = _take(wire.events(call, reply), fault.after_chunks or 0)
     model = next((e for e in rest if e.role == "content"), rest[0] if rest else sent[-1])
     broken = Event(model.data[: len(model.data) // 2], name=model.name)
-    return [_sse_head(wire, call, extra), *_bodies(sent), Body(broken.encode()), Finish()]
+    return [_sse_head(wire, call, extra), *_bodies(wire, sent), Body(wire.encode(broken)), Finish()]
 
 
 def _empty_choices(wire: Wire, call: Call, fault: Fault, reply: Reply, extra: Headers) -> Plan:
     if call.stream:
-        return [_sse_head(wire, call, extra), *_bodies(wire.empty_events(call)), Finish()]
+        return [_sse_head(wire, call, extra), *_bodies(wire, wire.empty_events(call)), Finish()]
     return _json(wire, call, 200, dumps(wire.empty_message(call)).encode(), extra)
 
 

@@ -1,11 +1,12 @@
-"""FakeProvider: a real OpenAI- or Anthropic-compatible HTTP server you can break on purpose."""
+"""FakeProvider: a real OpenAI- or Anthropic-compatible HTTP server you can break on purpose
+(also as Azure OpenAI, and as Claude on AWS Bedrock or Google Vertex AI)."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Literal
 
@@ -16,19 +17,23 @@ from ._records import RecordedRequest, redact_headers
 from ._reply import DEFAULT_TEXT, Reply
 from ._schedule import Schedule, ScheduleClock
 from ._server import ConnectionTracker, ServerThread, bind_socket
-from ._wire import Call, Wire, parse_body
+from ._wire import Wire, parse_body
 from ._wire_anthropic import AnthropicWire
 from ._wire_azure import AzureWire
+from ._wire_bedrock import BedrockWire
 from ._wire_embeddings import EmbeddingsWire
 from ._wire_openai import OpenAIWire
+from ._wire_vertex import VertexWire
 
 __all__ = ["Api", "FakeProvider"]
 
-Api = Literal["openai", "anthropic"]
+Api = Literal["openai", "anthropic", "bedrock", "vertex"]
 _WIRES: dict[str, Callable[[str | None], Wire]] = {
     "openai": lambda _: OpenAIWire(),
     "anthropic": lambda _: AnthropicWire(),
     "azure": AzureWire,
+    "bedrock": lambda _: BedrockWire(),
+    "vertex": lambda _: VertexWire(),
 }
 
 
@@ -95,8 +100,8 @@ class _Script:
 
 
 class FakeProvider:
-    """A fake OpenAI, Anthropic or Azure OpenAI API on ``127.0.0.1``, served by uvicorn on
-    a thread.
+    """A fake OpenAI, Anthropic, Azure OpenAI, Bedrock or Vertex AI API on ``127.0.0.1``,
+    served by uvicorn on a thread.
 
     Point the real vendor SDK at :attr:`base_url`. By default every request gets the
     healthy :class:`Reply`; script trouble with :meth:`enqueue` (one item per request),
@@ -112,6 +117,16 @@ class FakeProvider:
     header, and with ``deployment`` set it answers 404 ``DeploymentNotFound`` for others.
     ``"openai"`` also serves ``POST /v1/embeddings`` (``_wire_embeddings.py``): vectors of
     ``embedding_dimensions`` floats unless the request asks for ``dimensions``.
+
+    ``"bedrock"`` speaks Claude on AWS Bedrock (``_wire_bedrock.py``): point
+    ``anthropic.AnthropicBedrock(base_url=fake.base_url, aws_region=..., aws_access_key=...,
+    aws_secret_key=...)`` at it (any credentials; signatures are not checked). Streams are
+    AWS event-stream frames; errors carry their name in ``x-amzn-ErrorType``.
+    ``"vertex"`` speaks Claude on Google Vertex AI (``_wire_vertex.py``): point
+    ``anthropic.AnthropicVertex(base_url=fake.base_url, region=..., project_id=...,
+    access_token=...)`` at it; :attr:`base_url` ends in ``/v1`` as Google's does. Its
+    errors have Google's shape; ``error_code="list"`` wraps one in a JSON list. For
+    both, the model is in the path: :attr:`RecordedRequest.model` reads it.
     """
 
     def __init__(
@@ -128,7 +143,7 @@ class FakeProvider:
         embedding_dimensions: int = 8,
     ) -> None:
         if api not in _WIRES:
-            raise ValueError(f"api must be 'openai', 'anthropic' or 'azure', got {api!r}")
+            raise ValueError(f"api must be one of {', '.join(map(repr, _WIRES))}; got {api!r}")
         # Azure speaks OpenAI's protocol: ``api`` is the SDK family, ``azure`` the flavour.
         self.api: Api = "openai" if api == "azure" else api
         self.azure = api == "azure"
@@ -194,8 +209,9 @@ class FakeProvider:
 
     @property
     def base_url(self) -> str:
-        """What the vendor SDK's ``base_url`` expects (OpenAI: with ``/v1``)."""
-        return f"{self.url}/v1" if self.api == "openai" and not self.azure else self.url
+        """What the vendor SDK's ``base_url`` expects (OpenAI and Vertex AI: with ``/v1``)."""
+        with_v1 = (self.api == "openai" and not self.azure) or self.api == "vertex"
+        return f"{self.url}/v1" if with_v1 else self.url
 
     # -- scripting -----------------------------------------------------------------------
 
@@ -218,9 +234,10 @@ class FakeProvider:
     def set_quota(self, requests: int | None, per: float = 60.0, tokens: int | None = None) -> None:
         """Answer at most ``requests`` (and ``tokens``: prompt words plus answer chunks,
         as the fake counts them) per ``per`` seconds (None: no quota), saying what is left
-        in the vendor's rate-limit headers (``x-ratelimit-*``, ``anthropic-ratelimit-*``)
-        and refusing the rest with a 429 whose Retry-After is the window's reset. Faults
-        that are served do not count."""
+        in the vendor's rate-limit headers (``x-ratelimit-*``, ``anthropic-ratelimit-*``;
+        Bedrock and Vertex AI send none) and refusing the rest with a 429 (Bedrock:
+        ``ThrottlingException``; Vertex AI: ``RESOURCE_EXHAUSTED``) whose Retry-After is
+        the window's reset. Faults that are served do not count."""
         self._quota = None if requests is None else Quota(requests, per, tokens)
 
     def reset(self) -> None:
@@ -257,21 +274,25 @@ class FakeProvider:
     ) -> list[Action]:
         arrived = time.monotonic()
         body, is_json = parse_body(raw)
+        pairs = list(pairs)
         headers = redact_headers(pairs)
         wire = self._wire
         if self._embeddings is not None and path == self._embeddings.path:
             wire = self._embeddings
-        refused = wire.route(method, path, query, headers)
+        # The route sees credentials (Bedrock tells SigV4 from Bearer); the log does not.
+        refused = wire.route(method, path, query, {k.lower(): v for k, v in pairs})
         if refused is not None:
             self._record(method, path, query, headers, body, arrived, None, stream=False)
             return error_plan(wire, None, refused, ())
         seq, fault, reply = self._script.next(arrived)
-        call = Call.from_body(seq, body)
+        call = wire.call(seq, path, body)
         extra: tuple[tuple[str, str], ...] = ()
         quota = self._quota
         if fault is None and quota is not None:
             fault, extra = quota.take(arrived, self.api, call.prompt_tokens + reply.chunk_count())
-        self._record(method, path, query, headers, body, arrived, fault, stream=call.stream)
+        self._record(
+            method, path, query, headers, body, arrived, fault, stream=call.stream, route=call.route
+        )
         if fault is None and raw and not is_json:
             return error_plan(wire, call, wire.bad_json(), ())
         return build_plan(wire, call, fault, reply, extra)
@@ -287,8 +308,11 @@ class FakeProvider:
         fault: Fault | None,
         *,
         stream: bool,
+        route: Mapping[str, str] | None = None,
     ) -> None:
-        request = RecordedRequest(method, path, headers, body, arrived, fault, stream, query)
+        request = RecordedRequest(
+            method, path, headers, body, arrived, fault, stream, query, dict(route or {})
+        )
         self._script.record(request)
         if self._on_request is not None:
             self._on_request(request)

@@ -43,7 +43,10 @@ def fake_provider_factory() -> Iterator[Callable[..., FakeProvider]]:
 
     started: list[FakeProvider] = []
 
-    def make(api: Literal["openai", "anthropic"] = "openai", **kwargs: Any) -> FakeProvider:
+    def make(
+        api: Literal["openai", "anthropic", "azure", "bedrock", "vertex"] = "openai",
+        **kwargs: Any,
+    ) -> FakeProvider:
         fake = FakeProvider(api, **kwargs).start()
         started.append(fake)
         return fake

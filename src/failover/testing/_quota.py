@@ -1,5 +1,6 @@
 """A fake's quota: so many requests (and, optionally, tokens) per window, announced in
-the vendor's rate-limit headers, and a 429 once they are spent. A request's tokens are
+the vendor's rate-limit headers (Bedrock and Vertex AI send none), and a 429 once they
+are spent. A request's tokens are
 its prompt's (as the fake counts them: words) and its answer's.
 
 The window is fixed (it starts with the first request and resets ``per`` seconds
@@ -46,6 +47,8 @@ class Quota:
             return None, self._headers(api, reset)
 
     def _headers(self, api: str, reset: float) -> Headers:
+        if api in ("bedrock", "vertex"):  # Claude on the clouds says nothing of its headroom
+            return ()
         said = [("requests", self.requests, self.requests - self._used)]
         if self.tokens is not None:
             said.append(("tokens", self.tokens, self.tokens - self._spent))

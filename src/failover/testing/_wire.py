@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from ._faults import Fault
@@ -15,6 +15,7 @@ __all__ = [
     "ErrorAnswer",
     "Event",
     "EventRole",
+    "SseWire",
     "Wire",
     "count_words",
     "dumps",
@@ -22,7 +23,7 @@ __all__ = [
     "parse_body",
 ]
 
-EventRole = Literal["frame", "content", "tail"]
+EventRole = Literal["frame", "content", "tail", "error"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Call:
     include_usage: bool
     prompt_tokens: int
     body: Mapping[str, Any]
+    route: Mapping[str, str] = field(default_factory=dict)  # what the path names (model...)
 
     @classmethod
     def from_body(cls, seq: int, body: Any) -> Call:
@@ -59,7 +61,9 @@ class Event:
 
     ``role`` lets fault injection cut streams generically: ``frame`` events carry
     structure, ``content`` events carry text or tool-argument fragments (they are
-    the "chunks" faults count), and ``tail`` events finish the stream.
+    the "chunks" faults count), ``tail`` events finish the stream and an ``error``
+    event is an in-band error. :meth:`encode` is the SSE form; a wire whose streams
+    are not SSE (Bedrock) encodes events itself (:meth:`Wire.encode`).
     """
 
     data: str
@@ -73,10 +77,11 @@ class Event:
 
 @dataclass(frozen=True)
 class ErrorAnswer:
-    """An HTTP error response: status and JSON body."""
+    """An HTTP error response: status, JSON body and any headers that belong to it."""
 
     status: int
-    body: Mapping[str, Any]
+    body: Any  # a JSON object, or a list (Vertex AI wraps some errors in one)
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 class Wire(Protocol):
@@ -85,15 +90,24 @@ class Wire(Protocol):
     api: str
     path: str
     request_id_header: str
-    error_event_name: str | None
     inband_status: int
-    keepalive: bytes  # one keep-alive beat, as this vendor's streams send it
+    keepalive: bytes  # one keep-alive beat, as this vendor's streams send it (b"": none)
+    stream_content_type: str
 
     def route(
         self, method: str, path: str, query: str, headers: Mapping[str, str]
     ) -> ErrorAnswer | None:
         """The vendor's answer to a request that does not reach the chat endpoint (wrong
         route, missing API version or key), else None."""
+
+    def call(self, seq: int, path: str, body: Any) -> Call:
+        """The routed request's :class:`Call` (Bedrock and Vertex AI: model from the path)."""
+
+    def encode(self, event: Event) -> bytes:
+        """One stream event as sent on the wire."""
+
+    def error_event(self, error: ErrorAnswer) -> Event:
+        """An error sent inside a 200 stream (role ``error``)."""
 
     def validate(self, call: Call) -> ErrorAnswer | None:
         """The 400 a real server gives a request missing required fields, else None."""
@@ -118,6 +132,23 @@ class Wire(Protocol):
 
     def empty_events(self, call: Call) -> list[Event]:
         """A stream with no choices/content."""
+
+
+class SseWire:
+    """The Wire parts that SSE vendors share: the model in the body, SSE events, and an
+    in-band error as an event named ``error_event_name`` (None: a bare ``data:`` line)."""
+
+    error_event_name: str | None = None
+    stream_content_type = "text/event-stream; charset=utf-8"
+
+    def call(self, seq: int, path: str, body: Any) -> Call:
+        return Call.from_body(seq, body)
+
+    def encode(self, event: Event) -> bytes:
+        return event.encode()
+
+    def error_event(self, error: ErrorAnswer) -> Event:
+        return Event(dumps(error.body), name=self.error_event_name, role="error")
 
 
 def count_words(value: Any) -> int:

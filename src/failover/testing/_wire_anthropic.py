@@ -15,7 +15,7 @@ from typing import Any
 
 from ._faults import Fault
 from ._reply import Reply, ToolCall
-from ._wire import Call, ErrorAnswer, Event, EventRole, dumps, finish_reason
+from ._wire import Call, ErrorAnswer, Event, EventRole, SseWire, dumps, finish_reason
 
 __all__ = ["AnthropicWire"]
 
@@ -34,7 +34,7 @@ _STATUS_DEFAULTS: dict[int, tuple[str, str]] = {
 }
 
 
-class AnthropicWire:
+class AnthropicWire(SseWire):
     """Renders replies and faults as the Anthropic API does."""
 
     api = "anthropic"
@@ -46,8 +46,10 @@ class AnthropicWire:
 
     # -- errors ----------------------------------------------------------------------
 
+    required = ("model", "messages", "max_tokens")  # a 400 names the first one missing
+
     def validate(self, call: Call) -> ErrorAnswer | None:
-        for name in ("model", "messages", "max_tokens"):
+        for name in self.required:
             if name not in call.body:
                 return _error(400, "invalid_request_error", f"{name}: Field required", call)
         return None

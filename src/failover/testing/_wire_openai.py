@@ -14,7 +14,7 @@ from typing import Any
 
 from ._faults import Fault
 from ._reply import Reply, ToolCall
-from ._wire import Call, ErrorAnswer, Event, EventRole, dumps, finish_reason
+from ._wire import Call, ErrorAnswer, Event, EventRole, SseWire, dumps, finish_reason
 
 __all__ = ["OpenAIWire"]
 
@@ -77,13 +77,12 @@ _KIND_DEFAULTS: dict[str, tuple[int, str, str | None, str | None, str]] = {
 }
 
 
-class OpenAIWire:
+class OpenAIWire(SseWire):
     """Renders replies and faults as the OpenAI API does."""
 
     api = "openai"
     path = "/v1/chat/completions"
     request_id_header = "x-request-id"
-    error_event_name: str | None = None
     inband_status = 500
     keepalive = b": keep-alive\n\n"
 
