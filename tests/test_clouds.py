@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 from failover import AsyncFailover, Failover, RequestRejected, Target
 from failover.testing import FakeProvider, Fault, Reply, ToolCall
@@ -261,3 +262,44 @@ def test_bedrock_with_no_credentials_at_all_fails_over_as_an_auth_failure(
     answered, raised = done.stdout.splitlines()
     assert answered == "anthropic/m auth" and not second.requests
     assert raised.startswith("raised:") and "credentials" in raised
+
+
+class City(BaseModel):
+    city: str
+
+
+def test_structured_outputs_effort_and_images_go_to_the_clouds_as_to_anthropic(
+    clouds: tuple[FakeProvider, FakeProvider, FakeProvider],
+) -> None:
+    _, second, third = clouds
+    second.set_reply('{"city": "Paris"}')
+    image = {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}
+    looking = [{"role": "user", "content": [{"type": "text", "text": "Where?"}, image]}]
+    with Failover([bedrock(second)], policy=ONE_TRY) as client:
+        parsed = client.chat.completions.parse(messages=looking, response_format=City)
+    assert parsed.choices[0].message.parsed == City(city="Paris")
+    body = second.requests[0].body
+    assert body["output_config"]["format"]["schema"]["required"] == ["city"]
+    assert body["messages"][0]["content"][1]["source"]["media_type"] == "image/png"
+    with Failover([vertex(third)], policy=ONE_TRY) as client:
+        client.chat.completions.create(messages=MESSAGES, reasoning_effort="high")
+    assert third.requests[0].body["output_config"] == {"effort": "high"}
+
+
+def test_a_cut_bedrock_stream_resumes_on_vertex_as_a_prefill(
+    clouds: tuple[FakeProvider, FakeProvider, FakeProvider],
+) -> None:
+    _, second, third = clouds
+    whole = "One model, three clouds, and an answer that survives a cut."
+    second.set_reply(Reply(whole, chunk_size=8))
+    second.set_mode(Fault.cut(after_chunks=2))  # 16 characters, then the connection drops
+    third.set_reply(Reply(whole[16:], chunk_size=8))
+    resume = dataclasses.replace(ONE_TRY, stream_resume=True)
+    with (
+        Failover([bedrock(second), vertex(third)], policy=resume) as client,
+        client.chat.completions.create(messages=MESSAGES, stream=True) as stream,
+    ):
+        text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+    assert text == whole
+    continued = third.requests[0].body["messages"][-1]
+    assert continued["role"] == "assistant" and whole[:16].rstrip() in str(continued["content"])
