@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ._config.chains import Chain, Group, checked_embedding_chain, flat
 from ._config.env import (
     REDIS_PREFIX_ENV,
-    REDIS_URL_ENV,
     REQUIRE_ENV,
     chain_from_env,
     embedding_chain_from_env,
@@ -222,17 +221,20 @@ def _env(env: Mapping[str, str] | None) -> Mapping[str, str]:
 
 
 def health_from_env(env: Mapping[str, str] | None = None) -> HealthStore:
-    """``RedisHealth`` when ``FAILOVER_REDIS_URL`` is set, else ``LocalHealth``."""
+    """``RedisHealth`` when ``FAILOVER_REDIS_URL`` (or ``FAILOVER_REDIS_SENTINELS``) is
+    set, else ``LocalHealth``."""
+    from ._health.redis_where import RedisWhere
+
     env = _env(env)
-    url = env.get(REDIS_URL_ENV, "").strip()
-    if not url:
+    where = RedisWhere.from_env(env)
+    if where is None:
         from ._health.store import LocalHealth
 
         return LocalHealth()
     from ._health.redis import RedisHealth  # redis-py loads only for a fleet
 
     prefix = env.get(REDIS_PREFIX_ENV, "").strip() or "failover"
-    return RedisHealth(url, prefix=prefix)
+    return RedisHealth.at(where, prefix=prefix)
 
 
 class Failover(_ClientBase):

@@ -28,7 +28,7 @@ from .._core.attempts import Attempt
 from .._core.decisions import ErrorKind
 from .._core.errors import FailoverError
 from .._core.redact import redact
-from .._health.redis_link import describe_redis_url
+from .._health.redis_where import RedisWhere
 from .._routing.param_policy import SAMPLING, supports
 from .._version import __version__
 from .doctor_config import ConfigCheck, Entry, Finding, check_config
@@ -102,15 +102,16 @@ def _probes(check: ConfigCheck, timeout: float, offline: bool) -> list[Probe]:
         return list(pool.map(one, check.entries))
 
 
-def _ping_redis(url: str, check: ConfigCheck) -> None:
+def _ping_redis(redis_at: RedisWhere, check: ConfigCheck) -> None:
     """Shared health that cannot reach Redis still works, each process on its own: a
     warning, not an error."""
-    where = describe_redis_url(url)
+    where = redis_at.describe()
     try:
-        import redis
-
-        with redis.Redis.from_url(url, socket_connect_timeout=2.0, socket_timeout=2.0) as client:
+        client = redis_at.client({"socket_connect_timeout": 2.0, "socket_timeout": 2.0})
+        try:
             client.ping()
+        finally:
+            client.close()
     except ImportError:
         check.findings.append(
             Finding("error", "FAILOVER_REDIS_URL", 'needs redis-py: pip install "failover[redis]"')
@@ -155,8 +156,8 @@ def run_doctor(
     """
     env = os.environ if env is None else env
     check = check_config(env)
-    if check.redis_url and not offline:
-        _ping_redis(check.redis_url, check)
+    if check.redis is not None and not offline:
+        _ping_redis(check.redis, check)
     probes = _probes(check, timeout, offline)
     status, summary = _exit_status(check, probes, offline)
     text = (_as_json if as_json else _as_text)(check, probes, status, summary)

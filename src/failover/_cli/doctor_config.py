@@ -28,7 +28,7 @@ from .._config.env import (
 )
 from .._config.policy import ENV_NAMES, PRESETS, Policy, Target
 from .._core.errors import ConfigError
-from .._health.redis_link import check_redis_url
+from .._health.redis_where import RedisWhere
 from .._routing.privacy import Guard
 
 __all__ = ["ConfigCheck", "Entry", "Finding", "check_config", "mask"]
@@ -62,7 +62,7 @@ class ConfigCheck:
     entries: list[Entry] = field(default_factory=list)
     policy: Policy | None = None
     keys: list[str] = field(default_factory=list)  # to scrub from anything printed
-    redis_url: str | None = None  # a valid FAILOVER_REDIS_URL, to be pinged
+    redis: RedisWhere | None = None  # a valid FAILOVER_REDIS_* setting, to be pinged
     require: frozenset[str] = frozenset()  # FAILOVER_REQUIRE
     places: list[int] = field(default_factory=list)  # each entry's place in the chain
 
@@ -229,15 +229,10 @@ def _check_embedding_chain(env: Mapping[str, str], check: ConfigCheck) -> None:
 
 
 def _check_redis(env: Mapping[str, str], check: ConfigCheck) -> None:
-    url = env.get("FAILOVER_REDIS_URL", "").strip()
-    if not url:
-        return
     try:
-        check_redis_url(url)
+        check.redis = RedisWhere.from_env(env)
     except ConfigError as exc:
         check.error(exc, "FAILOVER_REDIS_URL")
-        return
-    check.redis_url = url
 
 
 def _check_names(env: Mapping[str, str], check: ConfigCheck) -> None:

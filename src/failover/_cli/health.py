@@ -78,12 +78,10 @@ def _run(
 
 
 def _where(env: Mapping[str, str]) -> str | None:
-    url = env.get("FAILOVER_REDIS_URL", "").strip()
-    if not url:
-        return None
-    from .._health.redis_link import describe_redis_url
+    from .._health.redis_where import RedisWhere
 
-    return describe_redis_url(url)
+    where = RedisWhere.from_env(env)
+    return None if where is None else where.describe()
 
 
 def _as_json(statuses: list[TargetStatus], where: str | None) -> str:

@@ -22,13 +22,14 @@ import hashlib
 import threading
 import time
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from .._config.policy import Policy, Target
 from .._core.errors import ConfigError
 from . import redis_scripts as lua
-from .redis_link import RedisLink, check_redis_url, describe_redis_url
+from .redis_link import RedisLink
+from .redis_where import RedisWhere, sentinels_of
 from .shared import SharedHealth, ms
 from .store import Health
 
@@ -36,19 +37,43 @@ __all__ = ["RedisHealth"]
 
 
 class RedisHealth:
-    """Breakers, probes and cool-downs shared by every process using ``url`` and ``prefix``.
+    """Breakers, probes and cool-downs shared by every process using one Redis and ``prefix``.
 
     >>> Failover(chain, health=RedisHealth("redis://localhost:6379/0", prefix="myapp"))
 
-    ``FAILOVER_REDIS_URL`` and ``FAILOVER_REDIS_PREFIX`` do the same from the environment
-    (the client then owns the store and closes it). A store passed in may serve several
-    clients of the process; ``close()`` it when they are done.
+    ``url`` is one Redis (``redis://``, ``rediss://`` with TLS options as redis-py reads
+    them, ``unix://``); with ``cluster=True`` a seed node of a Redis Cluster; with
+    ``sentinels`` (``["host:port", ...]``) and ``sentinel_master``, the primary they
+    watch (``url``, optional, then gives its password, database and TLS).
+    ``FAILOVER_REDIS_URL``, ``FAILOVER_REDIS_CLUSTER``, ``FAILOVER_REDIS_SENTINELS``,
+    ``FAILOVER_REDIS_SENTINEL_MASTER`` and ``FAILOVER_REDIS_PREFIX`` do the same from the
+    environment (the client then owns the store and closes it). A store passed in may
+    serve several clients of the process; ``close()`` it when they are done.
     Commands time out after ``timeout`` seconds and are never retried: if Redis is away,
     each process uses its own in-process health and tries Redis again every second.
     """
 
-    def __init__(self, url: str, *, prefix: str = "failover", timeout: float = 0.05) -> None:
-        check_redis_url(url)
+    def __init__(
+        self,
+        url: str = "",
+        *,
+        prefix: str = "failover",
+        timeout: float = 0.05,
+        cluster: bool = False,
+        sentinels: Sequence[str] = (),
+        sentinel_master: str = "",
+    ) -> None:
+        where = RedisWhere(url, cluster, sentinels_of(sentinels), sentinel_master)
+        self._init(where, prefix, timeout)
+
+    @classmethod
+    def at(cls, where: RedisWhere, *, prefix: str = "failover") -> RedisHealth:
+        """The store for a Redis already described (``FAILOVER_REDIS_*``)."""
+        store = cls.__new__(cls)
+        store._init(where, prefix, 0.05)
+        return store
+
+    def _init(self, where: RedisWhere, prefix: str, timeout: float) -> None:
         try:
             import redis as _redis_py  # noqa: F401 - only to give a clear error if missing
         except ImportError:
@@ -62,13 +87,13 @@ class RedisHealth:
                 variable="FAILOVER_REDIS_PREFIX",
             )
         self.prefix = prefix
-        self._where = describe_redis_url(url)
+        self._where = where.describe()
         # Each client gets its own health per target (its own policy: fail_max, reset),
         # held weakly here so that clients made and dropped do not pile up.
         self._targets: dict[str, weakref.WeakSet[SharedHealth]] = {}
         self._lock = threading.Lock()
         self._link = RedisLink(
-            url,
+            where,
             f"{prefix}:health",
             timeout=timeout,
             on_message=self._message,

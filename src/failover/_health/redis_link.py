@@ -30,41 +30,15 @@ import time
 import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
-from .._core.errors import ConfigError
 from .._core.redact import redact
 from .redis_async import LoopWriter
+from .redis_where import RedisWhere
 
-__all__ = ["RedisLink", "check_redis_url", "describe_redis_url"]
+__all__ = ["RedisLink"]
 
 logger = logging.getLogger("failover")
 T = TypeVar("T")
-_VAR = "FAILOVER_REDIS_URL"
-_FORM = "redis://[:password@]host[:port][/db], rediss://... or unix:///path/to/socket"
-
-
-def check_redis_url(url: str) -> None:
-    """Raise a ConfigError naming FAILOVER_REDIS_URL unless ``url`` can be connected to."""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        raise ConfigError(f"{_VAR} must look like {_FORM}", variable=_VAR) from None
-    if parts.scheme in ("redis", "rediss") and parts.hostname:
-        return
-    if parts.scheme == "unix" and parts.path:
-        return
-    raise ConfigError(f"{_VAR} must look like {_FORM}", variable=_VAR)
-
-
-def describe_redis_url(url: str) -> str:
-    """The URL without user, password or options, for logs and reprs."""
-    parts = urlsplit(url)
-    if parts.scheme == "unix":
-        return f"unix://{parts.path}"
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{parts.hostname}{port}{parts.path}"
 
 
 class RedisLink:
@@ -72,7 +46,7 @@ class RedisLink:
 
     def __init__(
         self,
-        url: str,
+        where: RedisWhere,
         channel: str,
         *,
         timeout: float,
@@ -83,34 +57,26 @@ class RedisLink:
         tick_every: float = 0.5,
     ) -> None:
         import redis
-        from redis.backoff import NoBackoff
-        from redis.connection import parse_url
-        from redis.retry import Retry
 
-        try:
-            settings = parse_url(url)  # type: ignore[no-untyped-call]
-        except ValueError as exc:
-            raise ConfigError(f"{_VAR}: {exc}; it must look like {_FORM}", variable=_VAR) from None
-        self._password = urlsplit(url).password
+        self._password = where.password
         self.errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
         self.timeout = timeout
-        self._url = url
-        ours: dict[str, Any] = {
+        self._where = where
+        self._ours: dict[str, Any] = {
             "socket_timeout": timeout,
             "socket_connect_timeout": timeout,
-            "retry": Retry(NoBackoff(), 0),
             "decode_responses": True,
         }
-        self.redis = redis.Redis(connection_pool=redis.ConnectionPool(**{**settings, **ours}))
+        self.redis = where.client(self._ours)
         # The listener polls with get_message(timeout=0.5); its own reads and connection
         # handshakes are bounded too, and a PING every few seconds notices a lost link.
-        listen = {**ours, "socket_timeout": 2.0, "socket_connect_timeout": 1.0}
+        listen = {**self._ours, "socket_timeout": 2.0, "socket_connect_timeout": 1.0}
         listen["health_check_interval"] = 5
-        self._listen = redis.Redis(connection_pool=redis.ConnectionPool(**{**settings, **listen}))
+        self._listen = where.client(listen)
         self._writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopWriter] = (
             weakref.WeakKeyDictionary()
         )
-        self.where = describe_redis_url(url)
+        self.where = where.describe()
         self._channel = channel
         self._alive_key = f"{channel}:alive"
         self._retry_every = retry_every
@@ -156,19 +122,7 @@ class RedisLink:
 
     def async_client(self) -> Any:
         """A new ``redis.asyncio`` client with the same short timeouts and no retries."""
-        from redis.asyncio import ConnectionPool, Redis
-        from redis.asyncio.connection import parse_url
-        from redis.asyncio.retry import Retry
-        from redis.backoff import NoBackoff
-
-        settings: dict[str, Any] = {
-            **parse_url(self._url),
-            "socket_timeout": self.timeout,
-            "socket_connect_timeout": self.timeout,
-            "retry": Retry(NoBackoff(), 0),
-            "decode_responses": True,
-        }
-        return Redis(connection_pool=ConnectionPool(**settings))
+        return self._where.async_client(self._ours)
 
     def later(self, command: Callable[[Any], object]) -> None:
         """Run ``command(redis_client)`` soon on the listener thread (if Redis is up)."""
@@ -205,7 +159,7 @@ class RedisLink:
     def _run(self) -> None:
         """Listen for changes; while Redis is away, try it again every ``retry_every``."""
         while not self._closed.is_set():
-            pubsub = self._listen.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+            pubsub = self._listen.pubsub(ignore_subscribe_messages=True)
             try:
                 pubsub.subscribe(self._channel)
                 if self.up:
