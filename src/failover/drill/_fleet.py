@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from .._client import Failover
+from .._client import Failover, health_from_env
 from .._config.policy import Policy, Target
 from .._core.errors import FailoverError
 from .._health.store import HealthStore, LocalHealth
@@ -63,15 +63,18 @@ def run_fleet(
     on_start: Callable[[float], None] | None = None,
     command: Sequence[str] | None = None,
     env: Mapping[str, str] | None = None,
+    redis_env: Mapping[str, str] | None = None,
 ) -> list[FleetRun]:
     """Start ``processes`` workers; once all are ready, they call together for
     ``seconds`` from ``t0`` (``time.time()``), which ``on_start`` receives first.
     ``chain`` items are ``{"name", "api", "base_url"}``. ``command`` runs another worker
-    that speaks the same protocol (the benchmarks' LiteLLM worker)."""
+    that speaks the same protocol (the benchmarks' LiteLLM worker). ``redis_env``
+    (``FAILOVER_REDIS_*`` settings) names a Cluster or Sentinel instead of ``redis_url``."""
     spec = {
         "chain": chain,
         "policy": asdict(policy or fleet_policy()),
         "redis_url": redis_url,
+        "redis_env": dict(redis_env or {}),
         "prefix": prefix,
         "seconds": seconds,
     }
@@ -119,7 +122,9 @@ def _work(spec: dict[str, Any]) -> FleetRun:
         for t in spec["chain"]
     ]
     health: HealthStore = LocalHealth()
-    if spec["redis_url"]:
+    if spec.get("redis_env"):
+        health = health_from_env({**spec["redis_env"], "FAILOVER_REDIS_PREFIX": spec["prefix"]})
+    elif spec["redis_url"]:
         from .._health.redis import RedisHealth
 
         health = RedisHealth(spec["redis_url"], prefix=spec["prefix"])

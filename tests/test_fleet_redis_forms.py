@@ -1,0 +1,187 @@
+"""A fleet's shared health on production forms of Redis: TLS with client certificates,
+a 3-master Cluster and a primary watched by Sentinel, each a real server of the test's
+own; and a Sentinel promotion in the middle of a run, which must fail no call."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+
+from failover import AsyncFailover, Failover, RedisHealth
+from failover._client import health_from_env
+from failover.drill._fleet import fleet_policy, run_fleet
+from failover.testing import FakeProvider, Fault
+
+from .conftest import FAST, MESSAGES, target
+from .own_redis_replicated import own_cluster, own_sentinel
+from .own_redis_topologies import own_tls_redis, require_executables
+
+WORKERS = 4
+
+
+def _dead_primary_fleet(
+    primary: FakeProvider, secondary: FakeProvider, redis_env: Mapping[str, str]
+) -> None:
+    """WORKERS processes share health through ``redis_env``'s Redis while the primary is
+    dead: no call fails, and the fleet sends it about one breaker's worth of calls."""
+    policy = fleet_policy()  # fail_max 3, reset 1 s
+    primary.set_mode(Fault.status(503))
+    chain = [
+        {"name": "primary", "api": primary.api, "base_url": primary.base_url},
+        {"name": "backup", "api": secondary.api, "base_url": secondary.base_url},
+    ]
+    runs = run_fleet(
+        WORKERS,
+        chain,
+        redis_url=None,
+        redis_env=redis_env,
+        prefix="forms",
+        seconds=2.5,
+        policy=policy,
+    )
+    assert sum(r.failed for r in runs) == 0 and all(r.answered > 20 for r in runs), runs
+    dead = [r for r in primary.requests if r.fault is not None]
+    # The bound of one Redis (tests/test_fleet.py): fail_max, a call in flight in each
+    # other worker, and a probe per reset window.
+    assert len(dead) <= policy.breaker_fail_max + (WORKERS - 1) + 3, len(dead)
+
+
+def _async_trip_is_shared(
+    primary: FakeProvider, secondary: FakeProvider, redis_env: Mapping[str, str]
+) -> None:
+    """An event loop's writes (``redis.asyncio``: the Cluster's or Sentinel's twin) trip
+    the breaker for another process's store too."""
+    policy = dataclasses.replace(FAST, max_retries=0, breaker_fail_max=3, breaker_reset=5.0)
+    chain = [target(primary, "primary"), target(secondary, "backup")]
+    env = {**redis_env, "FAILOVER_REDIS_PREFIX": f"async-{time.monotonic_ns()}"}
+    primary.set_mode(Fault.status(503))
+    here, there = health_from_env(env), health_from_env(env)
+
+    async def trip() -> None:
+        async with AsyncFailover(chain, policy=policy, health=here) as client:
+            for _ in range(3):
+                await client.chat.completions.create(messages=MESSAGES)
+            await here.settle()
+
+    try:
+        with Failover(chain, policy=policy, health=there) as other:
+            asyncio.run(trip())
+            _eventually(lambda: other.breaker_state(chain[0].label) == "open", 5.0)
+    finally:
+        here.close()
+        there.close()
+        primary.set_mode(None)
+
+
+@pytest.fixture(autouse=True)
+def _servers() -> None:
+    require_executables("redis-server", "redis-cli", "openssl")
+
+
+def test_a_fleet_shares_health_over_tls_with_client_certificates(
+    tmp_path: Path, primary: FakeProvider, secondary: FakeProvider
+) -> None:
+    with own_tls_redis(tmp_path, client_certs=True) as tls:
+        options = (
+            f"ssl_ca_certs={tls.ca}&ssl_certfile={tls.client_cert}&ssl_keyfile={tls.client_key}"
+        )
+        _dead_primary_fleet(primary, secondary, {"FAILOVER_REDIS_URL": f"{tls.url}?{options}"})
+
+
+def test_a_fleet_shares_health_on_a_redis_cluster(
+    tmp_path: Path, primary: FakeProvider, secondary: FakeProvider
+) -> None:
+    with own_cluster(tmp_path) as cluster:
+        env = {"FAILOVER_REDIS_URL": cluster.url, "FAILOVER_REDIS_CLUSTER": "1"}
+        _async_trip_is_shared(primary, secondary, env)
+        _dead_primary_fleet(primary, secondary, env)
+
+
+def test_a_fleet_shares_health_through_sentinel(
+    tmp_path: Path, primary: FakeProvider, secondary: FakeProvider
+) -> None:
+    with own_sentinel(tmp_path) as setup:
+        env = {
+            "FAILOVER_REDIS_SENTINELS": setup.sentinels_env(),
+            "FAILOVER_REDIS_SENTINEL_MASTER": setup.master,
+        }
+        _async_trip_is_shared(primary, secondary, env)
+        _dead_primary_fleet(primary, secondary, env)
+
+
+def _eventually(check: Callable[[], bool], within: float) -> float:
+    started = time.monotonic()
+    while not check():
+        assert time.monotonic() - started < within, "never happened"
+        time.sleep(0.02)
+    return time.monotonic() - started
+
+
+def test_a_sentinel_promotion_mid_run_fails_no_call_and_sharing_resumes(
+    tmp_path: Path,
+    primary: FakeProvider,
+    secondary: FakeProvider,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="failover")
+    policy = dataclasses.replace(FAST, max_retries=0, breaker_fail_max=3, breaker_reset=0.5)
+    chain = [target(primary, "primary"), target(secondary, "backup")]
+    label = chain[0].label
+    slowest, failures = 0.0, 0
+
+    def call(client: Failover) -> None:
+        nonlocal slowest, failures
+        started = time.monotonic()
+        try:
+            client.chat.completions.create(messages=MESSAGES)
+        except Exception:
+            failures += 1
+        slowest = max(slowest, time.monotonic() - started)
+
+    with own_sentinel(tmp_path) as setup:
+        env = {
+            "FAILOVER_REDIS_SENTINELS": setup.sentinels_env(),
+            "FAILOVER_REDIS_SENTINEL_MASTER": setup.master,
+            "FAILOVER_REDIS_PREFIX": "promotion",
+        }
+        stores = [health_from_env(env), health_from_env(env)]
+        assert all(isinstance(s, RedisHealth) for s in stores)
+        with (
+            Failover(chain, policy=policy, health=stores[0]) as a,
+            Failover(chain, policy=policy, health=stores[1]) as b,
+        ):
+            primary.set_mode(Fault.status(503))
+            for _ in range(3):
+                call(a)
+            _eventually(lambda: b.breaker_state(label) == "open", 5.0)  # shared
+            promoted_after = setup.kill_primary_and_wait_for_promotion()
+            for _ in range(50):  # through the promotion and after: local state answers
+                call(a)
+                call(b)
+            shared_again = _eventually(
+                lambda: all(s.connected for s in stores if isinstance(s, RedisHealth)), 10.0
+            )
+            # A new trip, after the promotion, reaches the other process again.
+            primary.set_mode(None)
+            time.sleep(0.6)  # past the reset: the breakers close on their next calls
+            call(a)
+            call(b)
+            primary.set_mode(Fault.status(503))
+            for _ in range(3):
+                call(a)
+            _eventually(lambda: b.breaker_state(label) == "open", 5.0)
+        for store in stores:
+            store.close()
+    assert failures == 0
+    assert slowest < 1.0, slowest  # the Redis timeout is 50 ms; no call waits on Redis
+    said = [r.getMessage() for r in caplog.records if "Redis at" in r.getMessage()]
+    away = [m for m in said if "unavailable" in m]
+    back = [m for m in said if "is back" in m]
+    assert len(away) <= 2 and len(back) == len(away), said  # once each way, per process
+    print(f"promotion {promoted_after:.2f} s; shared again {shared_again:.2f} s after it")
