@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
+import redis
 
 from failover import AsyncFailover, Failover, RedisHealth
 from failover._client import health_from_env
@@ -101,6 +102,39 @@ def test_a_fleet_shares_health_on_a_redis_cluster(
         env = {"FAILOVER_REDIS_URL": cluster.url, "FAILOVER_REDIS_CLUSTER": "1"}
         _async_trip_is_shared(primary, secondary, env)
         _dead_primary_fleet(primary, secondary, env)
+        # Changes travel on each target's shard channel (SPUBLISH), not a broadcast one.
+        store = health_from_env({**env, "FAILOVER_REDIS_PREFIX": "sharded"})
+        chain = [target(primary, "primary"), target(secondary, "backup")]
+        try:
+            with Failover(chain, policy=FAST, health=store):
+
+                def channels() -> list[str]:
+                    found = []
+                    for port in cluster.ports:
+                        with redis.Redis(port=port, decode_responses=True) as node:
+                            found += node.execute_command("PUBSUB SHARDCHANNELS", "sharded:*")
+                    return sorted(found)
+
+                _eventually(lambda: len(channels()) == 2, 5.0)  # one per target
+                assert all(c.startswith("sharded:{") and c.endswith("}:health") for c in channels())
+        finally:
+            store.close()
+        # A node dies: calls that would use it use local state, and none fails or waits.
+        store = health_from_env({**env, "FAILOVER_REDIS_PREFIX": "node-down"})
+        primary.set_mode(Fault.status(503))
+        try:
+            with Failover(chain, policy=FAST, health=store) as client:
+                cluster.procs[0].kill()
+                cluster.procs[0].wait(5)
+                slowest = 0.0
+                for _ in range(30):
+                    started = time.monotonic()
+                    client.chat.completions.create(messages=MESSAGES)  # raises on failure
+                    slowest = max(slowest, time.monotonic() - started)
+                assert slowest < 1.0, slowest
+        finally:
+            store.close()
+            primary.set_mode(None)
 
 
 def test_a_fleet_shares_health_through_sentinel(

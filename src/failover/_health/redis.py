@@ -88,6 +88,7 @@ class RedisHealth:
             )
         self.prefix = prefix
         self._where = where.describe()
+        self._sharded = where.cluster
         # Each client gets its own health per target (its own policy: fail_max, reset),
         # held weakly here so that clients made and dropped do not pile up.
         self._targets: dict[str, weakref.WeakSet[SharedHealth]] = {}
@@ -99,6 +100,7 @@ class RedisHealth:
             on_message=self._message,
             on_reconnect=self._reload,
             on_tick=self._tick,
+            shard_channels=self._shard_channels if where.cluster else None,
         )
         self._scripts = {
             name: self._link.redis.register_script(getattr(lua, name))
@@ -128,13 +130,21 @@ class RedisHealth:
         health.load()
         return health
 
+    def _channel(self, health: SharedHealth) -> str:
+        """Where ``health``'s changes are published: its own shard channel on a Cluster."""
+        return f"{health.keys[0]}:health" if self._sharded else f"{self.prefix}:health"
+
+    def _shard_channels(self) -> list[str]:
+        """Every target's shard channel, for the listener to subscribe to."""
+        return [self._channel(health) for health in self._healths()]
+
     def _healths(self, tid: str | None = None) -> list[SharedHealth]:
         with self._lock:
             groups = [self._targets.get(tid, ())] if tid else list(self._targets.values())
             return [health for group in groups for health in group]
 
     def _call(self, name: str, health: SharedHealth, args: tuple[str | int, ...]) -> Any:
-        argv = [health.tid, f"{self.prefix}:health", health.keep_ms, ms(time.time()), *args]
+        argv = [health.tid, self._channel(health), health.keep_ms, ms(time.time()), *args]
         return lambda _: self._scripts[name](health.keys, argv)
 
     def script(self, name: str, health: SharedHealth, *args: str | int) -> list[int] | None:
@@ -169,7 +179,7 @@ class RedisHealth:
     def _async_call(
         self, name: str, health: SharedHealth, args: tuple[str | int, ...]
     ) -> Callable[[Any], Awaitable[Any]]:
-        argv = [health.tid, f"{self.prefix}:health", health.keep_ms, ms(time.time()), *args]
+        argv = [health.tid, self._channel(health), health.keep_ms, ms(time.time()), *args]
         source: str = getattr(lua, name)
         return lambda client: client.register_script(source)(health.keys, argv)
 

@@ -28,7 +28,7 @@ import queue
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 
 from .._core.redact import redact
@@ -55,6 +55,7 @@ class RedisLink:
         on_reconnect: Callable[[], None],
         on_tick: Callable[[], None] = lambda: None,
         tick_every: float = 0.5,
+        shard_channels: Callable[[], Collection[str]] | None = None,
     ) -> None:
         import redis
 
@@ -83,6 +84,7 @@ class RedisLink:
         self._on_message = on_message
         self._on_reconnect = on_reconnect
         self._on_tick, self._tick_every, self._ticked = on_tick, tick_every, 0.0
+        self._shards = shard_channels  # a Cluster: changes come on these shard channels
         self._lock = threading.Lock()
         self._thread_state = threading.local()  # "recovering": the listener's reload
         self.up = True  # read on every call, so a plain attribute; only this class sets it
@@ -160,9 +162,12 @@ class RedisLink:
         """Listen for changes; while Redis is away, try it again every ``retry_every``."""
         while not self._closed.is_set():
             pubsub = self._listen.pubsub(ignore_subscribe_messages=True)
+            subscribed: set[str] = set()
             try:
-                pubsub.subscribe(self._channel)
+                if self._shards is None:
+                    pubsub.subscribe(self._channel)
                 if self.up:
+                    self._subscribe_shards(pubsub, subscribed)
                     self._on_reconnect()  # what changed while we were not listening
                 while not self._closed.is_set():
                     if not self.up and not self._came_back():
@@ -172,8 +177,8 @@ class RedisLink:
                     if time.monotonic() - self._ticked >= self._tick_every:
                         self._ticked = time.monotonic()
                         self._on_tick()  # batched writes (successes), off any request
-                    message = pubsub.get_message(timeout=0.5)
-                    if message is not None and message.get("type") == "message":
+                    message = self._next_message(pubsub, subscribed)
+                    if message is not None and message.get("type") in ("message", "smessage"):
                         self._on_message(str(message["data"]))
             except self.errors as exc:
                 self.went_down(exc)
@@ -184,6 +189,28 @@ class RedisLink:
             finally:
                 with contextlib.suppress(*self.errors):
                     pubsub.close()
+
+    def _next_message(self, pubsub: Any, subscribed: set[str]) -> Any:
+        """The next change published, or None after a short wait."""
+        if self._shards is None:
+            return pubsub.get_message(timeout=0.5)
+        if self._subscribe_shards(pubsub, subscribed):
+            self._on_reconnect()  # what the new targets' channels said before we listened
+        if not subscribed:
+            self._closed.wait(0.1)
+            return None
+        return pubsub.get_sharded_message(ignore_subscribe_messages=True, timeout=0.1)
+
+    def _subscribe_shards(self, pubsub: Any, subscribed: set[str]) -> bool:
+        """On a Cluster, subscribe to the shard channels of targets new since the last
+        call; whether there were any."""
+        if self._shards is None:
+            return False
+        new = set(self._shards()) - subscribed
+        if new:
+            pubsub.ssubscribe(*new)
+            subscribed |= new
+        return bool(new)
 
     def _run_later(self) -> None:
         while True:

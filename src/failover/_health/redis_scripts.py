@@ -7,7 +7,10 @@ window (a hash of ``c:<slice>`` calls and ``f:<slice>`` failures, one slice per 
 the window, expiring after two windows). ``ARGV`` starts with the target id,
 the channel, how long to keep a quiet state (ms) and the caller's clock (ms). Every
 script returns ``{code, open_until, cool_until, probe_until, version}``, and one that
-changes the state publishes ``"<tid> <open_until> <cool_until> <probe_until> <version>"``.
+changes the state publishes ``"<tid> <open_until> <cool_until> <probe_until> <version>"``
+on the channel: ``<prefix>:health`` with PUBLISH, or on a Redis Cluster the target's own
+shard channel ``<prefix>:{<tid>}:health`` with SPUBLISH (Redis 7), in its keys' slot, so
+that a change goes only to the node that holds them rather than to every node.
 
 The version is Redis's own clock in microseconds at the change, so it only grows, even
 across a restart or a flush of Redis, and a process can always tell a newer state from
@@ -39,7 +42,12 @@ local function changed(code)
   keep()
   local st = state(code)
   local message = table.concat({ARGV[1], st[2], st[3], st[4], st[5]}, ' ')
-  redis.call('PUBLISH', ARGV[2], message)
+  -- A channel with a hash tag is a Cluster shard channel, in the slot of the keys.
+  if string.find(ARGV[2], '{', 1, true) then
+    redis.call('SPUBLISH', ARGV[2], message)
+  else
+    redis.call('PUBLISH', ARGV[2], message)
+  end
   return st
 end
 local open_until = tonumber(redis.call('HGET', KEYS[1], 'open_until')) or 0
