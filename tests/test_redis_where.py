@@ -3,13 +3,19 @@ naming the variable, for each form it cannot."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import io
 
 import pytest
 
-from failover import ConfigError, RedisHealth
+from failover import AsyncFailover, ConfigError, Failover, RedisHealth
 from failover._cli.doctor import EXIT_INVALID, run_doctor
 from failover._health.redis_where import RedisWhere
+from failover.testing import FakeProvider, Fault
+
+from .conftest import FAST, MESSAGES, target
+from .own_redis import free_port
 
 
 @pytest.mark.parametrize(
@@ -78,5 +84,34 @@ def test_each_form_is_described_without_its_secrets() -> None:
     store = RedisHealth(sentinels=["127.0.0.1:1"], sentinel_master="m", timeout=0.05)
     try:
         assert "s3cret" not in repr(store) and "sentinel://127.0.0.1:1/m" in repr(store)
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_cluster_away_when_a_client_starts_stops_no_call(
+    primary: FakeProvider, secondary: FakeProvider, mode: str
+) -> None:
+    # redis-py's cluster client connects in its constructor: it must not run on a
+    # client's (or a call's) time, nor raise out of either.
+    store = RedisHealth(f"redis://127.0.0.1:{free_port()}", cluster=True)
+    primary.set_mode(Fault.status(503))  # failures: writes that would go to the cluster
+    chain = [target(primary, "primary"), target(secondary, "backup")]
+    policy = dataclasses.replace(FAST, max_retries=0)
+    try:
+        if mode == "sync":
+            with Failover(chain, policy=policy, health=store) as client:
+                for _ in range(5):
+                    client.chat.completions.create(messages=MESSAGES)
+        else:
+
+            async def calls() -> None:
+                async with AsyncFailover(chain, policy=policy, health=store) as client:
+                    for _ in range(5):
+                        await client.chat.completions.create(messages=MESSAGES)
+                    await store.settle()
+
+            asyncio.run(calls())
+        assert not store.connected
     finally:
         store.close()

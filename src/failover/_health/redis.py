@@ -102,19 +102,8 @@ class RedisHealth:
             on_tick=self._tick,
             shard_channels=self._shard_channels if where.cluster else None,
         )
-        self._scripts = {
-            name: self._link.redis.register_script(getattr(lua, name))
-            for name in (
-                "FAIL",
-                "SUCCESSES",
-                "RESET",
-                "PROBE",
-                "VERDICT",
-                "RELEASE",
-                "COOL",
-                "READ",
-            )
-        }
+        # Registered on first use: a Cluster's client connects only then.
+        self._scripts: dict[str, Any] = {}
         self._link.start()
 
     @property
@@ -145,7 +134,13 @@ class RedisHealth:
 
     def _call(self, name: str, health: SharedHealth, args: tuple[str | int, ...]) -> Any:
         argv = [health.tid, self._channel(health), health.keep_ms, ms(time.time()), *args]
-        return lambda _: self._scripts[name](health.keys, argv)
+        return lambda client: self._script(client, name)(health.keys, argv)
+
+    def _script(self, client: Any, name: str) -> Any:
+        found = self._scripts.get(name)
+        if found is None:
+            found = self._scripts[name] = client.register_script(getattr(lua, name))
+        return found
 
     def script(self, name: str, health: SharedHealth, *args: str | int) -> list[int] | None:
         """Run one of ``redis_scripts``' scripts for ``health``; None if Redis is away."""

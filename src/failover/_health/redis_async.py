@@ -46,6 +46,8 @@ class Link(Protocol):
 
     def async_client(self) -> Any: ...
 
+    async def close_async_client(self, client: Any) -> None: ...
+
 
 @dataclass(slots=True)
 class _Job:
@@ -122,7 +124,7 @@ class LoopWriter:
             self._task = None
             self._idle.set()
             with contextlib.suppress(*self._link.errors):
-                await client.aclose(close_connection_pool=True)
+                await self._link.close_async_client(client)
 
     @staticmethod
     def _give(job: _Job, reply: Any) -> None:

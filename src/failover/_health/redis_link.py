@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 
 from .._core.redact import redact
 from .redis_async import LoopWriter
-from .redis_where import RedisWhere
+from .redis_where import RedisWhere, errors
 
 __all__ = ["RedisLink"]
 
@@ -57,10 +57,8 @@ class RedisLink:
         tick_every: float = 0.5,
         shard_channels: Callable[[], Collection[str]] | None = None,
     ) -> None:
-        import redis
-
         self._password = where.password
-        self.errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
+        self.errors: tuple[type[BaseException], ...] = errors()
         self.timeout = timeout
         self._where = where
         self._ours: dict[str, Any] = {
@@ -126,6 +124,9 @@ class RedisLink:
         """A new ``redis.asyncio`` client with the same short timeouts and no retries."""
         return self._where.async_client(self._ours)
 
+    async def close_async_client(self, client: Any) -> None:
+        await self._where.aclose(client)
+
     def later(self, command: Callable[[Any], object]) -> None:
         """Run ``command(redis_client)`` soon on the listener thread (if Redis is up)."""
         self._later.put(command)
@@ -161,9 +162,11 @@ class RedisLink:
     def _run(self) -> None:
         """Listen for changes; while Redis is away, try it again every ``retry_every``."""
         while not self._closed.is_set():
-            pubsub = self._listen.pubsub(ignore_subscribe_messages=True)
+            pubsub: Any = None
             subscribed: set[str] = set()
             try:
+                # Inside the try: a Cluster's client connects here, when first used.
+                pubsub = self._listen.pubsub(ignore_subscribe_messages=True)
                 if self._shards is None:
                     pubsub.subscribe(self._channel)
                 if self.up:
@@ -187,8 +190,9 @@ class RedisLink:
                 logger.exception("failover: the Redis listener failed; restarting it")
                 self._closed.wait(self._retry_every)
             finally:
-                with contextlib.suppress(*self.errors):
-                    pubsub.close()
+                if pubsub is not None:
+                    with contextlib.suppress(*self.errors):
+                        pubsub.close()
 
     def _next_message(self, pubsub: Any, subscribed: set[str]) -> Any:
         """The next change published, or None after a short wait."""

@@ -18,7 +18,8 @@ them: ``rediss://host:6380/0?ssl_ca_certs=/ca.pem&ssl_certfile=...&ssl_keyfile=.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -125,7 +126,7 @@ class RedisWhere:
         if self.cluster:
             from redis.cluster import RedisCluster
 
-            return RedisCluster(**_for_cluster(settings))
+            return Deferred(lambda: RedisCluster(**_for_cluster(settings)))
         if self.sentinels:
             from redis.sentinel import Sentinel
 
@@ -157,6 +158,14 @@ class RedisWhere:
             return sentinel.master_for(self.master, **_without_address(settings))
         return Redis(connection_pool=ConnectionPool(**settings))
 
+    async def aclose(self, client: Any) -> None:
+        """Close an :meth:`async_client` and its connections (a Cluster's ``aclose``
+        takes no arguments and closes them all)."""
+        if self.cluster:
+            await client.aclose()
+        else:
+            await client.aclose(close_connection_pool=True)
+
     def _settings(self) -> dict[str, Any]:
         if not self.url:
             return {}
@@ -168,6 +177,42 @@ class RedisWhere:
             raise ConfigError(
                 f"{URL_VAR}: {exc}; it must look like {_FORM}", variable=URL_VAR
             ) from None
+
+
+class Deferred:
+    """A client built on its first use, and again on the next use after a failed build.
+
+    redis-py's ``RedisCluster`` connects in its constructor (and raises
+    ``RedisClusterException``, not a ``RedisError``, when no node answers): a cluster
+    that is down when a process starts must not stop the process, only leave its calls
+    on local state until the listener reaches the cluster.
+    """
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make = make
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        client = self._client
+        if client is None:
+            with self._lock:
+                if self._client is None:
+                    self._client = self._make()
+                client = self._client
+        return getattr(client, name)
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+
+def errors() -> tuple[type[BaseException], ...]:
+    """What redis-py raises when Redis, in any form, is away or refuses."""
+    import redis
+    from redis.exceptions import RedisClusterException
+
+    return (redis.RedisError, RedisClusterException, OSError)
 
 
 def _sentinels(raw: str) -> tuple[tuple[str, int], ...]:
