@@ -102,6 +102,35 @@ def fleet_section(data: dict[str, Any]) -> list[str]:
         f"{data['propagation_ms']['p99']:.2f} ms (two stores with their own connections "
         "in one process, 50 trips).",
         "",
+        *(_forms(data["forms"]) if "forms" in data else []),
+    ]
+
+
+def _forms(forms: dict[str, Any]) -> list[str]:
+    setup, cluster, sentinel = forms["setup"], forms["cluster_8"], forms["sentinel_kill"]
+    rows = [
+        [
+            "8 processes on a 3-master Redis Cluster, dead primary: calls it received",
+            f"{spread(cluster['dead_calls'], digits=0)} of {cluster['answered']:,} answered; "
+            f"{cluster['failed']} failed",
+        ],
+        [
+            f"4 processes through Sentinel, Redis primary SIGKILLed {setup['kill_at_s']:g} s "
+            "in: failed calls",
+            f"{sentinel['failed']} of {sentinel['answered'] + sentinel['failed']:,}",
+        ],
+        ["the same: slowest call", f"{spread(sentinel['slowest_s'])} s"],
+        ["the same: the sentinels' promotion", f"{spread(sentinel['promotion_s'])} s"],
+        [
+            "the same: from the kill until a trip is shared again",
+            f"{spread(sentinel['shared_again_s'])} s",
+        ],
+    ]
+    return [
+        f"On production forms of Redis ({setup['rounds']} rounds, median, min to max; "
+        "servers of the benchmark's own):",
+        "",
+        *table(["fleet", "measured"], rows),
     ]
 
 
@@ -120,6 +149,22 @@ def fleet_targets(fleet: dict[str, Any]) -> list[list[object]]:
             f"{shared:.0f} (worst round)",
             verdict(shared <= 9),
         ],
+        *_forms_targets(fleet.get("forms")),
+    ]
+
+
+def _forms_targets(forms: dict[str, Any] | None) -> list[list[object]]:
+    if forms is None:
+        return []
+    worst = forms["cluster_8"]["dead_calls"]["max"]
+    failed = forms["sentinel_kill"]["failed"]
+    return [
+        [
+            "8 processes on a Cluster, dead primary: <= fail_max + 7 in flight + 3 probes (<= 13)",
+            f"{worst:.0f} (worst round)",
+            verdict(worst <= 13),
+        ],
+        ["Sentinel primary killed mid-run: failed calls = 0", str(failed), verdict(failed == 0)],
     ]
 
 

@@ -26,6 +26,7 @@ if not __package__:  # run as a script: make ``benchmarks`` importable
 from benchmarks import (
     bound_cost,
     fleet,
+    fleet_forms,
     groups,
     instructions,
     local,
@@ -150,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
                         profile.healthy_rounds,
                         profile.healthy_batch,
                     )
+                    print("fleets on a Redis Cluster and through Sentinel ...", flush=True)
+                    data["forms"] = fleet_forms.run(profile.fleet_rounds)
                     write_json(folder / "fleet.json", {"meta": info, **data})
                 if "partial" in args.only:
                     print("partial outages ...", flush=True)

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from failover import Policy, Target
+from failover import Failover, Policy, Target
 from failover.testing import FakeProvider
 
 # Millisecond backoff keeps the suite fast without patching sleep.
@@ -88,3 +88,18 @@ def eventually(check: Callable[[], bool], within: float = 2.0) -> float:
         assert time.monotonic() - started < within, "never happened"
         time.sleep(0.002)
     return time.monotonic() - started
+
+
+class Calls:
+    """Calls made through clients while something breaks: the failures and the slowest."""
+
+    def __init__(self) -> None:
+        self.failures, self.slowest = 0, 0.0
+
+    def __call__(self, client: Failover) -> None:
+        started = time.monotonic()
+        try:
+            client.chat.completions.create(messages=MESSAGES)
+        except Exception:
+            self.failures += 1
+        self.slowest = max(self.slowest, time.monotonic() - started)

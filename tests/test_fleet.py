@@ -20,7 +20,7 @@ from failover import Failover, Policy, RedisHealth
 from failover.drill._fleet import FleetRun, fleet_policy, run_fleet
 from failover.testing import FakeProvider, Fault
 
-from .conftest import FAST, MESSAGES, target
+from .conftest import FAST, MESSAGES, Calls, target
 from .own_redis import free_port, own_redis
 
 WORKERS = 4
@@ -115,16 +115,7 @@ def test_redis_killed_mid_run_fails_nothing_and_sharing_resumes(
     policy = dataclasses.replace(FAST, max_retries=0, breaker_fail_max=3, breaker_reset=0.5)
     chain = [target(primary, "primary"), target(secondary, "backup")]
     label = chain[0].label
-    slowest, failures = 0.0, 0
-
-    def call(client: Failover) -> None:
-        nonlocal slowest, failures
-        started = time.monotonic()
-        try:
-            client.chat.completions.create(messages=MESSAGES)
-        except Exception:
-            failures += 1
-        slowest = max(slowest, time.monotonic() - started)
+    call = Calls()
 
     with own_redis(port) as server:
         a_store, b_store = RedisHealth(url, prefix="kill"), RedisHealth(url, prefix="kill")
@@ -141,7 +132,7 @@ def test_redis_killed_mid_run_fails_nothing_and_sharing_resumes(
             for _ in range(40):
                 call(a)
                 call(b)
-            assert failures == 0 and slowest < 1.0, (failures, slowest)
+            assert call.failures == 0 and call.slowest < 1.0, (call.failures, call.slowest)
             assert not a_store.connected
             # The local breakers took over: each process tripped on its own.
             assert a.breaker_state(label) == "open" and b.breaker_state(label) == "open"
@@ -154,7 +145,7 @@ def test_redis_killed_mid_run_fails_nothing_and_sharing_resumes(
                 _wait(lambda: b.breaker_state(label) == "open")  # shared again
                 a_store.close()
                 b_store.close()
-            assert failures == 0
+            assert call.failures == 0
     messages = [r.getMessage() for r in caplog.records]
     # One warning per store for each transition, not one per call.
     assert sum("is unavailable" in m for m in messages) == 2

@@ -89,22 +89,24 @@ def grouped(chain: Chain, resolve: Callable[[str], Target], var: str) -> Groups:
                         "in the chain with no other target; give it a place of its own",
                         variable=var,
                     )
-            _one_model(targets, var)
+            # Deployments of one model: a mix is most likely a slip, and would answer
+            # like two models by turns.
+            one_model(targets, var, "a group joins deployments of one model")
         groups.append(tuple(targets))
     return tuple(groups)
 
 
-def _one_model(targets: Sequence[Target], var: str) -> None:
-    """A group's targets are deployments of one model: a group that mixes two is most
-    likely a slip, and would answer like two models by turns."""
+def one_model(targets: Sequence[Target], var: str, why: str) -> None:
+    """Refuse ``targets`` that serve two models (``why``: what one model is needed for),
+    naming both."""
     first = targets[0]
     for t in targets[1:]:
         if t.served_model != first.served_model:
             raise ConfigError(
-                f"{var}: a group joins deployments of one model, but {first.label} serves "
-                f"{first.served_model!r} and {t.label} {t.served_model!r}; if they are one "
-                "model under two names (an Azure deployment, a Bedrock model id), say which "
-                "it serves: provider/name=model, or Target(..., serves=model)",
+                f"{var} mixes model {first.served_model!r} ({first.label}) with model "
+                f"{t.served_model!r} ({t.label}): {why}. If they are one model under two "
+                "names (an Azure deployment, a Bedrock model id), say which it serves: "
+                "azure/<deployment>=<model>, provider/<id>=<model>, or Target(..., serves=)",
                 variable=var,
             )
 
@@ -151,13 +153,4 @@ def checked_embedding_chain(targets: Sequence[Target], var: str) -> None:
                 "chain holds OpenAI-compatible targets (openai, azure, ollama, vllm, ...)",
                 variable=var,
             )
-    first = targets[0]
-    for t in targets[1:]:
-        if t.served_model != first.served_model:
-            raise ConfigError(
-                f"{var} mixes model {first.served_model!r} ({first.label}) with model "
-                f"{t.served_model!r} ({t.label}): vectors of two models cannot share an "
-                "index. List targets that serve one model; for an Azure deployment, say "
-                "which model it serves: azure/<deployment>=<model>",
-                variable=var,
-            )
+    one_model(targets, var, "vectors of two models cannot share an index")

@@ -166,10 +166,13 @@ def dead_primary_run(
     backup_api: Literal["openai", "anthropic"] = "anthropic",
     command: Sequence[str] | None = None,
     env: Mapping[str, str] | None = None,
+    redis_env: Mapping[str, str] | None = None,
+    on_start: Callable[[float], None] | None = None,
 ) -> dict[str, Any]:
     """One fleet run, primary then backup, against a primary that answers 503 for the
     first ``dead_for`` seconds; counts what the primary received while dead (from the
-    fake's own log). ``command``/``env``: another worker (see :func:`run_fleet`)."""
+    fake's own log). ``command``/``env``: another worker; ``redis_env``: a Cluster or
+    Sentinel (see :func:`run_fleet`); ``on_start`` also gets the start time."""
     from ..testing import FakeProvider
 
     with (
@@ -186,6 +189,8 @@ def dead_primary_run(
         def revive(t0: float) -> None:
             timers.append(threading.Timer(t0 + dead_for - time.time(), primary.set_mode, (None,)))
             timers[-1].start()
+            if on_start is not None:
+                on_start(t0)
 
         runs = run_fleet(
             processes,
@@ -197,6 +202,7 @@ def dead_primary_run(
             on_start=revive,
             command=command,
             env=env,
+            redis_env=redis_env,
         )
         for timer in timers:
             timer.join()
