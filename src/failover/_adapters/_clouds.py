@@ -24,30 +24,32 @@ __all__ = ["BedrockAdapter", "VertexAdapter"]
 
 
 class _CloudAdapter(AnthropicAdapter):
+    """The Anthropic adapter on a cloud's client classes (``clients``: sync, async)."""
+
+    clients: tuple[Any, Any]
+
     def _base(self) -> dict[str, Any]:
         return {"base_url": self.target.base_url, "max_retries": 0, "timeout": self._timeout}
+
+    def _make_sync(self) -> anthropic.Anthropic:
+        http = self._watched(bounded_http_client(anthropic))
+        return self.clients[0](**self._client_kwargs(), http_client=http)  # type: ignore[no-any-return]
+
+    def _make_async(self) -> anthropic.AsyncAnthropic:
+        return self.clients[1](**self._client_kwargs(), **self._async_http())  # type: ignore[no-any-return]
 
     def failure(self, exc: BaseException) -> Failure | None:
         return cloud_failure(exc, failure_from(exc, self.sdk, self.target.api_key))
 
 
 class BedrockAdapter(_CloudAdapter):
+    clients = (anthropic.AnthropicBedrock, anthropic.AsyncAnthropicBedrock)
+
     def _client_kwargs(self) -> dict[str, Any]:
         kwargs = {**self._base(), "aws_region": self.target.region}
         if self.target.api_key:  # a bearer token; else AWS's credential chain signs
             kwargs["api_key"] = self.target.api_key
         return kwargs
-
-    def _make_sync(self) -> anthropic.Anthropic:
-        http = self._watched(bounded_http_client(anthropic))
-        return anthropic.AnthropicBedrock(  # type: ignore[return-value]
-            **self._client_kwargs(), http_client=http
-        )
-
-    def _make_async(self) -> anthropic.AsyncAnthropic:
-        return anthropic.AsyncAnthropicBedrock(  # type: ignore[return-value]
-            **self._client_kwargs(), **self._async_http()
-        )
 
     def _warm(self, client: Any) -> None:
         super()._warm(client)
@@ -64,6 +66,8 @@ class BedrockAdapter(_CloudAdapter):
 
 
 class VertexAdapter(_CloudAdapter):
+    clients = (anthropic.AnthropicVertex, anthropic.AsyncAnthropicVertex)
+
     def _client_kwargs(self) -> dict[str, Any]:
         kwargs = {**self._base(), "region": self.target.region}
         if self.target.project:
@@ -71,14 +75,3 @@ class VertexAdapter(_CloudAdapter):
         if self.target.api_key:  # an access token; else Application Default Credentials
             kwargs["access_token"] = self.target.api_key
         return kwargs
-
-    def _make_sync(self) -> anthropic.Anthropic:
-        http = self._watched(bounded_http_client(anthropic))
-        return anthropic.AnthropicVertex(  # type: ignore[return-value]
-            **self._client_kwargs(), http_client=http
-        )
-
-    def _make_async(self) -> anthropic.AsyncAnthropic:
-        return anthropic.AsyncAnthropicVertex(  # type: ignore[return-value]
-            **self._client_kwargs(), **self._async_http()
-        )

@@ -64,16 +64,6 @@ class RedisHealth:
         sentinel_master: str = "",
     ) -> None:
         where = RedisWhere(url, cluster, sentinels_of(sentinels), sentinel_master)
-        self._init(where, prefix, timeout)
-
-    @classmethod
-    def at(cls, where: RedisWhere, *, prefix: str = "failover") -> RedisHealth:
-        """The store for a Redis already described (``FAILOVER_REDIS_*``)."""
-        store = cls.__new__(cls)
-        store._init(where, prefix, 0.05)
-        return store
-
-    def _init(self, where: RedisWhere, prefix: str, timeout: float) -> None:
         try:
             import redis as _redis_py  # noqa: F401 - only to give a clear error if missing
         except ImportError:
@@ -105,6 +95,18 @@ class RedisHealth:
         # Registered on first use: a Cluster's client connects only then.
         self._scripts: dict[str, Any] = {}
         self._link.start()
+
+    @classmethod
+    def at(cls, where: RedisWhere, *, prefix: str = "failover") -> RedisHealth:
+        """The store for a Redis already described (``FAILOVER_REDIS_*``)."""
+        sentinels = [f"{host}:{port}" for host, port in where.sentinels]
+        return cls(
+            where.url,
+            prefix=prefix,
+            cluster=where.cluster,
+            sentinels=sentinels,
+            sentinel_master=where.master,
+        )
 
     @property
     def connected(self) -> bool:

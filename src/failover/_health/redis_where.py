@@ -26,7 +26,15 @@ from urllib.parse import urlsplit
 
 from .._core.errors import ConfigError
 
-__all__ = ["URL_VAR", "RedisWhere", "check_redis_url", "describe_redis_url"]
+__all__ = [
+    "URL_VAR",
+    "Deferred",
+    "RedisWhere",
+    "check_redis_url",
+    "describe_redis_url",
+    "errors",
+    "sentinels_of",
+]
 
 URL_VAR = "FAILOVER_REDIS_URL"
 CLUSTER_VAR = "FAILOVER_REDIS_CLUSTER"
@@ -119,44 +127,44 @@ class RedisWhere:
     def client(self, ours: Mapping[str, Any]) -> Any:
         """A blocking client with ``ours`` (timeouts, no retries) over the URL's options."""
         import redis
-        from redis.backoff import NoBackoff
+        from redis.cluster import RedisCluster
         from redis.retry import Retry
+        from redis.sentinel import Sentinel
 
-        settings = {**self._settings(), **ours, "retry": Retry(NoBackoff(), 0)}
-        if self.cluster:
-            from redis.cluster import RedisCluster
-
-            return Deferred(lambda: RedisCluster(**_for_cluster(settings)))
-        if self.sentinels:
-            from redis.sentinel import Sentinel
-
-            sentinel = Sentinel(  # type: ignore[no-untyped-call]
-                list(self.sentinels), sentinel_kwargs=_for_sentinels(ours)
-            )
-            return sentinel.master_for(  # type: ignore[no-untyped-call]
-                self.master, **_without_address(settings)
-            )
-        return redis.Redis(connection_pool=redis.ConnectionPool(**settings))
+        plain = lambda **kw: redis.Redis(connection_pool=redis.ConnectionPool(**kw))  # noqa: E731
+        # redis-py's RedisCluster connects in its constructor: build it on first use.
+        cluster = lambda **kw: Deferred(lambda: RedisCluster(**kw))  # noqa: E731
+        return self._build(ours, Retry, plain, cluster, Sentinel)
 
     def async_client(self, ours: Mapping[str, Any]) -> Any:
-        """The ``redis.asyncio`` twin of :meth:`client`."""
+        """The ``redis.asyncio`` twin of :meth:`client` (whose cluster connects lazily)."""
         from redis.asyncio import ConnectionPool, Redis
+        from redis.asyncio.cluster import RedisCluster
         from redis.asyncio.retry import Retry
+        from redis.asyncio.sentinel import Sentinel
+
+        plain = lambda **kw: Redis(connection_pool=ConnectionPool(**kw))  # noqa: E731
+        return self._build(ours, Retry, plain, RedisCluster, Sentinel)
+
+    def _build(
+        self,
+        ours: Mapping[str, Any],
+        retry: Any,
+        plain: Callable[..., Any],
+        cluster: Callable[..., Any],
+        sentinel: Any,
+    ) -> Any:
+        """One of the three forms, from one family of redis-py classes (blocking or
+        asyncio), with ``ours`` and no retries."""
         from redis.backoff import NoBackoff
 
-        settings = {**self._settings(), **ours, "retry": Retry(NoBackoff(), 0)}
+        settings = {**self._settings(), **ours, "retry": retry(NoBackoff(), 0)}
         if self.cluster:
-            from redis.asyncio.cluster import RedisCluster
-
-            return RedisCluster(**_for_cluster(settings))
+            return cluster(**_options(settings, "db", "path"))
         if self.sentinels:
-            from redis.asyncio.sentinel import Sentinel
-
-            sentinel = Sentinel(  # type: ignore[no-untyped-call]
-                list(self.sentinels), sentinel_kwargs=_for_sentinels(ours)
-            )
-            return sentinel.master_for(self.master, **_without_address(settings))
-        return Redis(connection_pool=ConnectionPool(**settings))
+            watch = sentinel(list(self.sentinels), sentinel_kwargs=_for_sentinels(ours))
+            return watch.master_for(self.master, **_options(settings, "host", "port", "path"))
+        return plain(**settings)
 
     async def aclose(self, client: Any) -> None:
         """Close an :meth:`async_client` and its connections (a Cluster's ``aclose``
@@ -236,20 +244,11 @@ def _for_sentinels(ours: Mapping[str, Any]) -> dict[str, Any]:
     return {k: ours[k] for k in ("socket_timeout", "socket_connect_timeout") if k in ours}
 
 
-def _without_address(settings: Mapping[str, Any]) -> dict[str, Any]:
-    """The URL's options without its address (the sentinels name the primary's), and
-    TLS as Sentinel's clients take it."""
-    kept = {k: v for k, v in settings.items() if k not in ("host", "port", "path")}
-    connection = kept.pop("connection_class", None)
-    if connection is not None and connection.__name__ == "SSLConnection":
-        kept["ssl"] = True
-    return kept
-
-
-def _for_cluster(settings: Mapping[str, Any]) -> dict[str, Any]:
-    """``RedisCluster``'s arguments: the seed node, TLS as a flag, no database (a
-    cluster has only database 0) and no pool options it does not take."""
-    kept = {k: v for k, v in settings.items() if k not in ("db", "connection_class", "path")}
+def _options(settings: Mapping[str, Any], *dropped: str) -> dict[str, Any]:
+    """The URL's options without ``dropped`` (a cluster has only database 0; the
+    sentinels name the primary's address), and TLS as a flag, as a cluster's and
+    Sentinel's clients take it."""
+    kept = {k: v for k, v in settings.items() if k not in dropped and k != "connection_class"}
     connection = settings.get("connection_class")
     if connection is not None and connection.__name__ == "SSLConnection":
         kept["ssl"] = True
