@@ -103,3 +103,8 @@ class Calls:
         except Exception:
             self.failures += 1
         self.slowest = max(self.slowest, time.monotonic() - started)
+
+    def each(self, *clients: Failover) -> None:
+        """One call through each client."""
+        for client in clients:
+            self(client)

@@ -53,9 +53,11 @@ class SentinelSetup:
             answers.append((str(addr[0]), int(addr[1])) if addr else None)
         return answers
 
-    def kill_primary_and_wait_for_promotion(self, timeout: float = 15.0) -> float:
+    def kill_primary_and_wait_for_promotion(
+        self, meanwhile: Callable[[], object] = lambda: time.sleep(0.02), timeout: float = 15.0
+    ) -> float:
         """SIGKILL the primary; seconds until every sentinel reports the replica as the
-        master (fails after ``timeout``)."""
+        master (fails after ``timeout``), calling ``meanwhile`` between looks."""
         self.primary.kill()
         started = time.monotonic()
         self.primary.wait(5)
@@ -68,7 +70,7 @@ class SentinelSetup:
                 f"the sentinels did not promote the replica {replica} within {timeout} s "
                 f"of killing the primary: they report {answers}"
             )
-            time.sleep(0.02)
+            meanwhile()
 
 
 def _replication(port: int) -> dict[str, Any]:
@@ -189,29 +191,76 @@ class ClusterSetup:
     url: str  # redis://127.0.0.1:P1/0, a seed node
     ports: list[int]
     procs: list[subprocess.Popen[bytes]]
+    masters: int
+
+    def master_of(self, key: str) -> int:
+        """The port of the master that serves ``key``'s slot, as a live node reports it."""
+        for port, proc in zip(self.ports, self.procs, strict=True):
+            if proc.poll() is not None:
+                continue
+            with _plain_client(port) as client:
+                slot = int(client.execute_command("CLUSTER KEYSLOT", key))
+                for start, end, master, *_ in client.execute_command("CLUSTER SLOTS"):
+                    if int(start) <= slot <= int(end):
+                        return int(master[1])
+        raise AssertionError(f"no live node serves the slot of {key!r}")
+
+    def kill_master_and_wait_for_promotion(
+        self,
+        key: str,
+        meanwhile: Callable[[], object] = lambda: time.sleep(0.05),
+        timeout: float = 15.0,
+    ) -> float:
+        """SIGKILL the master of ``key``'s slot; seconds until a live node reports a
+        replica serving that slot with the cluster whole again (fails after ``timeout``),
+        calling ``meanwhile`` between looks."""
+        dead = self.master_of(key)
+        proc = self.procs[self.ports.index(dead)]
+        proc.kill()
+        started = time.monotonic()
+        proc.wait(5)
+        seen: object = None
+        while time.monotonic() - started < timeout:
+            try:
+                serving = self.master_of(key)
+                live = [p for p in self.ports if p != dead]
+                seen = [_cluster_state(p, len(self.ports), self.masters) for p in live]
+            except (redis.RedisError, OSError) as error:
+                serving, seen = dead, error
+            if serving != dead and seen == [None] * (len(self.ports) - 1):
+                return time.monotonic() - started
+            meanwhile()
+        raise AssertionError(f"no replica took over from {dead} within {timeout} s: {seen}")
 
 
-def _cluster_state(port: int, masters: int) -> str | None:
+def _cluster_state(port: int, nodes: int, masters: int) -> str | None:
+    """None when ``port`` sees ``masters`` masters serving every slot, knows ``nodes``
+    nodes (a dead one is still known), and its own replication link, if any, is up."""
     try:
         with _plain_client(port) as client:
             info = client.cluster("INFO")
+            link = client.info("replication").get("master_link_status", "up")
     except (redis.RedisError, OSError) as error:
         return f"node {port}: {error!r}"
     wanted = {
         "cluster_state": "ok",
         "cluster_slots_assigned": 16384,
         "cluster_slots_ok": 16384,
-        "cluster_known_nodes": masters,
+        "cluster_known_nodes": nodes,
         "cluster_size": masters,
     }
     wrong = {k: info.get(k) for k, v in wanted.items() if str(info.get(k)) != str(v)}
+    if link != "up":
+        wrong["master_link_status"] = link
     return f"node {port}: {wrong}" if wrong else None
 
 
 @contextlib.contextmanager
-def own_cluster(tmp_path: Path, masters: int = 3) -> Iterator[ClusterSetup]:
-    """``masters`` cluster nodes (no replicas) joined by ``redis-cli --cluster create``,
-    ready: ``cluster_state:ok`` and all 16384 slots assigned on every node."""
+def own_cluster(tmp_path: Path, masters: int = 3, replicas: int = 0) -> Iterator[ClusterSetup]:
+    """``masters`` cluster nodes, each with ``replicas`` replicas, joined by ``redis-cli
+    --cluster create``, ready: ``cluster_state:ok`` and all 16384 slots assigned on every
+    node, and every replica in sync (a replica that never synced would not stand for
+    election: its data would be too old by ``cluster-replica-validity-factor``)."""
     require_executables("redis-server", "redis-cli")
     directory = tmp_path / "cluster"
     directory.mkdir(parents=True, exist_ok=True)
@@ -225,18 +274,19 @@ def own_cluster(tmp_path: Path, masters: int = 3) -> Iterator[ClusterSetup]:
             "--cluster-enabled", "yes",
             "--cluster-config-file", str(home / f"nodes-{port}.conf"),
             "--cluster-node-timeout", "2000",
+            "--repl-diskless-sync-delay", "0",  # replicas sync at once, not after 5 s
         )  # fmt: skip
 
     try:
         ports: list[int] = []
         procs: list[subprocess.Popen[bytes]] = []
-        for index in range(masters):
+        for index in range(masters * (1 + replicas)):
             port, proc = processes.start_server(f"node-{index}", argv, _plain_client, bus=True)
             ports.append(port)
             procs.append(proc)
         nodes = [f"{LOCALHOST}:{port}" for port in ports]
         create = ["redis-cli", "--cluster", "create", *nodes]
-        create += ["--cluster-replicas", "0", "--cluster-yes"]
+        create += ["--cluster-replicas", str(replicas), "--cluster-yes"]
         try:
             result = subprocess.run(
                 create, capture_output=True, text=True, timeout=READY_WITHIN, cwd=directory
@@ -249,9 +299,11 @@ def own_cluster(tmp_path: Path, masters: int = 3) -> Iterator[ClusterSetup]:
         for port in ports:
             processes.wait_for(
                 f"cluster node {port}",
-                functools.partial(_cluster_state, port, masters),
+                functools.partial(_cluster_state, port, len(ports), masters),
                 READY_WITHIN,
             )
-        yield ClusterSetup(url=f"redis://{LOCALHOST}:{ports[0]}/0", ports=ports, procs=procs)
+        yield ClusterSetup(
+            url=f"redis://{LOCALHOST}:{ports[0]}/0", ports=ports, procs=procs, masters=masters
+        )
     finally:
         processes.stop()

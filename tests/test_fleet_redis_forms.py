@@ -20,7 +20,7 @@ from failover.drill._fleet import fleet_policy, run_fleet
 from failover.testing import FakeProvider, Fault
 
 from .conftest import FAST, MESSAGES, Calls, target
-from .own_redis_replicated import own_cluster, own_sentinel
+from .own_redis_replicated import ClusterSetup, own_cluster, own_sentinel
 from .own_redis_topologies import own_tls_redis, require_executables
 
 WORKERS = 4
@@ -32,6 +32,7 @@ def _dead_primary_fleet(
     """WORKERS processes share health through ``redis_env``'s Redis while the primary is
     dead: no call fails, and the fleet sends it about one breaker's worth of calls."""
     policy = fleet_policy()  # fail_max 3, reset 1 s
+    primary.reset()  # count this fleet's calls only, not an earlier check's on this fake
     primary.set_mode(Fault.status(503))
     chain = [
         {"name": "primary", "api": primary.api, "base_url": primary.base_url},
@@ -183,8 +184,11 @@ def test_a_sentinel_promotion_mid_run_fails_no_call_and_sharing_resumes(
             for _ in range(3):
                 call(a)
             _eventually(lambda: b.breaker_state(label) == "open", 5.0)  # shared
-            promoted_after = setup.kill_primary_and_wait_for_promotion()
-            for _ in range(50):  # through the promotion and after: local state answers
+            # Calls go on while the sentinels promote the replica, and after.
+            promoted_after = setup.kill_primary_and_wait_for_promotion(
+                meanwhile=lambda: call.each(a, b)
+            )
+            for _ in range(50):
                 call(a)
                 call(b)
             shared_again = _eventually(
@@ -199,6 +203,77 @@ def test_a_sentinel_promotion_mid_run_fails_no_call_and_sharing_resumes(
             for _ in range(3):
                 call(a)
             _eventually(lambda: b.breaker_state(label) == "open", 5.0)
+        for store in stores:
+            store.close()
+    assert call.failures == 0
+    assert call.slowest < 1.0, call.slowest  # the Redis timeout is 50 ms; no call waits on Redis
+    said = [r.getMessage() for r in caplog.records if "Redis at" in r.getMessage()]
+    away = [m for m in said if "unavailable" in m]
+    back = [m for m in said if "is back" in m]
+    assert len(away) <= 2 and len(back) == len(away), said  # once each way, per process
+    print(f"promotion {promoted_after:.2f} s; shared again {shared_again:.2f} s after it")
+
+
+def _open_state_key(cluster: ClusterSetup, prefix: str) -> str:
+    """The key of the shared state that says a breaker is open, on any live node."""
+    for port, proc in zip(cluster.ports, cluster.procs, strict=True):
+        if proc.poll() is not None:
+            continue
+        with redis.Redis(port=port, decode_responses=True) as node:
+            for key in node.scan_iter(match=f"{prefix}:*"):
+                if node.type(key) == "hash" and int(node.hget(key, "open_until") or 0) > 0:
+                    return str(key)
+    raise AssertionError(f"no open breaker is shared under {prefix}:")
+
+
+def test_a_cluster_master_failing_over_fails_no_call_and_sharing_resumes(
+    tmp_path: Path,
+    primary: FakeProvider,
+    secondary: FakeProvider,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The master of the slot that holds a target's shared health is SIGKILLed and its
+    replica takes over: no call fails or waits meanwhile, and a trip made after the
+    promotion reaches the other process again."""
+    caplog.set_level(logging.WARNING, logger="failover")
+    policy = dataclasses.replace(FAST, max_retries=0, breaker_fail_max=3, breaker_reset=0.5)
+    chain = [target(primary, "primary"), target(secondary, "backup")]
+    label = chain[0].label
+    call = Calls()
+
+    with own_cluster(tmp_path, masters=3, replicas=1) as cluster:
+        env = {
+            "FAILOVER_REDIS_URL": cluster.url,
+            "FAILOVER_REDIS_CLUSTER": "1",
+            "FAILOVER_REDIS_PREFIX": "promotion",
+        }
+        stores = [health_from_env(env), health_from_env(env)]
+        with (
+            Failover(chain, policy=policy, health=stores[0]) as a,
+            Failover(chain, policy=policy, health=stores[1]) as b,
+        ):
+            primary.set_mode(Fault.status(503))
+            for _ in range(3):
+                call(a)
+            _eventually(lambda: b.breaker_state(label) == "open", 5.0)  # shared
+            # Calls go on while the replica takes over, and after: local state answers.
+            promoted_after = cluster.kill_master_and_wait_for_promotion(
+                _open_state_key(cluster, "promotion"), meanwhile=lambda: call.each(a, b)
+            )
+            for _ in range(50):
+                call(a)
+                call(b)
+            shared_again = _eventually(
+                lambda: all(s.connected for s in stores if isinstance(s, RedisHealth)), 10.0
+            )
+            primary.set_mode(None)
+            time.sleep(0.6)  # past the reset: the breakers close on their next calls
+            call(a)
+            call(b)
+            primary.set_mode(Fault.status(503))
+            for _ in range(3):
+                call(a)
+            _eventually(lambda: b.breaker_state(label) == "open", 5.0)  # shared again
         for store in stores:
             store.close()
     assert call.failures == 0

@@ -145,10 +145,17 @@ class RedisLink:
         )
 
     def _came_back(self) -> bool:
-        """Try a write; if Redis takes it, reload the shared state and use it again."""
+        """Try writes; if Redis takes them, reload the shared state and use it again."""
         self._thread_state.recovering = True
+        for client in (self.redis, self._listen):
+            self._where.refresh(client)  # a Cluster: which node serves each slot now
+        # On a Cluster, a write in each target's slot: one node's slots may still be
+        # unserved while the others answer, and "back" must not be said too soon.
+        shards = self._shards() if self._shards is not None else ()
+        alive = [f"{channel}:alive" for channel in shards] or [self._alive_key]
         try:
-            self.redis.set(self._alive_key, "1", px=60_000)
+            for key in alive:
+                self.redis.set(key, "1", px=60_000)
             self._on_reconnect()
         except self.errors:
             return False

@@ -18,6 +18,7 @@ them: ``rediss://host:6380/0?ssl_ca_certs=/ca.pem&ssl_certfile=...&ssl_keyfile=.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -115,6 +116,16 @@ class RedisWhere:
             raise ConfigError(f"{CLUSTER_VAR} must be 1 or 0, got {flag!r}", variable=CLUSTER_VAR)
         master = env.get(MASTER_VAR, "").strip()
         return cls(url, flag in ("1", "true", "yes"), _sentinels(raw), master)
+
+    def refresh(self, client: Any) -> None:
+        """Read a Cluster client's map of slots to nodes again (nothing for other forms).
+
+        redis-py reads it again after a command fails, but not for sharded pub/sub: after
+        a master fails over to its replica, SSUBSCRIBE would keep going to the dead node.
+        """
+        if self.cluster:
+            with contextlib.suppress(*errors()):
+                client.nodes_manager.initialize()
 
     def describe(self) -> str:
         """Where, without secrets: for logs, reprs and the health view."""
