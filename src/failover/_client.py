@@ -106,7 +106,8 @@ class _ClientBase:
         self._derived = False
 
     def _bind(self) -> None:
-        """(Re)make ``self.chat`` and ``self.embeddings`` for this client's data policy."""
+        """(Re)make ``self.chat``, ``self.embeddings`` and ``self.responses`` for this
+        client's data policy."""
         raise NotImplementedError
 
     def with_options(
@@ -251,9 +252,11 @@ class Failover(_ClientBase):
     def _bind(self) -> None:
         from ._api.completions import Chat, Completions
         from ._api.embeddings import Embeddings
+        from ._api.responses import Responses
 
         self.chat = Chat(Completions(self._router, self._guard))
         self.embeddings = Embeddings(self._embedding_router, self._guard)
+        self.responses = Responses(self._router, self._guard)
 
     @classmethod
     def from_env(
@@ -295,9 +298,11 @@ class AsyncFailover(_ClientBase):
     def _bind(self) -> None:
         from ._api.completions import AsyncChat, AsyncCompletions
         from ._api.embeddings import AsyncEmbeddings
+        from ._api.responses import AsyncResponses
 
         self.chat = AsyncChat(AsyncCompletions(self._router, self._guard))
         self.embeddings = AsyncEmbeddings(self._embedding_router, self._guard)
+        self.responses = AsyncResponses(self._router, self._guard)
 
     @classmethod
     def from_env(

@@ -9,11 +9,12 @@ import httpx2
 import openai
 from openai.types import CreateEmbeddingResponse
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
+from openai.types.responses import Response
 
 from ._base import SdkAdapter, close_sdk_stream, next_event
 from ._bounded_io import bounded_http_client
 from ._errors import malformed_answer
-from .chunks import checked_chunk, checked_completion, checked_embeddings
+from .chunks import checked_chunk, checked_completion, checked_embeddings, checked_response
 
 # Local servers (Ollama, vLLM) take no key, but the SDK refuses to start without one.
 _NO_KEY = "no-key-needed"
@@ -82,6 +83,17 @@ class OpenAIAdapter(SdkAdapter[openai.OpenAI, openai.AsyncOpenAI]):
                 yield checked_chunk(chunk)
         finally:
             await close_sdk_stream(events)
+
+    # -- the Responses API, where the target serves it (``_api/responses.py``) ----------
+    def respond(self, params: dict[str, Any], timeout: httpx2.Timeout) -> Response:
+        answer = self._sync.responses.create(model=self.target.model, **params, timeout=timeout)
+        return checked_response(answer)
+
+    async def arespond(self, params: dict[str, Any], timeout: httpx2.Timeout) -> Response:
+        answer = await self._async.responses.create(
+            model=self.target.model, **params, timeout=timeout
+        )
+        return checked_response(answer)
 
     # -- embeddings (``_api/embeddings.py``) ------------------------------------------------
     # The openai SDK decodes base64 vectors itself and raises a bare ValueError ("No

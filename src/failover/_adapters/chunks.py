@@ -9,10 +9,17 @@ from typing import Any
 
 from openai.types import CreateEmbeddingResponse
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
+from openai.types.responses import Response
 
 from ._errors import malformed_answer
 
-__all__ = ["checked_chunk", "checked_completion", "checked_embeddings", "is_content_chunk"]
+__all__ = [
+    "checked_chunk",
+    "checked_completion",
+    "checked_embeddings",
+    "checked_response",
+    "is_content_chunk",
+]
 
 
 def checked_completion(answer: object) -> ChatCompletion:
@@ -33,6 +40,22 @@ def checked_completion(answer: object) -> ChatCompletion:
         said = message.content or message.refusal or message.tool_calls
         if not said and choice.finish_reason == "stop":
             raise malformed_answer("the provider answered with an empty message")
+    return answer
+
+
+def checked_response(answer: object) -> Response:
+    """``answer`` if it is a finished Responses answer with output; else a fault.
+
+    A ``failed`` response (the vendor's ``error`` inside a 200) is the vendor's failure,
+    and one still ``in_progress`` or ``queued`` was not finished: neither is an answer.
+    """
+    if not isinstance(answer, Response) or not isinstance(answer.output, list):
+        raise malformed_answer(f"the provider answered with a {type(answer).__name__}")
+    if answer.status not in ("completed", "incomplete"):
+        error = answer.error.message if answer.error is not None else "no error given"
+        raise malformed_answer(f"the response is {answer.status} ({error})"[:200])
+    if not answer.output and answer.status == "completed":
+        raise malformed_answer("the provider answered with no output")
     return answer
 
 

@@ -14,17 +14,21 @@ request itself is what another target would trip on too.
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import pydantic
 from openai import ContentFilterFinishReasonError, LengthFinishReasonError
 from openai.lib._parsing._completions import parse_chat_completion, type_to_response_format_param
 from openai.types.chat import ChatCompletion, ParsedChatCompletion
+from openai.types.responses import ParsedResponse, Response
 
 from .._adapters._errors import ProviderFault, malformed_answer
 from .._core.decisions import ErrorKind, Failure
 
-__all__ = ["parsed", "response_format_for"]
+__all__ = ["checked_parse", "parsed", "parsed_response", "response_format_for"]
+
+T = TypeVar("T")
 
 
 def response_format_for(shape: type[Any]) -> dict[str, Any]:
@@ -34,8 +38,33 @@ def response_format_for(shape: type[Any]) -> dict[str, Any]:
 
 def parsed(answer: ChatCompletion, shape: type[Any]) -> ParsedChatCompletion[Any]:
     """``answer`` with ``message.parsed`` filled in; a fault when it does not validate."""
+    return checked_parse(
+        lambda: parse_chat_completion(
+            response_format=shape, input_tools=[], chat_completion=answer
+        ),
+        shape,
+    )
+
+
+def parsed_response(answer: Response, shape: type[Any]) -> ParsedResponse[Any]:
+    """A Responses answer with ``output_parsed``; the same faults as :func:`parsed`."""
+    from openai.lib._parsing._responses import parse_response
+
+    details = answer.incomplete_details
+    if answer.status == "incomplete" and details is not None:
+        if details.reason == "content_filter":
+            raise ContentFilterFinishReasonError()
+        raise LengthFinishReasonError(completion=answer)  # type: ignore[arg-type]
+    return checked_parse(
+        lambda: parse_response(text_format=shape, input_tools=None, response=answer), shape
+    )
+
+
+def checked_parse(parse: Callable[[], T], shape: type[Any]) -> T:
+    """``parse()``; an answer that was filtered, cut short or does not validate as
+    ``shape`` becomes the fault it is."""
     try:
-        return parse_chat_completion(response_format=shape, input_tools=[], chat_completion=answer)
+        return parse()
     except ContentFilterFinishReasonError:
         raise ProviderFault(
             Failure(kind=ErrorKind.CONTENT_FILTER, message="the answer was filtered")

@@ -177,6 +177,7 @@ def _target_row(check: ConfigCheck, entry: Entry, p: Probe) -> dict[str, Any]:
         "region": t.region if t else None,
         "project": t.project if t else None,
         "tags": sorted(t.tags) if t else [],
+        "responses": _responses(t) if t else None,
         "supports": supports(t, check.policy.drop_params if check.policy else SAMPLING)
         if t
         else {},
@@ -188,6 +189,11 @@ def _target_row(check: ConfigCheck, entry: Entry, p: Probe) -> dict[str, Any]:
         "latency_ms": None if p.latency_ms is None else round(p.latency_ms, 1),
         "detail": p.detail,
     }
+
+
+def _responses(target: Target) -> str:
+    """How ``client.responses`` reaches ``target`` (``FAILOVER_PROVIDER_<NAME>_RESPONSES``)."""
+    return "native" if target.native_responses else "converted to chat"
 
 
 def _as_json(check: ConfigCheck, probes: list[Probe], status: int, summary: str) -> str:
@@ -233,6 +239,10 @@ def _as_text(check: ConfigCheck, probes: list[Probe], status: int, summary: str)
             if features and "everything" not in features:
                 said = "; ".join(f"{name} {value}" for name, value in features.items())
                 lines.append(f"{entry.target.label if entry.target else entry.item}: {said}")
+        said = "; ".join(
+            f"{e.target.label} {_responses(e.target)}" for e in check.entries if e.target
+        )
+        lines.append(f"client.responses: {said}")
         if check.require:
             required = ",".join(sorted(check.require))
             left = [

@@ -83,6 +83,7 @@ PROVIDER_SETTINGS = (
     "WEIGHT",
     "REGION",
     "PROJECT",
+    "RESPONSES",
 )  # FAILOVER_PROVIDER_<NAME>_<SETTING>
 
 
@@ -217,7 +218,7 @@ def resolve_target(
         made = Target(
             provider, model, api="local", model_path=model_file(model, path, LOCAL_MODEL_PATH_ENV)
         )
-        return _with_tags(made, env, prefix)
+        return _with_settings(made, env, prefix)
     preset = PRESETS.get(provider)
     api_raw = env.get(prefix + "API")
     if api_raw is not None:
@@ -278,7 +279,7 @@ def resolve_target(
         region=region,
         project=project,
     )
-    return _with_tags(made, env, prefix)
+    return _with_settings(made, env, prefix)
 
 
 def _no_server_settings(env: Mapping[str, str], prefix: str) -> None:
@@ -294,11 +295,24 @@ def _no_server_settings(env: Mapping[str, str], prefix: str) -> None:
             )
 
 
-def _with_tags(made: Target, env: Mapping[str, str], prefix: str) -> Target:
-    """The provider's ``_TAGS`` and ``_WEIGHT``, where set."""
+def _with_settings(made: Target, env: Mapping[str, str], prefix: str) -> Target:
+    """The provider's ``_TAGS``, ``_RESPONSES`` and ``_WEIGHT``, where set."""
     tags = env.get(prefix + "TAGS")  # set, even empty, it replaces the default tags
     if tags is not None:
         made = replace(made, tags=parse_tags(tags, prefix + "TAGS"))
+    how = env.get(prefix + "RESPONSES", "").strip().lower()
+    if how not in ("", "native", "chat"):
+        raise ConfigError(
+            f"{prefix}RESPONSES must be native or chat, got {how!r}", variable=prefix + "RESPONSES"
+        )
+    if how == "native" and made.api != "openai":
+        raise ConfigError(
+            f"{prefix}RESPONSES=native needs an OpenAI-compatible provider; {made.api} "
+            "targets answer Responses calls through chat",
+            variable=prefix + "RESPONSES",
+        )
+    if how:
+        made = replace(made, responses="native" if how == "native" else "chat")
     raw = env.get(prefix + "WEIGHT", "").strip()
     if not raw:
         return made

@@ -11,6 +11,7 @@ import hashlib
 import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, fields
+from typing import Literal
 
 from .._core.errors import ConfigError
 from .providers import (
@@ -74,6 +75,11 @@ class Target:
     target has none. Given, even empty, they replace that default.
 
     ``weight`` is the target's share of calls when it is one of a :class:`Group`.
+
+    ``responses`` says how ``client.responses`` reaches an OpenAI-compatible target:
+    ``"native"`` (it serves ``/v1/responses``) or ``"chat"`` (converted to a chat call).
+    Left out, OpenAI, Azure OpenAI, Ollama, vLLM and OpenRouter are native and any other
+    is chat; a target of another API is always converted.
     """
 
     provider: str
@@ -91,6 +97,7 @@ class Target:
     weight: float = 1.0  # its share of a group's calls (``_config/chains.py``)
     region: str | None = None
     project: str | None = None
+    responses: Literal["native", "chat"] | None = None
     # Computed once, in __post_init__, since every request reads them several times.
     # ``label``: ``name`` if given, else ``provider/model``; the name in attempt logs.
     label: str = field(init=False, repr=False, compare=False)
@@ -102,6 +109,8 @@ class Target:
     in_process: bool = field(init=False, repr=False, compare=False)
     # ``degraded``: a static last resort, whose answer is a fixed text, not a model's.
     degraded: bool = field(init=False, repr=False, compare=False)
+    # ``native_responses``: ``client.responses`` calls reach it as Responses calls.
+    native_responses: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "in_process", self.api == "local")
@@ -141,6 +150,24 @@ class Target:
         url = where.rstrip("/")
         object.__setattr__(self, "key", (self.provider, url, self.model, fingerprint))
         object.__setattr__(self, "label", self.name or f"{self.provider}/{self.model}")
+        object.__setattr__(self, "native_responses", self._responses_natively())
+
+    def _responses_natively(self) -> bool:
+        if self.responses not in (None, "native", "chat"):
+            raise ConfigError(
+                f"Target.responses must be 'native' or 'chat', got {self.responses!r}",
+                variable="responses",
+            )
+        if self.responses == "native" and self.api != "openai":
+            raise ConfigError(
+                f"{self.label}: responses='native' needs an OpenAI-compatible target; "
+                f"{self.api} targets answer Responses calls through chat",
+                variable="responses",
+            )
+        if self.responses is not None:
+            return self.responses == "native"
+        preset = PRESETS.get(self.provider)
+        return self.api == "openai" and (self.azure or (preset is not None and preset.responses))
 
     @classmethod
     def static(cls, message: str, name: str = "default") -> Target:

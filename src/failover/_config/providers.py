@@ -38,10 +38,11 @@ class Preset:
     needs_key: bool = True
     azure: bool = False
     self_hosted: bool = False  # a server one runs oneself: tagged ``local`` on loopback
+    responses: bool = False  # it serves ``/v1/responses`` (else Responses go as chat)
 
 
 PRESETS: Mapping[str, Preset] = {
-    "openai": Preset("openai", "OPENAI_API_KEY", base_url_env="OPENAI_BASE_URL"),
+    "openai": Preset("openai", "OPENAI_API_KEY", base_url_env="OPENAI_BASE_URL", responses=True),
     "anthropic": Preset("anthropic", "ANTHROPIC_API_KEY", base_url_env="ANTHROPIC_BASE_URL"),
     # Without a key (a Bedrock bearer token, a Vertex access token), the cloud's own
     # credentials: AWS's chain (SigV4), Google's Application Default Credentials.
@@ -53,19 +54,36 @@ PRESETS: Mapping[str, Preset] = {
     ),
     "vertex": Preset("vertex", None, base_url_env="ANTHROPIC_VERTEX_BASE_URL", needs_key=False),
     "azure": Preset(
-        "openai", "AZURE_OPENAI_API_KEY", base_url_env="AZURE_OPENAI_ENDPOINT", azure=True
+        "openai",
+        "AZURE_OPENAI_API_KEY",
+        base_url_env="AZURE_OPENAI_ENDPOINT",
+        azure=True,
+        responses=True,
     ),
+    # Ollama from 0.13.3 and vLLM serve the Responses API too (statelessly).
     "ollama": Preset(
-        "openai", None, "http://localhost:11434/v1", needs_key=False, self_hosted=True
+        "openai",
+        None,
+        "http://localhost:11434/v1",
+        needs_key=False,
+        self_hosted=True,
+        responses=True,
     ),
     "vllm": Preset(
-        "openai", "VLLM_API_KEY", "http://localhost:8000/v1", needs_key=False, self_hosted=True
+        "openai",
+        "VLLM_API_KEY",
+        "http://localhost:8000/v1",
+        needs_key=False,
+        self_hosted=True,
+        responses=True,
     ),
     "groq": Preset("openai", "GROQ_API_KEY", "https://api.groq.com/openai/v1"),
     "together": Preset("openai", "TOGETHER_API_KEY", "https://api.together.xyz/v1"),
     "deepseek": Preset("openai", "DEEPSEEK_API_KEY", "https://api.deepseek.com/v1"),
     "mistral": Preset("openai", "MISTRAL_API_KEY", "https://api.mistral.ai/v1"),
-    "openrouter": Preset("openai", "OPENROUTER_API_KEY", "https://openrouter.ai/api/v1"),
+    "openrouter": Preset(
+        "openai", "OPENROUTER_API_KEY", "https://openrouter.ai/api/v1", responses=True
+    ),
     "gemini": Preset(
         "openai", "GEMINI_API_KEY", "https://generativelanguage.googleapis.com/v1beta/openai/"
     ),

@@ -115,8 +115,14 @@ class Balancer:
 
 def estimate(request: Mapping[str, Any]) -> tuple[int, int]:
     """A rough count of the tokens a request will use, as (prompt, answer): its messages'
-    characters over 4 (the usual rule of thumb for English), and the longest answer it
-    allows."""
-    chars = len(json.dumps(request.get("messages", ""), default=str))
-    answer = request.get("max_completion_tokens") or request.get("max_tokens") or 0
+    (a Responses call: its input and instructions) characters over 4 (the usual rule of
+    thumb for English), and the longest answer it allows."""
+    said = request.get("messages") or [request.get("instructions"), request.get("input")]
+    chars = len(json.dumps(said, default=str))
+    answer = (
+        request.get("max_completion_tokens")
+        or request.get("max_tokens")
+        or request.get("max_output_tokens")
+        or 0
+    )
     return chars // 4, int(answer)

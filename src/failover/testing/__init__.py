@@ -31,6 +31,10 @@ event-stream exception frames; on Vertex AI Google's ``{"error": {...}}`` bodies
 (``error_code="list"`` wraps one in a JSON list). ``fake.requests[i].model`` is the
 model the path named.
 
+``FakeProvider("openai")`` and ``"azure"`` also serve OpenAI's Responses API (``responses=``
+picks OpenAI's or Open Responses' stream flavour); :func:`check_event_order` checks that a
+Responses stream keeps the spec's event order.
+
 :class:`FakeProvider` needs the ``testing`` extra (starlette and uvicorn). The scripting
 types (:class:`Fault`, :class:`Reply`, :class:`Schedule`...) and :func:`closed_port_url`
 import without it, so the pytest plugin and the CLI parser load for every user.
@@ -44,6 +48,7 @@ from ._faults import Fault
 from ._ports import closed_port_url
 from ._records import RecordedRequest
 from ._reply import Reply, ToolCall
+from ._responses_order import check_event_order
 from ._schedule import Phase, Schedule
 
 if TYPE_CHECKING:
@@ -57,6 +62,7 @@ __all__ = [
     "Reply",
     "Schedule",
     "ToolCall",
+    "check_event_order",
     "closed_port_url",
 ]
 

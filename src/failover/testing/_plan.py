@@ -257,7 +257,7 @@ def _inband_error(wire: Wire, call: Call, fault: Fault, reply: Reply, extra: Hea
     if not call.stream:
         return error_plan(wire, call, error, extra)
     sent, _ = _take(wire.events(call, reply), fault.after_chunks or 0)
-    event = wire.encode(wire.error_event(error))
+    event = wire.encode(wire.error_event(error, call, len(sent)))
     return [_sse_head(wire, call, extra), *_bodies(wire, sent), Body(event), Finish()]
 
 

@@ -19,10 +19,11 @@ from ._schedule import Schedule, ScheduleClock
 from ._server import ConnectionTracker, ServerThread, bind_socket
 from ._wire import Wire, parse_body
 from ._wire_anthropic import AnthropicWire
-from ._wire_azure import AzureWire
+from ._wire_azure import AzureResponsesWire, AzureWire
 from ._wire_bedrock import BedrockWire
 from ._wire_embeddings import EmbeddingsWire
 from ._wire_openai import OpenAIWire
+from ._wire_responses import Flavour, ResponsesWire
 from ._wire_vertex import VertexWire
 
 __all__ = ["Api", "FakeProvider"]
@@ -35,6 +36,23 @@ _WIRES: dict[str, Callable[[str | None], Wire]] = {
     "bedrock": lambda _: BedrockWire(),
     "vertex": lambda _: VertexWire(),
 }
+
+
+def _beside_chat(
+    api: str, responses: Flavour | Literal["none"], deployment: str | None, dimensions: int
+) -> dict[str, Wire]:
+    """The wires of the endpoints a fake serves beside its chat endpoint, by path."""
+    wires: dict[str, Wire] = {}
+    if api == "openai":
+        wires[EmbeddingsWire.path] = EmbeddingsWire(dimensions)
+    if responses != "none" and api in ("openai", "azure"):
+        wire = (
+            ResponsesWire(responses)
+            if api == "openai"
+            else AzureResponsesWire(responses, deployment)
+        )
+        wires.update(dict.fromkeys(wire.paths, wire))
+    return wires
 
 
 class _Script:
@@ -118,6 +136,14 @@ class FakeProvider:
     ``"openai"`` also serves ``POST /v1/embeddings`` (``_wire_embeddings.py``): vectors of
     ``embedding_dimensions`` floats unless the request asks for ``dimensions``.
 
+    ``"openai"`` and ``"azure"`` also serve the Responses API (``_wire_responses.py``), so
+    ``client.responses.create``/``.stream`` work and take the same faults as chat:
+    ``responses="openai"`` as OpenAI streams it (no ``[DONE]``, a flat ``error`` event),
+    ``"open"`` as Open Responses does (``[DONE]``; a nested ``error`` event, then
+    ``response.failed``), ``"none"`` not at all (a chat-only server: the vendor's 404).
+    Azure serves it at ``/openai/v1/responses`` (``base_url=fake.url + "/openai/v1"``) and
+    at ``/openai/responses?api-version=...`` (``openai.AzureOpenAI``).
+
     ``"bedrock"`` speaks Claude on AWS Bedrock (``_wire_bedrock.py``): point
     ``anthropic.AnthropicBedrock(base_url=fake.base_url, aws_region=..., aws_access_key=...,
     aws_secret_key=...)`` at it (any credentials; signatures are not checked). Streams are
@@ -141,9 +167,12 @@ class FakeProvider:
         log_limit: int | None = None,
         deployment: str | None = None,
         embedding_dimensions: int = 8,
+        responses: Flavour | Literal["none"] = "openai",
     ) -> None:
         if api not in _WIRES:
             raise ValueError(f"api must be one of {', '.join(map(repr, _WIRES))}; got {api!r}")
+        if responses not in ("openai", "open", "none"):
+            raise ValueError(f"responses must be 'openai', 'open' or 'none'; got {responses!r}")
         # Azure speaks OpenAI's protocol: ``api`` is the SDK family, ``azure`` the flavour.
         self.api: Api = "openai" if api == "azure" else api
         self.azure = api == "azure"
@@ -151,8 +180,8 @@ class FakeProvider:
         self.host = host
         self._port = port
         self._wire = _WIRES[api](deployment)
-        # OpenAI's embeddings endpoint, beside its chat endpoint.
-        self._embeddings = EmbeddingsWire(embedding_dimensions) if api == "openai" else None
+        # Endpoints beside chat (embeddings, Responses API), by path.
+        self._beside = _beside_chat(api, responses, deployment, embedding_dimensions)
         self._script = _Script(Reply.of(reply), log_limit)
         self._quota: Quota | None = None
         self._tracker = ConnectionTracker()
@@ -276,9 +305,7 @@ class FakeProvider:
         body, is_json = parse_body(raw)
         pairs = list(pairs)
         headers = redact_headers(pairs)
-        wire = self._wire
-        if self._embeddings is not None and path == self._embeddings.path:
-            wire = self._embeddings
+        wire = self._beside.get(path, self._wire)
         # The route sees credentials (Bedrock tells SigV4 from Bearer); the log does not.
         refused = wire.route(method, path, query, {k.lower(): v for k, v in pairs})
         if refused is not None:

@@ -106,8 +106,8 @@ class Wire(Protocol):
     def encode(self, event: Event) -> bytes:
         """One stream event as sent on the wire."""
 
-    def error_event(self, error: ErrorAnswer) -> Event:
-        """An error sent inside a 200 stream (role ``error``)."""
+    def error_event(self, error: ErrorAnswer, call: Call, sent: int) -> Event:
+        """An error sent inside a 200 stream (role ``error``) after ``sent`` events."""
 
     def validate(self, call: Call) -> ErrorAnswer | None:
         """The 400 a real server gives a request missing required fields, else None."""
@@ -147,7 +147,7 @@ class SseWire:
     def encode(self, event: Event) -> bytes:
         return event.encode()
 
-    def error_event(self, error: ErrorAnswer) -> Event:
+    def error_event(self, error: ErrorAnswer, call: Call, sent: int) -> Event:
         return Event(dumps(error.body), name=self.error_event_name, role="error")
 
 

@@ -11,6 +11,9 @@ What differs from OpenAI, as Azure serves it (FACTS.md; the error bodies as user
 * Error bodies carry a string ``code`` and a ``message``, no OpenAI ``type``.
 * Answers carry content-filter results, and a stream opens with a chunk whose
   ``choices`` are empty and that holds only ``prompt_filter_results``.
+
+The Responses API (:class:`AzureResponsesWire`) keeps Azure's key check and error bodies
+but not the deployment route: Azure serves it at ``/openai/v1/responses``.
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ from ._faults import Fault
 from ._reply import Reply
 from ._wire import Call, ErrorAnswer, Event, dumps
 from ._wire_openai import OpenAIWire
+from ._wire_responses import Flavour, ResponsesWire
 
-__all__ = ["AzureWire"]
+__all__ = ["AzureResponsesWire", "AzureWire"]
 
 _ROUTE = re.compile(r"/openai/deployments/(?P<deployment>[^/]+)/chat/completions")
 _FILTERED_OK = {
@@ -95,8 +99,9 @@ class AzureWire(OpenAIWire):
         found = _ROUTE.fullmatch(path)
         if method != "POST" or found is None or "api-version" not in parse_qs(query):
             return self.not_found(method, path)
-        if not headers.get("api-key") and not headers.get("authorization"):
-            return _error(401, *_STATUS[401])
+        refused = _keyless(headers)
+        if refused is not None:
+            return refused
         if self.deployment is not None and found["deployment"] != self.deployment:
             return _error(404, *_STATUS[404])
         return None
@@ -137,6 +142,44 @@ class AzureWire(OpenAIWire):
             "prompt_filter_results": _prompt_filter_results(),
         }
         return [Event(dumps(opening)), *super().events(call, reply)]
+
+
+class AzureResponsesWire(ResponsesWire, AzureWire):
+    """The Responses API as Azure serves it, with Azure's key check and error bodies.
+
+    Two routes: the v1 one, ``/openai/v1/responses`` (the plain ``openai.OpenAI`` client with
+    ``base_url=<endpoint>/openai/v1``: no ``api-version``, the body's model names the
+    deployment), and the older ``/openai/responses?api-version=...`` that
+    ``openai.AzureOpenAI`` calls. With ``deployment`` set, another model gets Azure's 404.
+    """
+
+    path = "/openai/v1/responses"
+    paths = (path, "/openai/responses")
+
+    def __init__(self, flavour: Flavour = "openai", deployment: str | None = None) -> None:
+        ResponsesWire.__init__(self, flavour)
+        self.deployment = deployment
+
+    def route(
+        self, method: str, path: str, query: str, headers: Mapping[str, str]
+    ) -> ErrorAnswer | None:
+        versioned = path == self.path or "api-version" in parse_qs(query)
+        if method != "POST" or path not in self.paths or not versioned:
+            return self.not_found(method, path)
+        return _keyless(headers)
+
+    def validate(self, call: Call) -> ErrorAnswer | None:
+        invalid = super().validate(call)
+        if invalid is None and self.deployment not in (None, call.model):
+            return _error(404, *_STATUS[404])
+        return invalid
+
+
+def _keyless(headers: Mapping[str, str]) -> ErrorAnswer | None:
+    """Azure's 401 for a request with neither an ``api-key`` nor a bearer token."""
+    if not headers.get("api-key") and not headers.get("authorization"):
+        return _error(401, *_STATUS[401])
+    return None
 
 
 _FLAGGED = {"filtered": True, "severity": "high"}

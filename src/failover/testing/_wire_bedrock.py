@@ -160,7 +160,7 @@ class BedrockWire(AnthropicWire):
     def empty_events(self, call: Call) -> list[Event]:
         return _with_metrics(super().empty_events(call), call, 0)
 
-    def error_event(self, error: ErrorAnswer) -> Event:
+    def error_event(self, error: ErrorAnswer, call: Call, sent: int) -> Event:
         name = dict(error.headers).get("x-amzn-ErrorType", "InternalServerException")
         name = name.partition(":")[0]
         return Event(dumps(error.body), name=name[:1].lower() + name[1:], role="error")

@@ -16,7 +16,7 @@ from ._faults import Fault
 from ._reply import Reply, ToolCall
 from ._wire import Call, ErrorAnswer, Event, EventRole, SseWire, dumps, finish_reason
 
-__all__ = ["OpenAIWire"]
+__all__ = ["OpenAIWire", "tool_call_id"]
 
 _SERVER_ERROR = "The server had an error while processing your request. Sorry about that!"
 
@@ -205,13 +205,15 @@ def _usage(call: Call, completion_tokens: int) -> dict[str, int]:
     }
 
 
-def _tool_call_id(call: Call, index: int, tool_call: ToolCall) -> str:
+def tool_call_id(call: Call, index: int, tool_call: ToolCall) -> str:
+    """The call id the model gives: the scripted one, else one fixed by request and index
+    (shared with the Responses wire, so both APIs name a reply's calls alike)."""
     return tool_call.id or f"call_fake{call.seq:06d}_{index}"
 
 
 def _tool_call(call: Call, index: int, tool_call: ToolCall) -> dict[str, Any]:
     return {
-        "id": _tool_call_id(call, index, tool_call),
+        "id": tool_call_id(call, index, tool_call),
         "type": "function",
         "function": {"name": tool_call.name, "arguments": tool_call.arguments_json()},
     }
@@ -220,7 +222,7 @@ def _tool_call(call: Call, index: int, tool_call: ToolCall) -> dict[str, Any]:
 def _tool_call_events(call: Call, reply: Reply, index: int, tool_call: ToolCall) -> list[Event]:
     opening = {
         "index": index,
-        "id": _tool_call_id(call, index, tool_call),
+        "id": tool_call_id(call, index, tool_call),
         "type": "function",
         "function": {"name": tool_call.name, "arguments": ""},
     }
