@@ -21,7 +21,10 @@ def _between(text: str, name: str) -> str:
 
 def test_ci_runs_exactly_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
-    command = ci[ci.index("# --- the README's test command, verbatim ---") + 1]
+    line = ci[ci.index("# --- the README's test command, verbatim ---") + 1]
+    # A subshell, so that any failing step fails CI (set -e skips inside && lists).
+    assert line.startswith("( ") and line.endswith(" )"), line
+    command = line[2:-2]
     assert f"```bash\npython3 -m venv .venv && . .venv/bin/activate && {command}\n```" in README
 
 

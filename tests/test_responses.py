@@ -325,7 +325,7 @@ def test_a_bad_responses_setting_is_named() -> None:
     with pytest.raises(ConfigError, match="FAILOVER_PROVIDER_ANTHROPIC_RESPONSES"):
         resolve_target("anthropic/claude-haiku-5-5", env)
     env = {"OPENAI_API_KEY": "k", "FAILOVER_PROVIDER_OPENAI_RESPONSES": "sometimes"}
-    with pytest.raises(ConfigError, match="FAILOVER_PROVIDER_OPENAI_RESPONSES.*native or chat"):
+    with pytest.raises(ConfigError, match=r"FAILOVER_PROVIDER_OPENAI_RESPONSES.*native or chat"):
         resolve_target("openai/gpt-5.4-mini", env)
     with pytest.raises(ConfigError, match="responses"):
         Target("anthropic", "claude-haiku-5-5", api="anthropic", responses="native")
