@@ -15,6 +15,7 @@ from ._base import SdkAdapter, close_sdk_stream, next_event
 from ._bounded_io import bounded_http_client
 from ._errors import malformed_answer
 from .chunks import checked_chunk, checked_completion, checked_embeddings, checked_response
+from .responses_events import EventChunk, EventReader
 
 # Local servers (Ollama, vLLM) take no key, but the SDK refuses to start without one.
 _NO_KEY = "no-key-needed"
@@ -88,6 +89,29 @@ class OpenAIAdapter(SdkAdapter[openai.OpenAI, openai.AsyncOpenAI]):
     def respond(self, params: dict[str, Any], timeout: httpx2.Timeout) -> Response:
         answer = self._sync.responses.create(model=self.target.model, **params, timeout=timeout)
         return checked_response(answer)
+
+    def respond_stream(
+        self, params: dict[str, Any], timeout: httpx2.Timeout
+    ) -> Generator[EventChunk, None, None]:
+        reader = EventReader()
+        with self._sync.responses.create(
+            model=self.target.model, **params, stream=True, timeout=timeout
+        ) as events:
+            for event in events:
+                yield reader.chunk(event)
+
+    async def arespond_stream(
+        self, params: dict[str, Any], timeout: httpx2.Timeout
+    ) -> AsyncGenerator[EventChunk, None]:
+        reader = EventReader()
+        events = await self._async.responses.create(
+            model=self.target.model, **params, stream=True, timeout=timeout
+        )
+        try:
+            while (event := await next_event(events)) is not None:
+                yield reader.chunk(event)
+        finally:
+            await close_sdk_stream(events)
 
     async def arespond(self, params: dict[str, Any], timeout: httpx2.Timeout) -> Response:
         answer = await self._async.responses.create(

@@ -71,6 +71,12 @@ class AsyncChatStream(StreamBase):
         if admission is not None:
             self._router.health[target.key].release(admission)
 
+    def _source(
+        self, target: Target, adapter: Adapter, params: dict[str, Any], timeout: Any
+    ) -> Chunks:
+        """The chunks of one target's stream (a subclass may make them otherwise)."""
+        return adapter.astream(params, timeout)
+
     def _opener(self, call: Call, partial: str) -> Any:
         policy = self._router.policy
 
@@ -79,7 +85,7 @@ class AsyncChatStream(StreamBase):
         ) -> Opened[Chunks]:
             window = call.attempt_seconds(cap=policy.first_token_timeout)
             timeout = call.http_timeout(max(window, policy.stream_idle_timeout))
-            events = adapter.astream(params_for(target, params, partial), timeout)
+            events = self._source(target, adapter, params_for(target, params, partial), timeout)
             buffered: list[ChatCompletionChunk] = []
             try:
                 async with asyncio.timeout(window):

@@ -9,7 +9,7 @@ is no ``model=``: each target names its own.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
 
 from .._core.attempts import Report, WithReport
 from .._core.errors import UnsupportedParameter
@@ -19,9 +19,14 @@ from .._routing.call import Call
 from .._routing.drive import run_async, run_sync
 from .._routing.privacy import Guard
 from .._telemetry import otel as telemetry
+from .responses_stream import AsyncResponseEvents, ResponseEvents
 
 if TYPE_CHECKING:
     import httpx2
+    from openai.lib.streaming.responses import (
+        AsyncResponseStreamManager,
+        ResponseStreamManager,
+    )
     from openai.types.responses import ParsedResponse, Response
 
     from .._adapters import Adapter
@@ -34,18 +39,32 @@ M = TypeVar("M")  # the Pydantic model of ``parse``
 Finish = Callable[["Response"], "Response"]
 
 
-def _prepare(params: dict[str, Any], stream: bool) -> dict[str, Any]:
+def _prepare(params: dict[str, Any]) -> dict[str, Any]:
     if "model" in params:
         raise UnsupportedParameter(
             "parameter 'model' is not accepted: each target in the chain names its own model"
         )
     if "input" not in params:
         raise UnsupportedParameter("parameter 'input' is required")
-    if stream:
-        raise UnsupportedParameter(
-            "stream=True is not available on client.responses yet; call without it"
-        )
     return params
+
+
+def _stream_call(
+    router: Router, guard: Guard, params: dict[str, Any], timeout: float | None
+) -> Call:
+    """A stream's call: its verdict waits for the stream's end."""
+    return Call(router, timeout, request=_prepare(params), guard=guard, defer_verdict=True)
+
+
+def _helper_options(params: dict[str, Any], text_format: Any) -> dict[str, Any]:
+    """What openai's stream helper needs to know of the request (``omit``: nothing)."""
+    from openai import omit
+
+    return {
+        "text_format": omit if text_format is None else text_format,
+        "input_tools": params.get("tools") or omit,
+        "starting_after": None,
+    }
 
 
 def _shaped(
@@ -87,12 +106,44 @@ class Responses:
         self._guard = guard
         self.with_report: WithReport[Report[Response]] = WithReport(self._report)
 
+    @overload
     def create(
-        self, *, stream: bool = False, timeout: float | None = None, **params: Any
-    ) -> Response:
+        self, *, stream: Literal[True], timeout: float | None = ..., **params: Any
+    ) -> ResponseEvents: ...
+    @overload
+    def create(
+        self, *, stream: Literal[False] = ..., timeout: float | None = ..., **params: Any
+    ) -> Response: ...
+    def create(self, *, stream: bool = False, timeout: float | None = None, **params: Any) -> Any:
         """Like ``openai``'s ``responses.create`` without ``model``; ``timeout`` overrides
-        ``FAILOVER_TIMEOUT`` for this call."""
-        return self._report(timeout=timeout, stream=stream, **params).response
+        ``FAILOVER_TIMEOUT`` for this call. With ``stream=True``, a stream of openai's
+        ``ResponseStreamEvent`` (``responses_stream.py``)."""
+        if stream:
+            call = _stream_call(self._router, self._guard, params, timeout)
+            return ResponseEvents(self._router, call, timeout)
+        return self._report(timeout=timeout, **params).response
+
+    @overload
+    def stream(
+        self, *, text_format: None = ..., timeout: float | None = ..., **params: Any
+    ) -> ResponseStreamManager[Any]: ...
+    @overload
+    def stream(
+        self, *, text_format: type[M], timeout: float | None = ..., **params: Any
+    ) -> ResponseStreamManager[M]: ...
+    def stream(
+        self, *, text_format: type[M] | None = None, timeout: float | None = None, **params: Any
+    ) -> ResponseStreamManager[M]:
+        """Like ``openai``'s ``responses.stream``: a context manager giving openai's own
+        ``ResponseStream`` (``get_final_response()``, ``output_parsed`` with
+        ``text_format``) over this client's stream."""
+        from openai.lib.streaming.responses import ResponseStreamManager
+
+        request, _ = _shaped(_prepare(params), text_format)
+        return ResponseStreamManager(
+            lambda: self.create(stream=True, timeout=timeout, **request),  # type: ignore[arg-type,return-value]
+            **_helper_options(request, text_format),
+        )
 
     def parse(
         self, *, text_format: type[M], timeout: float | None = None, **params: Any
@@ -108,10 +159,9 @@ class Responses:
         *,
         timeout: float | None = None,
         shape: type[Any] | None = None,
-        stream: bool = False,
         **params: Any,
     ) -> Report[Response]:
-        request, finish = _shaped(_prepare(params, stream), shape)
+        request, finish = _shaped(_prepare(params), shape)
         call = Call(self._router, timeout, request=request, guard=self._guard)
 
         def attempt(t: Target, adapter: Adapter, sent: dict[str, Any]) -> Response:
@@ -132,11 +182,42 @@ class AsyncResponses:
         self._guard = guard
         self.with_report: WithReport[Awaitable[Report[Response]]] = WithReport(self._report)
 
+    @overload
+    async def create(
+        self, *, stream: Literal[True], timeout: float | None = ..., **params: Any
+    ) -> AsyncResponseEvents: ...
+    @overload
+    async def create(
+        self, *, stream: Literal[False] = ..., timeout: float | None = ..., **params: Any
+    ) -> Response: ...
     async def create(
         self, *, stream: bool = False, timeout: float | None = None, **params: Any
-    ) -> Response:
+    ) -> Any:
         """Like ``openai``'s async ``responses.create`` without ``model``."""
-        return (await self._report(timeout=timeout, stream=stream, **params)).response
+        if stream:
+            call = _stream_call(self._router, self._guard, params, timeout)
+            return await AsyncResponseEvents(self._router, call, timeout)._start()
+        return (await self._report(timeout=timeout, **params)).response
+
+    @overload
+    def stream(
+        self, *, text_format: None = ..., timeout: float | None = ..., **params: Any
+    ) -> AsyncResponseStreamManager[Any]: ...
+    @overload
+    def stream(
+        self, *, text_format: type[M], timeout: float | None = ..., **params: Any
+    ) -> AsyncResponseStreamManager[M]: ...
+    def stream(
+        self, *, text_format: type[M] | None = None, timeout: float | None = None, **params: Any
+    ) -> AsyncResponseStreamManager[M]:
+        """The asyncio twin of :meth:`Responses.stream` (``async with``)."""
+        from openai.lib.streaming.responses import AsyncResponseStreamManager
+
+        request, _ = _shaped(_prepare(params), text_format)
+        return AsyncResponseStreamManager(
+            self.create(stream=True, timeout=timeout, **request),  # type: ignore[arg-type]
+            **_helper_options(request, text_format),
+        )
 
     async def parse(
         self, *, text_format: type[M], timeout: float | None = None, **params: Any
@@ -150,10 +231,9 @@ class AsyncResponses:
         *,
         timeout: float | None = None,
         shape: type[Any] | None = None,
-        stream: bool = False,
         **params: Any,
     ) -> Report[Response]:
-        request, finish = _shaped(_prepare(params, stream), shape)
+        request, finish = _shaped(_prepare(params), shape)
         call = Call(self._router, timeout, request=request, guard=self._guard)
 
         async def attempt(t: Target, adapter: Adapter, sent: dict[str, Any]) -> Response:

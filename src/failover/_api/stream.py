@@ -76,6 +76,8 @@ def first_token_missed(window: float) -> ProviderFault:
 class StreamBase:
     """The decisions shared by the sync and async streams."""
 
+    resumable = True  # a broken stream may continue on the next target (stream_resume)
+
     def __init__(self, router: Router, call: Call, timeout: float | None = None) -> None:
         self._router = router
         self._call = call
@@ -134,7 +136,7 @@ class StreamBase:
             self._raise(
                 f"stream from {target.label} broke; a partial tool call cannot be resumed", error
             )
-        if not self._router.policy.stream_resume:
+        if not (self.resumable and self._router.policy.stream_resume):
             self._raise(f"stream from {target.label} broke after content: {failure.message}", error)
         return False
 
@@ -246,7 +248,7 @@ class ChatStream(StreamBase):
             # can stretch it. Once committed, the read timeout is the idle limit.
             timeout = call.http_timeout(policy.stream_idle_timeout)
             buffered: list[ChatCompletionChunk] = []
-            events = adapter.stream(params_for(target, params, partial), timeout)
+            events = self._source(target, adapter, params_for(target, params, partial), timeout)
             try:
                 with bounded(limit):
                     for chunk in events:
@@ -269,6 +271,12 @@ class ChatStream(StreamBase):
                 raise
 
         return open_one
+
+    def _source(
+        self, target: Target, adapter: Adapter, params: dict[str, Any], timeout: Any
+    ) -> Generator[ChatCompletionChunk, None, None]:
+        """The chunks of one target's stream (a subclass may make them otherwise)."""
+        return adapter.stream(params, timeout)
 
     def _run(
         self, opened: Opened[Generator[ChatCompletionChunk, None, None]]

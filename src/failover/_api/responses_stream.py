@@ -1,0 +1,204 @@
+"""Responses streams that keep the chat streams' promises.
+
+The chat streams' machinery (``stream.py``, ``async_stream.py``) opens, times, hedges
+and judges every target's stream; here it gets its chunks from the Responses API where
+the target serves it (each chunk carrying its native event) and from chat otherwise,
+and the caller sees Responses events (``_responses/events.py``): one response id and
+one ``sequence_number`` count, whichever target answered. Before the first content a
+failing target is failed over; after it, a failure is an ``error`` event and a
+``response.failed``, then :class:`~failover.StreamInterrupted` with the attempt log.
+Resume (``FAILOVER_STREAM_RESUME``) is a chat feature: a Responses stream is not resumed.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import AsyncGenerator, Generator, Iterator
+from typing import Any
+
+from .._adapters import Adapter
+from .._adapters.responses_events import EventChunk
+from .._config.policy import Target
+from .._core.attempts import Attempt
+from .._core.errors import StreamInterrupted
+from .._responses.events import ChatEvents
+from .._responses.to_chat import to_chat
+from .._routing.call import Call
+from .._routing.router import Router
+from .async_stream import AsyncChatStream
+from .stream import ChatStream
+
+__all__ = ["AsyncResponseEvents", "ResponseEvents"]
+
+
+def _chat(params: dict[str, Any]) -> dict[str, Any]:
+    return {**to_chat(params), "stream_options": {"include_usage": True}}
+
+
+class _Chunks(ChatStream):
+    """The chat stream's machinery over Responses targets."""
+
+    resumable = False
+
+    def _source(
+        self, target: Target, adapter: Adapter, params: dict[str, Any], timeout: Any
+    ) -> Generator[Any, None, None]:
+        if target.native_responses:
+            return adapter.respond_stream(params, timeout)  # type: ignore[attr-defined,no-any-return]
+        return adapter.stream(_chat(params), timeout)
+
+
+class _AsyncChunks(AsyncChatStream):
+    resumable = False
+
+    def _source(
+        self, target: Target, adapter: Adapter, params: dict[str, Any], timeout: Any
+    ) -> AsyncGenerator[Any, None]:
+        if target.native_responses:
+            return adapter.arespond_stream(params, timeout)  # type: ignore[attr-defined,no-any-return]
+        return adapter.astream(_chat(params), timeout)
+
+
+def _events(writer: ChatEvents, chunk: Any, first: bool) -> list[Any]:
+    """The caller's events for one chunk (``first``: the stream's first chunk)."""
+    if isinstance(chunk, EventChunk):
+        return [writer.restamp(chunk.event)]
+    opening = writer.started(chunk.model, chunk.created) if first else []
+    return [*opening, *writer.chunk(chunk)]
+
+
+def _failed(writer: ChatEvents, chunks: Any, broke: StreamInterrupted) -> list[Any]:
+    """The events that say a committed stream broke (a native target's own error event
+    was read as the failure, so it is written here too)."""
+    message = str(broke).split("\n")[0]
+    return writer.failed("stream_interrupted", message, chunks._tally.model or "")
+
+
+class ResponseEvents:
+    """A blocking stream of openai's ``ResponseStreamEvent``; iterate it, close it when
+    done. It also feeds openai's ``ResponseStream`` helper (``client.responses.stream``)."""
+
+    def __init__(self, router: Router, call: Call, timeout: float | None = None) -> None:
+        self._writer = ChatEvents(call.request)
+        self._chunks = _Chunks(router, call, timeout)
+        self._gen = self._run()
+
+    @property
+    def response(self) -> ResponseEvents:
+        """What openai's helper closes when it is done (on an SDK stream, its HTTP
+        response): this stream."""
+        return self
+
+    @property
+    def attempts(self) -> tuple[Attempt, ...]:
+        """The attempt log so far (complete once the stream has ended)."""
+        return self._chunks.attempts
+
+    @property
+    def target(self) -> Target | None:
+        """The target whose events the caller receives."""
+        return self._chunks.target
+
+    def _run(self) -> Generator[Any, None, None]:
+        first = True
+        native = False
+        try:
+            for chunk in self._chunks:
+                native = native or isinstance(chunk, EventChunk)
+                yield from _events(self._writer, chunk, first)
+                first = False
+        except StreamInterrupted as broke:
+            yield from _failed(self._writer, self._chunks, broke)
+            raise
+        if not native:
+            yield from self._writer.completed()
+
+    def __iter__(self) -> Iterator[Any]:
+        return self._gen
+
+    def __next__(self) -> Any:
+        return next(self._gen)
+
+    def close(self) -> None:
+        """Stop reading and release the connection."""
+        self._gen.close()
+        self._chunks.close()
+
+    def __enter__(self) -> ResponseEvents:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncResponseEvents:
+    """The asyncio twin of :class:`ResponseEvents` (an async iterator class, for the
+    reason ``async_stream.py`` gives)."""
+
+    def __init__(self, router: Router, call: Call, timeout: float | None = None) -> None:
+        self._writer = ChatEvents(call.request)
+        self._chunks = _AsyncChunks(router, call, timeout)
+        self._pending: deque[Any] = deque()
+        self._first, self._native, self._ended = True, False, False
+
+    async def _start(self) -> AsyncResponseEvents:
+        await self._chunks._start()
+        return self
+
+    @property
+    def response(self) -> AsyncResponseEvents:
+        """What openai's helper closes when it is done: this stream."""
+        return self
+
+    @property
+    def attempts(self) -> tuple[Attempt, ...]:
+        return self._chunks.attempts
+
+    @property
+    def target(self) -> Target | None:
+        return self._chunks.target
+
+    def __aiter__(self) -> AsyncResponseEvents:
+        return self
+
+    async def __anext__(self) -> Any:
+        while not self._pending:
+            if self._ended:
+                raise StopAsyncIteration
+            await self._read()
+        item = self._pending.popleft()
+        if isinstance(item, StreamInterrupted):
+            raise item
+        return item
+
+    async def _read(self) -> None:
+        try:
+            chunk = await self._chunks.__anext__()
+        except StopAsyncIteration:
+            self._ended = True
+            if not self._native:
+                self._pending.extend(self._writer.completed())
+            return
+        except StreamInterrupted as broke:
+            self._ended = True
+            self._pending.extend(_failed(self._writer, self._chunks, broke))
+            self._pending.append(broke)  # raised once the events before it are read
+            return
+        self._native = self._native or isinstance(chunk, EventChunk)
+        self._pending.extend(_events(self._writer, chunk, self._first))
+        self._first = False
+
+    async def aclose(self) -> None:
+        """Stop reading and release the connection."""
+        self._ended = True
+        self._pending.clear()
+        await self._chunks.aclose()
+
+    async def close(self) -> None:
+        await self.aclose()
+
+    async def __aenter__(self) -> AsyncResponseEvents:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
