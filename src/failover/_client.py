@@ -104,6 +104,11 @@ class _ClientBase:
         )
         self._health = store
         self._derived = False
+        # The Responses API's conversations (``_responses/state.py``): shared by clients
+        # made with ``with_options``, and by the fleet when health is shared in Redis.
+        from ._responses.state import Shared, Transcripts
+
+        self._transcripts = Transcripts(store if isinstance(store, Shared) else None)
 
     def _bind(self) -> None:
         """(Re)make ``self.chat``, ``self.embeddings`` and ``self.responses`` for this
@@ -256,7 +261,7 @@ class Failover(_ClientBase):
 
         self.chat = Chat(Completions(self._router, self._guard))
         self.embeddings = Embeddings(self._embedding_router, self._guard)
-        self.responses = Responses(self._router, self._guard)
+        self.responses = Responses(self._router, self._guard, self._transcripts)
 
     @classmethod
     def from_env(
@@ -302,7 +307,7 @@ class AsyncFailover(_ClientBase):
 
         self.chat = AsyncChat(AsyncCompletions(self._router, self._guard))
         self.embeddings = AsyncEmbeddings(self._embedding_router, self._guard)
-        self.responses = AsyncResponses(self._router, self._guard)
+        self.responses = AsyncResponses(self._router, self._guard, self._transcripts)
 
     @classmethod
     def from_env(

@@ -19,6 +19,7 @@ from .._routing.call import Call
 from .._routing.drive import run_async, run_sync
 from .._routing.privacy import Guard
 from .._telemetry import otel as telemetry
+from .conversation import Conversation
 from .responses_stream import AsyncResponseEvents, ResponseEvents
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
     from .._adapters import Adapter
     from .._config.policy import Target
+    from .._responses.state import Transcripts
     from .._routing.router import Router
 
 __all__ = ["AsyncResponses", "Responses"]
@@ -50,10 +52,11 @@ def _prepare(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _stream_call(
-    router: Router, guard: Guard, params: dict[str, Any], timeout: float | None
+    router: Router, guard: Guard, conversation: Conversation, timeout: float | None
 ) -> Call:
     """A stream's call: its verdict waits for the stream's end."""
-    return Call(router, timeout, request=_prepare(params), guard=guard, defer_verdict=True)
+    request = conversation.request
+    return Call(router, timeout, request=request, guard=guard, defer_verdict=True)
 
 
 def _helper_options(params: dict[str, Any], text_format: Any) -> dict[str, Any]:
@@ -101,9 +104,10 @@ async def _asend(
 class Responses:
     """``client.responses``: ``create``, ``parse`` and ``with_report``."""
 
-    def __init__(self, router: Router, guard: Guard) -> None:
+    def __init__(self, router: Router, guard: Guard, transcripts: Transcripts) -> None:
         self._router = router
         self._guard = guard
+        self._transcripts = transcripts
         self.with_report: WithReport[Report[Response]] = WithReport(self._report)
 
     @overload
@@ -119,8 +123,9 @@ class Responses:
         ``FAILOVER_TIMEOUT`` for this call. With ``stream=True``, a stream of openai's
         ``ResponseStreamEvent`` (``responses_stream.py``)."""
         if stream:
-            call = _stream_call(self._router, self._guard, params, timeout)
-            return ResponseEvents(self._router, call, timeout)
+            conversation = Conversation.open(self._transcripts, _prepare(params))
+            call = _stream_call(self._router, self._guard, conversation, timeout)
+            return ResponseEvents(self._router, call, timeout, (conversation, self._transcripts))
         return self._report(timeout=timeout, **params).response
 
     @overload
@@ -161,15 +166,19 @@ class Responses:
         shape: type[Any] | None = None,
         **params: Any,
     ) -> Report[Response]:
-        request, finish = _shaped(_prepare(params), shape)
+        conversation = Conversation.open(self._transcripts, _prepare(params))
+        request, finish = _shaped(conversation.request, shape)
         call = Call(self._router, timeout, request=request, guard=self._guard)
+        conversation.prefer_maker(call)
 
         def attempt(t: Target, adapter: Adapter, sent: dict[str, Any]) -> Response:
-            answer = _send(t, adapter, sent, call.http_timeout(call.attempt_seconds()))
+            timeout = call.http_timeout(call.attempt_seconds())
+            answer = _send(t, adapter, conversation.for_target(t, sent), timeout)
             return answer if finish is None else finish(answer)
 
         with telemetry.Watch(call.started, call.attempts, self._router.groups) as watch:
-            watch.answer, target = run_sync(call, attempt)
+            answer, target = run_sync(call, attempt)
+            watch.answer = conversation.answered(self._transcripts, target, answer)
         self._router.answering.answered(target, call)
         return Report(watch.answer, target.label, tuple(call.attempts))
 
@@ -177,9 +186,10 @@ class Responses:
 class AsyncResponses:
     """The asyncio twin of :class:`Responses`."""
 
-    def __init__(self, router: Router, guard: Guard) -> None:
+    def __init__(self, router: Router, guard: Guard, transcripts: Transcripts) -> None:
         self._router = router
         self._guard = guard
+        self._transcripts = transcripts
         self.with_report: WithReport[Awaitable[Report[Response]]] = WithReport(self._report)
 
     @overload
@@ -195,8 +205,10 @@ class AsyncResponses:
     ) -> Any:
         """Like ``openai``'s async ``responses.create`` without ``model``."""
         if stream:
-            call = _stream_call(self._router, self._guard, params, timeout)
-            return await AsyncResponseEvents(self._router, call, timeout)._start()
+            conversation = await Conversation.aopen(self._transcripts, _prepare(params))
+            call = _stream_call(self._router, self._guard, conversation, timeout)
+            kept = (conversation, self._transcripts)
+            return await AsyncResponseEvents(self._router, call, timeout, kept)._start()
         return (await self._report(timeout=timeout, **params)).response
 
     @overload
@@ -233,14 +245,18 @@ class AsyncResponses:
         shape: type[Any] | None = None,
         **params: Any,
     ) -> Report[Response]:
-        request, finish = _shaped(_prepare(params), shape)
+        conversation = await Conversation.aopen(self._transcripts, _prepare(params))
+        request, finish = _shaped(conversation.request, shape)
         call = Call(self._router, timeout, request=request, guard=self._guard)
+        conversation.prefer_maker(call)
 
         async def attempt(t: Target, adapter: Adapter, sent: dict[str, Any]) -> Response:
-            answer = await _asend(t, adapter, sent, call.http_timeout(call.attempt_seconds()))
+            timeout = call.http_timeout(call.attempt_seconds())
+            answer = await _asend(t, adapter, conversation.for_target(t, sent), timeout)
             return answer if finish is None else finish(answer)
 
         with telemetry.Watch(call.started, call.attempts, self._router.groups) as watch:
-            watch.answer, target = await run_async(call, attempt)
+            answer, target = await run_async(call, attempt)
+            watch.answer = conversation.answered(self._transcripts, target, answer)
         self._router.answering.answered(target, call)
         return Report(watch.answer, target.label, tuple(call.attempts))

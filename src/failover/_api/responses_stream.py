@@ -22,13 +22,17 @@ from .._config.policy import Target
 from .._core.attempts import Attempt
 from .._core.errors import StreamInterrupted
 from .._responses.events import ChatEvents
+from .._responses.state import Transcripts, response_id
 from .._responses.to_chat import to_chat
 from .._routing.call import Call
 from .._routing.router import Router
 from .async_stream import AsyncChatStream
+from .conversation import Conversation
 from .stream import ChatStream
 
-__all__ = ["AsyncResponseEvents", "ResponseEvents"]
+__all__ = ["AsyncResponseEvents", "Kept", "ResponseEvents"]
+
+Kept = tuple[Conversation, Transcripts]  # the call's conversation, and where turns are kept
 
 
 def _chat(params: dict[str, Any]) -> dict[str, Any]:
@@ -39,10 +43,18 @@ class _Chunks(ChatStream):
     """The chat stream's machinery over Responses targets."""
 
     resumable = False
+    conversation: Conversation  # set before the stream opens
+
+    def __init__(
+        self, router: Router, call: Call, timeout: float | None, conversation: Conversation
+    ) -> None:
+        self.conversation = conversation
+        super().__init__(router, call, timeout)
 
     def _source(
         self, target: Target, adapter: Adapter, params: dict[str, Any], timeout: Any
     ) -> Generator[Any, None, None]:
+        params = self.conversation.for_target(target, params)
         if target.native_responses:
             return adapter.respond_stream(params, timeout)  # type: ignore[attr-defined,no-any-return]
         return adapter.stream(_chat(params), timeout)
@@ -50,10 +62,12 @@ class _Chunks(ChatStream):
 
 class _AsyncChunks(AsyncChatStream):
     resumable = False
+    conversation: Conversation
 
     def _source(
         self, target: Target, adapter: Adapter, params: dict[str, Any], timeout: Any
     ) -> AsyncGenerator[Any, None]:
+        params = self.conversation.for_target(target, params)
         if target.native_responses:
             return adapter.arespond_stream(params, timeout)  # type: ignore[attr-defined,no-any-return]
         return adapter.astream(_chat(params), timeout)
@@ -67,6 +81,13 @@ def _events(writer: ChatEvents, chunk: Any, first: bool) -> list[Any]:
     return [*opening, *writer.chunk(chunk)]
 
 
+def _keep(writer: ChatEvents, chunks: Any, conversation: Conversation, kept: Transcripts) -> None:
+    """Keep the finished response's transcript for the next turn."""
+    final = writer.final
+    if final is not None and chunks.target is not None:
+        conversation.answered(kept, chunks.target, final, writer.id, writer.vendor_id)
+
+
 def _failed(writer: ChatEvents, chunks: Any, broke: StreamInterrupted) -> list[Any]:
     """The events that say a committed stream broke (a native target's own error event
     was read as the failure, so it is written here too)."""
@@ -78,9 +99,13 @@ class ResponseEvents:
     """A blocking stream of openai's ``ResponseStreamEvent``; iterate it, close it when
     done. It also feeds openai's ``ResponseStream`` helper (``client.responses.stream``)."""
 
-    def __init__(self, router: Router, call: Call, timeout: float | None = None) -> None:
-        self._writer = ChatEvents(call.request)
-        self._chunks = _Chunks(router, call, timeout)
+    def __init__(self, router: Router, call: Call, timeout: float | None, kept: Kept) -> None:
+        self._conversation, self._transcripts = kept
+        self._writer = ChatEvents(call.request, self._conversation.follows)
+        self._conversation.prefer_maker(call)
+        self._chunks = _Chunks(router, call, timeout, self._conversation)
+        assert self._chunks.target is not None
+        self._writer.id = response_id(self._chunks.target.label)
         self._gen = self._run()
 
     @property
@@ -110,8 +135,10 @@ class ResponseEvents:
         except StreamInterrupted as broke:
             yield from _failed(self._writer, self._chunks, broke)
             raise
-        if not native:
-            yield from self._writer.completed()
+        last = None if native else self._writer.completed()
+        if last is not None:
+            yield from last
+        _keep(self._writer, self._chunks, self._conversation, self._transcripts)
 
     def __iter__(self) -> Iterator[Any]:
         return self._gen
@@ -135,14 +162,19 @@ class AsyncResponseEvents:
     """The asyncio twin of :class:`ResponseEvents` (an async iterator class, for the
     reason ``async_stream.py`` gives)."""
 
-    def __init__(self, router: Router, call: Call, timeout: float | None = None) -> None:
-        self._writer = ChatEvents(call.request)
+    def __init__(self, router: Router, call: Call, timeout: float | None, kept: Kept) -> None:
+        self._conversation, self._transcripts = kept
+        self._writer = ChatEvents(call.request, self._conversation.follows)
+        self._conversation.prefer_maker(call)
         self._chunks = _AsyncChunks(router, call, timeout)
+        self._chunks.conversation = self._conversation
         self._pending: deque[Any] = deque()
         self._first, self._native, self._ended = True, False, False
 
     async def _start(self) -> AsyncResponseEvents:
         await self._chunks._start()
+        assert self._chunks.target is not None
+        self._writer.id = response_id(self._chunks.target.label)
         return self
 
     @property
@@ -178,6 +210,7 @@ class AsyncResponseEvents:
             self._ended = True
             if not self._native:
                 self._pending.extend(self._writer.completed())
+            _keep(self._writer, self._chunks, self._conversation, self._transcripts)
             return
         except StreamInterrupted as broke:
             self._ended = True

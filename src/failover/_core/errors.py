@@ -5,7 +5,8 @@ FailoverError                  any failure of a call; carries ``.attempts``
 ├── ConfigError                bad configuration (also a ``ValueError``), raised before any request
 ├── RequestRejected            the request itself is at fault; no target is tried after it
 │   ├── ContentFiltered        a provider's content filter refused the prompt or answer
-│   └── UnsupportedParameter   a parameter the answering provider cannot honour
+│   ├── UnsupportedParameter   a parameter the answering provider cannot honour
+│   └── ConversationExpired    a previous_response_id whose transcript is no longer kept
 ├── AllTargetsFailed           every target failed, was skipped, or was out of reach
 │   └── DeadlineExceeded       the call's overall deadline ran out first
 └── StreamInterrupted          a stream failed after content had reached the caller
@@ -28,6 +29,7 @@ __all__ = [
     "AllTargetsFailed",
     "ConfigError",
     "ContentFiltered",
+    "ConversationExpired",
     "DeadlineExceeded",
     "FailoverError",
     "RequestRejected",
@@ -73,6 +75,11 @@ class ContentFiltered(RequestRejected):
 
 class UnsupportedParameter(RequestRejected):
     """Raised before sending when a parameter cannot be mapped to the target's API."""
+
+
+class ConversationExpired(RequestRejected):
+    """``previous_response_id`` names a response whose transcript failover no longer
+    keeps (or never made): raised before any request is sent."""
 
 
 class AllTargetsFailed(FailoverError):

@@ -190,6 +190,34 @@ class RedisHealth:
         """Run a script soon on the listener thread (see ``RedisLink.later``)."""
         self._link.later(self._call(name, health, args))
 
+    # -- values kept fleet-wide (the Responses API's transcripts, ``_responses/state.py``)
+    def _kept(self, key: str) -> str:
+        return f"{self.prefix}:kept:{key}"
+
+    def keep(self, key: str, value: str, seconds: float) -> None:
+        """Keep ``value`` under ``key`` for ``seconds``, for every process; on an event
+        loop the write is queued, not awaited. Lost, not raised, while Redis is away."""
+        name, ms_ = self._kept(key), max(1, int(seconds * 1000))
+        writer = self._link.writer()
+        if writer is None:
+            self._link.run(lambda client: client.set(name, value, px=ms_))
+        else:
+            writer.send(lambda client: client.set(name, value, px=ms_), lambda _: None)
+
+    def recall(self, key: str) -> str | None:
+        """What :meth:`keep` kept under ``key`` (None: nothing, or Redis is away)."""
+        found: Any = self._link.run(lambda client: client.get(self._kept(key)))
+        return None if found is None else str(found)
+
+    async def arecall(self, key: str) -> str | None:
+        """:meth:`recall` from an event loop, without blocking it."""
+        writer = self._link.writer()
+        if writer is None or not self._link.up:
+            return None
+        name = self._kept(key)
+        found: Any = await writer.ask(lambda client: client.get(name), lambda _: None)
+        return None if found is None else str(found)
+
     def _message(self, data: str) -> None:
         parts = data.split()
         if len(parts) != 5 or not all(x.isdigit() for x in parts[1:]):

@@ -36,9 +36,12 @@ def _event_type() -> Any:
 class ChatEvents:
     """The Responses events of one stream (see the module's docstring)."""
 
-    def __init__(self, request: Mapping[str, Any]) -> None:
+    def __init__(self, request: Mapping[str, Any], follows: str | None = None) -> None:
         self._request = request
-        self.id = new_id("resp")
+        self.id = new_id("resp")  # the caller sets failover's own once the target is known
+        self.follows = follows  # the previous_response_id of failover's own, if any
+        self.vendor_id: str | None = None  # a native target's own id for this response
+        self.final: Any = None  # the whole response, once completed (or incomplete)
         self._seq = 0
         self._shell: dict[str, Any] | None = None
         self._items: list[dict[str, Any]] = []  # output items, the last maybe open
@@ -59,8 +62,11 @@ class ChatEvents:
         event.sequence_number = self._seq
         self._seq += 1
         response = getattr(event, "response", None)
+        if event.type in ("response.completed", "response.incomplete"):
+            self.final = response
         if response is not None and hasattr(response, "output"):
-            response.id = self.id
+            self.vendor_id = self.vendor_id or response.id
+            response.id, response.previous_response_id = self.id, self.follows
             if self._shell is None:  # what a failure's response.failed will carry
                 self._shell = response.model_dump(exclude={"output"})
         return event
@@ -68,7 +74,7 @@ class ChatEvents:
     def started(self, model: str, created: float | None = None) -> list[Any]:
         """``response.created`` and ``response.in_progress``."""
         self._shell = shell = response_shell(self._request, model, created or time.time())
-        shell["id"] = self.id
+        shell["id"], shell["previous_response_id"] = self.id, self.follows
         return [
             self._event("response.created", response=dict(shell)),
             self._event("response.in_progress", response=dict(shell)),
@@ -97,7 +103,9 @@ class ChatEvents:
         response = finish(self._response(), self._finish)
         response["usage"] = usage_from_chat(self._usage)
         kind = "response.incomplete" if response["status"] == "incomplete" else "response.completed"
-        return [*out, self._event(kind, response=response)]
+        done = self._event(kind, response=response)
+        self.final = done.response
+        return [*out, done]
 
     def failed(self, code: str, message: str, model: str) -> list[Any]:
         """An ``error`` event and ``response.failed``, with what was said before it
