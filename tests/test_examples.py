@@ -25,6 +25,7 @@ EXPECTED = {
     "structured_fallback.py": "parsed: City(city='Paris', country='France')",
     "several_deployments.py": "the next group: 0",
     "claude_three_clouds.py": "anthropic and bedrock down: Hello from Claude on Vertex AI.",
+    "responses_fallback.py": "Claude received turn 1 as well: True",
 }
 
 
