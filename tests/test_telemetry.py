@@ -265,3 +265,23 @@ def test_spans_name_each_attempts_place_and_a_move_to_a_sibling_is_no_fallback(
     assert [(s.attributes or {}).get("failover.place") for s in attempts] == [1, 1]
     assert [e.name for e in call.events] == ["failover.sibling"]
     assert otel.metric("failover.fallbacks") == []
+
+
+def test_a_responses_call_that_fails_over_records_its_usage_and_fallback(
+    otel: Otel, primary: FakeProvider, secondary: FakeProvider
+) -> None:
+    """A Responses answer (converted on Anthropic) is observed as a chat answer is:
+    one span per attempt, the answering model's tokens, the fallback counted."""
+    primary.enqueue(Fault.status(503))
+    chain = [target(primary, "primary"), target(secondary, "backup")]
+    with Failover(chain, policy=ONCE) as client:
+        answer = client.responses.create(input="Say hello")
+    call, (failed, answered) = _tree(otel.spans.get_finished_spans())
+    assert call.attributes is not None and answered.attributes is not None
+    assert call.attributes["failover.target"] == "backup/model-x"
+    assert failed.attributes is not None and failed.attributes["error.type"] == "server_error"
+    assert answer.usage is not None
+    assert answered.attributes["gen_ai.usage.input_tokens"] == answer.usage.input_tokens
+    assert answered.attributes["gen_ai.usage.output_tokens"] == answer.usage.output_tokens
+    assert answered.attributes["gen_ai.response.finish_reasons"] == ("stop",)
+    assert [p.value for p in otel.metric("failover.fallbacks")] == [1]

@@ -191,14 +191,24 @@ class Watch:
 
 
 def answered(answer: Any) -> Answered:
-    """What a ``ChatCompletion`` (or a ``CreateEmbeddingResponse``) says about itself."""
+    """What a ``ChatCompletion``, a ``CreateEmbeddingResponse`` or a Responses
+    ``Response`` says about itself."""
     usage = getattr(answer, "usage", None)
-    choices = getattr(answer, "choices", None) or ()
+    choices = getattr(answer, "choices", None)
+    if choices is None and hasattr(answer, "output"):  # a Response: its usage and status
+        details = getattr(answer, "incomplete_details", None)
+        reason = details.reason if details is not None else "stop"
+        return Answered(
+            answer.model,
+            getattr(usage, "input_tokens", None),
+            getattr(usage, "output_tokens", None),
+            (reason or "stop",) if answer.status in ("completed", "incomplete") else (),
+        )
     return Answered(
         getattr(answer, "model", None),
         getattr(usage, "prompt_tokens", None),
         getattr(usage, "completion_tokens", None),
-        tuple(c.finish_reason for c in choices if c.finish_reason),
+        tuple(c.finish_reason for c in choices or () if c.finish_reason),
     )
 
 
