@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     import httpx2
     from openai.types.chat import ChatCompletion, ChatCompletionChunk
+    from openai.types.responses import Response
 
     from .._config.policy import Policy, Target
     from .._core.decisions import Failure
 
-__all__ = ["Adapter", "make_adapter"]
+__all__ = ["Adapter", "NativeResponses", "make_adapter"]
 
 
 class Adapter(Protocol):
@@ -51,6 +52,23 @@ class Adapter(Protocol):
     def close(self) -> None: ...
 
     async def aclose(self) -> None: ...
+
+
+class NativeResponses(Protocol):
+    """What an adapter of a target that serves the Responses API adds (``_openai.py``):
+    ``Target.native_responses`` says which targets have it."""
+
+    def respond(self, params: dict[str, Any], timeout: httpx2.Timeout) -> Response: ...
+
+    async def arespond(self, params: dict[str, Any], timeout: httpx2.Timeout) -> Response: ...
+
+    def respond_stream(
+        self, params: dict[str, Any], timeout: httpx2.Timeout
+    ) -> Generator[ChatCompletionChunk, None, None]: ...
+
+    def arespond_stream(
+        self, params: dict[str, Any], timeout: httpx2.Timeout
+    ) -> AsyncGenerator[ChatCompletionChunk, None]: ...
 
 
 def make_adapter(target: Target, policy: Policy) -> Adapter:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     )
     from openai.types.responses import ParsedResponse, Response
 
-    from .._adapters import Adapter
+    from .._adapters import Adapter, NativeResponses
     from .._config.policy import Target
     from .._responses.state import Transcripts
     from .._routing.router import Router
@@ -89,7 +89,7 @@ def _send(
     target: Target, adapter: Adapter, sent: dict[str, Any], timeout: httpx2.Timeout
 ) -> Response:
     if target.native_responses:
-        return cast("Response", adapter.respond(sent, timeout))  # type: ignore[attr-defined]
+        return cast("NativeResponses", adapter).respond(sent, timeout)
     return response_from_chat(adapter.create(to_chat(sent), timeout), sent)
 
 
@@ -97,7 +97,7 @@ async def _asend(
     target: Target, adapter: Adapter, sent: dict[str, Any], timeout: httpx2.Timeout
 ) -> Response:
     if target.native_responses:
-        return cast("Response", await adapter.arespond(sent, timeout))  # type: ignore[attr-defined]
+        return await cast("NativeResponses", adapter).arespond(sent, timeout)
     return response_from_chat(await adapter.acreate(to_chat(sent), timeout), sent)
 
 

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import AsyncGenerator, Generator, Iterator
-from typing import Any
+from typing import Any, cast
 
-from .._adapters import Adapter
+from openai.types.chat import ChatCompletionChunk
+
+from .._adapters import Adapter, NativeResponses
 from .._adapters.responses_events import EventChunk
 from .._config.policy import Target
 from .._core.attempts import Attempt
@@ -43,7 +45,24 @@ class _Chunks(ChatStream):
     """The chat stream's machinery over Responses targets."""
 
     resumable = False
-    conversation: Conversation  # set before the stream opens
+
+    def __init__(
+        self, router: Router, call: Call, timeout: float | None, conversation: Conversation
+    ) -> None:
+        self.conversation = conversation  # before the stream opens, which reads it
+        super().__init__(router, call, timeout)
+
+    def _source(
+        self, target: Target, adapter: Adapter, params: dict[str, Any], timeout: Any
+    ) -> Generator[ChatCompletionChunk, None, None]:
+        params = self.conversation.for_target(target, params)
+        if target.native_responses:
+            return cast("NativeResponses", adapter).respond_stream(params, timeout)
+        return adapter.stream(_chat(params), timeout)
+
+
+class _AsyncChunks(AsyncChatStream):
+    resumable = False
 
     def __init__(
         self, router: Router, call: Call, timeout: float | None, conversation: Conversation
@@ -53,23 +72,10 @@ class _Chunks(ChatStream):
 
     def _source(
         self, target: Target, adapter: Adapter, params: dict[str, Any], timeout: Any
-    ) -> Generator[Any, None, None]:
+    ) -> AsyncGenerator[ChatCompletionChunk, None]:
         params = self.conversation.for_target(target, params)
         if target.native_responses:
-            return adapter.respond_stream(params, timeout)  # type: ignore[attr-defined,no-any-return]
-        return adapter.stream(_chat(params), timeout)
-
-
-class _AsyncChunks(AsyncChatStream):
-    resumable = False
-    conversation: Conversation
-
-    def _source(
-        self, target: Target, adapter: Adapter, params: dict[str, Any], timeout: Any
-    ) -> AsyncGenerator[Any, None]:
-        params = self.conversation.for_target(target, params)
-        if target.native_responses:
-            return adapter.arespond_stream(params, timeout)  # type: ignore[attr-defined,no-any-return]
+            return cast("NativeResponses", adapter).arespond_stream(params, timeout)
         return adapter.astream(_chat(params), timeout)
 
 
@@ -92,7 +98,9 @@ def _failed(writer: ChatEvents, chunks: Any, broke: StreamInterrupted) -> list[A
     """The events that say a committed stream broke (a native target's own error event
     was read as the failure, so it is written here too)."""
     message = str(broke).split("\n")[0]
-    return writer.failed("stream_interrupted", message, chunks._tally.model or "")
+    return writer.failed(
+        "stream_interrupted", message, chunks.target.model if chunks.target else ""
+    )
 
 
 class ResponseEvents:
@@ -135,9 +143,8 @@ class ResponseEvents:
         except StreamInterrupted as broke:
             yield from _failed(self._writer, self._chunks, broke)
             raise
-        last = None if native else self._writer.completed()
-        if last is not None:
-            yield from last
+        if not native:  # a native stream's own response.completed has passed through
+            yield from self._writer.completed()
         _keep(self._writer, self._chunks, self._conversation, self._transcripts)
 
     def __iter__(self) -> Iterator[Any]:
@@ -166,8 +173,7 @@ class AsyncResponseEvents:
         self._conversation, self._transcripts = kept
         self._writer = ChatEvents(call.request, self._conversation.follows)
         self._conversation.prefer_maker(call)
-        self._chunks = _AsyncChunks(router, call, timeout)
-        self._chunks.conversation = self._conversation
+        self._chunks = _AsyncChunks(router, call, timeout, self._conversation)
         self._pending: deque[Any] = deque()
         self._first, self._native, self._ended = True, False, False
 
