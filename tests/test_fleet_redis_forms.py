@@ -156,55 +156,49 @@ def _eventually(check: Callable[[], bool], within: float) -> float:
     return time.monotonic() - started
 
 
-def test_a_sentinel_promotion_mid_run_fails_no_call_and_sharing_resumes(
-    tmp_path: Path,
+def _through_a_promotion(
+    env: Mapping[str, str],
     primary: FakeProvider,
     secondary: FakeProvider,
     caplog: pytest.LogCaptureFixture,
+    promote: Callable[[Callable[[], None]], float],
 ) -> None:
+    """Two processes' clients share a trip; ``promote(meanwhile)`` kills the Redis
+    holding it and waits for a replica to take over, calling ``meanwhile`` (a call
+    through each client) all along. No call fails or waits, each process says once
+    that Redis went away and once that it came back, and a trip made after the
+    promotion reaches the other process again."""
     caplog.set_level(logging.WARNING, logger="failover")
     policy = dataclasses.replace(FAST, max_retries=0, breaker_fail_max=3, breaker_reset=0.5)
     chain = [target(primary, "primary"), target(secondary, "backup")]
     label = chain[0].label
     call = Calls()
-
-    with own_sentinel(tmp_path) as setup:
-        env = {
-            "FAILOVER_REDIS_SENTINELS": setup.sentinels_env(),
-            "FAILOVER_REDIS_SENTINEL_MASTER": setup.master,
-            "FAILOVER_REDIS_PREFIX": "promotion",
-        }
-        stores = [health_from_env(env), health_from_env(env)]
-        assert all(isinstance(s, RedisHealth) for s in stores)
-        with (
-            Failover(chain, policy=policy, health=stores[0]) as a,
-            Failover(chain, policy=policy, health=stores[1]) as b,
-        ):
-            primary.set_mode(Fault.status(503))
-            for _ in range(3):
-                call(a)
-            _eventually(lambda: b.breaker_state(label) == "open", 5.0)  # shared
-            # Calls go on while the sentinels promote the replica, and after.
-            promoted_after = setup.kill_primary_and_wait_for_promotion(
-                meanwhile=lambda: call.each(a, b)
-            )
-            for _ in range(50):
-                call(a)
-                call(b)
-            shared_again = _eventually(
-                lambda: all(s.connected for s in stores if isinstance(s, RedisHealth)), 10.0
-            )
-            # A new trip, after the promotion, reaches the other process again.
-            primary.set_mode(None)
-            time.sleep(0.6)  # past the reset: the breakers close on their next calls
+    stores = [health_from_env(env), health_from_env(env)]
+    assert all(isinstance(s, RedisHealth) for s in stores)
+    with (
+        Failover(chain, policy=policy, health=stores[0]) as a,
+        Failover(chain, policy=policy, health=stores[1]) as b,
+    ):
+        primary.set_mode(Fault.status(503))
+        for _ in range(3):
             call(a)
-            call(b)
-            primary.set_mode(Fault.status(503))
-            for _ in range(3):
-                call(a)
-            _eventually(lambda: b.breaker_state(label) == "open", 5.0)
-        for store in stores:
-            store.close()
+        _eventually(lambda: b.breaker_state(label) == "open", 5.0)  # shared
+        promoted_after = promote(lambda: call.each(a, b))
+        for _ in range(50):  # after the promotion: local state answers until Redis does
+            call.each(a, b)
+        shared_again = _eventually(
+            lambda: all(s.connected for s in stores if isinstance(s, RedisHealth)), 10.0
+        )
+        primary.set_mode(None)
+        time.sleep(0.6)  # past the reset: the breakers close on their next calls
+        call.each(a, b)
+        primary.set_mode(Fault.status(503))
+        for _ in range(3):
+            call(a)
+        _eventually(lambda: b.breaker_state(label) == "open", 5.0)  # shared again
+    for store in stores:
+        store.close()
+    primary.set_mode(None)
     assert call.failures == 0
     assert call.slowest < 1.0, call.slowest  # the Redis timeout is 50 ms; no call waits on Redis
     said = [r.getMessage() for r in caplog.records if "Redis at" in r.getMessage()]
@@ -212,6 +206,25 @@ def test_a_sentinel_promotion_mid_run_fails_no_call_and_sharing_resumes(
     back = [m for m in said if "is back" in m]
     assert len(away) <= 2 and len(back) == len(away), said  # once each way, per process
     print(f"promotion {promoted_after:.2f} s; shared again {shared_again:.2f} s after it")
+
+
+def test_a_sentinel_promotion_mid_run_fails_no_call_and_sharing_resumes(
+    tmp_path: Path,
+    primary: FakeProvider,
+    secondary: FakeProvider,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with own_sentinel(tmp_path) as setup:
+        env = {
+            "FAILOVER_REDIS_SENTINELS": setup.sentinels_env(),
+            "FAILOVER_REDIS_SENTINEL_MASTER": setup.master,
+            "FAILOVER_REDIS_PREFIX": "promotion",
+        }
+
+        def promote(meanwhile: Callable[[], None]) -> float:
+            return setup.kill_primary_and_wait_for_promotion(meanwhile=meanwhile)
+
+        _through_a_promotion(env, primary, secondary, caplog, promote)
 
 
 def _open_state_key(cluster: ClusterSetup, prefix: str) -> str:
@@ -233,53 +246,16 @@ def test_a_cluster_master_failing_over_fails_no_call_and_sharing_resumes(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """The master of the slot that holds a target's shared health is SIGKILLed and its
-    replica takes over: no call fails or waits meanwhile, and a trip made after the
-    promotion reaches the other process again."""
-    caplog.set_level(logging.WARNING, logger="failover")
-    policy = dataclasses.replace(FAST, max_retries=0, breaker_fail_max=3, breaker_reset=0.5)
-    chain = [target(primary, "primary"), target(secondary, "backup")]
-    label = chain[0].label
-    call = Calls()
-
+    replica takes over."""
     with own_cluster(tmp_path, masters=3, replicas=1) as cluster:
         env = {
             "FAILOVER_REDIS_URL": cluster.url,
             "FAILOVER_REDIS_CLUSTER": "1",
             "FAILOVER_REDIS_PREFIX": "promotion",
         }
-        stores = [health_from_env(env), health_from_env(env)]
-        with (
-            Failover(chain, policy=policy, health=stores[0]) as a,
-            Failover(chain, policy=policy, health=stores[1]) as b,
-        ):
-            primary.set_mode(Fault.status(503))
-            for _ in range(3):
-                call(a)
-            _eventually(lambda: b.breaker_state(label) == "open", 5.0)  # shared
-            # Calls go on while the replica takes over, and after: local state answers.
-            promoted_after = cluster.kill_master_and_wait_for_promotion(
-                _open_state_key(cluster, "promotion"), meanwhile=lambda: call.each(a, b)
-            )
-            for _ in range(50):
-                call(a)
-                call(b)
-            shared_again = _eventually(
-                lambda: all(s.connected for s in stores if isinstance(s, RedisHealth)), 10.0
-            )
-            primary.set_mode(None)
-            time.sleep(0.6)  # past the reset: the breakers close on their next calls
-            call(a)
-            call(b)
-            primary.set_mode(Fault.status(503))
-            for _ in range(3):
-                call(a)
-            _eventually(lambda: b.breaker_state(label) == "open", 5.0)  # shared again
-        for store in stores:
-            store.close()
-    assert call.failures == 0
-    assert call.slowest < 1.0, call.slowest  # the Redis timeout is 50 ms; no call waits on Redis
-    said = [r.getMessage() for r in caplog.records if "Redis at" in r.getMessage()]
-    away = [m for m in said if "unavailable" in m]
-    back = [m for m in said if "is back" in m]
-    assert len(away) <= 2 and len(back) == len(away), said  # once each way, per process
-    print(f"promotion {promoted_after:.2f} s; shared again {shared_again:.2f} s after it")
+
+        def promote(meanwhile: Callable[[], None]) -> float:
+            key = _open_state_key(cluster, "promotion")  # the tripped target's slot
+            return cluster.kill_master_and_wait_for_promotion(key, meanwhile=meanwhile)
+
+        _through_a_promotion(env, primary, secondary, caplog, promote)

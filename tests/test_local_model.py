@@ -149,7 +149,10 @@ def test_the_deadline_cuts_a_long_generation_and_the_model_stays_usable(local: T
             # Unbounded, this runs to max_tokens: some 25 s at this model's speed.
             client.chat.completions.create(messages=_LONG, max_tokens=1000, temperature=0)
         took = time.monotonic() - started
-        assert took < 2.0  # cut between tokens, not at the end of the generation
+        # Cut between tokens, not at the end of the generation (some 25 s). The bound is
+        # generous: the check runs between tokens, and with the machine's other core busy
+        # a fresh-clone CI run once took 3.3 s to get there.
+        assert took < 8.0
         errors = [a.error for a in raised.value.attempts if a.outcome is Outcome.FAILED]
         assert errors == [ErrorKind.TIMEOUT]
         # The cut generation released the model: the next call answers.

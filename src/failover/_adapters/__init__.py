@@ -62,13 +62,15 @@ class NativeResponses(Protocol):
 
     async def arespond(self, params: dict[str, Any], timeout: httpx2.Timeout) -> Response: ...
 
+    # Each item is an ``EventChunk`` (``responses_events.py``): it reads like a
+    # ChatCompletionChunk to the chat streams' machinery and carries its event.
     def respond_stream(
         self, params: dict[str, Any], timeout: httpx2.Timeout
-    ) -> Generator[ChatCompletionChunk, None, None]: ...
+    ) -> Generator[Any, None, None]: ...
 
     def arespond_stream(
         self, params: dict[str, Any], timeout: httpx2.Timeout
-    ) -> AsyncGenerator[ChatCompletionChunk, None]: ...
+    ) -> AsyncGenerator[Any, None]: ...
 
 
 def make_adapter(target: Target, policy: Policy) -> Adapter:

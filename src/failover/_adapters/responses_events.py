@@ -2,19 +2,21 @@
 (first-token deadline, idle limit, hedging, the verdict on the target) drives it too
 (``OpenAIAdapter.respond_stream``).
 
-Each Responses event becomes an :class:`EventChunk`: a ``ChatCompletionChunk`` whose
-delta says what the event means to that machinery (text, a refusal, a tool call's name
-or arguments, the finish and usage) and which carries the event itself, to be handed
-to the caller as it came. An ``error`` event or a ``response.failed`` is the vendor's
-failure, raised as a fault, so that before the first content the call fails over.
+Each Responses event becomes an :class:`EventChunk`, which reads like a
+``ChatCompletionChunk`` to that machinery (a delta with the event's text, refusal or
+tool call, the finish and usage) and carries the event itself, to be handed to the
+caller as it came. An ``error`` event or a ``response.failed`` is the vendor's failure,
+raised as a fault, so that before the first content the call fails over.
+
+The chunks are plain slotted objects, not pydantic models: a stream has about twice
+as many events as chat chunks, most of them mean nothing to the machinery, and three
+validated models per event cost more than the rest of failover's work on it.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from openai.types.chat import ChatCompletionChunk
-from openai.types.chat.chat_completion_chunk import Choice, ChoiceDelta
 from openai.types.completion_usage import CompletionUsage
 
 from .._core.decisions import ErrorKind, Failure
@@ -33,10 +35,64 @@ _KINDS = {
 }
 
 
-class EventChunk(ChatCompletionChunk):
-    """A chat chunk standing for one native Responses event (``event``)."""
+class _Function:
+    __slots__ = ("arguments", "name")
 
-    event: Any = None
+    def __init__(self, name: str | None, arguments: str | None) -> None:
+        self.name, self.arguments = name, arguments
+
+
+class _ToolCall:
+    __slots__ = ("function", "id", "index", "type")
+
+    def __init__(self, index: int, call_id: str | None, function: _Function) -> None:
+        self.index, self.id, self.function, self.type = index, call_id, function, "function"
+
+
+class _Delta:
+    __slots__ = ("content", "refusal", "role", "tool_calls")
+
+    def __init__(
+        self,
+        content: str | None = None,
+        refusal: str | None = None,
+        tool_calls: list[_ToolCall] | None = None,
+    ) -> None:
+        self.content, self.refusal, self.tool_calls, self.role = content, refusal, tool_calls, None
+
+
+class _Choice:
+    __slots__ = ("delta", "finish_reason", "index")
+
+    def __init__(self, delta: _Delta, finish_reason: Finish | None) -> None:
+        self.index, self.delta, self.finish_reason = 0, delta, finish_reason
+
+
+class EventChunk:
+    """A chat chunk's reading of one native Responses event (``event``)."""
+
+    __slots__ = ("choices", "created", "event", "id", "model", "usage")
+
+    def __init__(
+        self,
+        reader: EventReader,
+        event: Any,
+        choices: list[_Choice],
+        usage: CompletionUsage | None = None,
+    ) -> None:
+        self.id, self.model, self.created = reader.id, reader.model, reader.created
+        self.choices, self.usage, self.event = choices, usage, event
+
+    def model_copy(self, *, update: dict[str, Any] | None = None) -> EventChunk:
+        """A copy with ``update`` applied, as the stream's tally asks of a chunk whose
+        id differs from the stream's (a stream that did not open with its response)."""
+        copied = object.__new__(EventChunk)
+        for name in self.__slots__:
+            setattr(copied, name, (update or {}).get(name, getattr(self, name)))
+        return copied
+
+
+_NONE: list[_Choice] = []  # shared by the events that carry no delta (never mutated)
 
 
 class EventReader:
@@ -49,43 +105,28 @@ class EventReader:
 
     def chunk(self, event: Any) -> EventChunk:
         kind = event.type
-        delta: dict[str, Any] = {}
-        finish: Finish | None = None
-        usage: CompletionUsage | None = None
         if kind == "response.output_text.delta":
-            delta["content"] = event.delta
-        elif kind == "response.refusal.delta":
-            delta["refusal"] = event.delta
-        elif kind == "response.function_call_arguments.delta":
-            delta["tool_calls"] = [_call(event.output_index, arguments=event.delta)]
-        elif kind == "response.output_item.added" and event.item.type == "function_call":
+            return EventChunk(self, event, [_Choice(_Delta(content=event.delta), None)])
+        if kind == "response.function_call_arguments.delta":
+            call = _ToolCall(event.output_index, None, _Function(None, event.delta))
+            return EventChunk(self, event, [_Choice(_Delta(tool_calls=[call]), None)])
+        if kind == "response.refusal.delta":
+            return EventChunk(self, event, [_Choice(_Delta(refusal=event.delta), None)])
+        if kind == "response.output_item.added" and event.item.type == "function_call":
             self.calls = True
             item = event.item
-            delta["tool_calls"] = [_call(event.output_index, item.call_id, item.name)]
-        elif kind in ("response.created", "response.in_progress"):
+            call = _ToolCall(event.output_index, item.call_id, _Function(item.name, None))
+            return EventChunk(self, event, [_Choice(_Delta(tool_calls=[call]), None)])
+        if kind in ("response.created", "response.in_progress"):
             response = event.response
             self.id, self.model, self.created = response.id, response.model, response.created_at
         elif kind in ("response.completed", "response.incomplete"):
             response = event.response
             finish = _finish(response, self.calls)
-            usage = _usage(response.usage)
+            return EventChunk(self, event, [_Choice(_Delta(), finish)], _usage(response.usage))
         elif kind in ("error", "response.failed"):
             raise ProviderFault(_failure(event))
-        choices = [Choice(index=0, delta=ChoiceDelta(**delta), finish_reason=finish)]
-        return EventChunk(
-            id=self.id,
-            object="chat.completion.chunk",
-            created=int(self.created),
-            model=self.model,
-            choices=choices if delta or finish else [],
-            usage=usage,
-            event=event,
-        )
-
-
-def _call(index: int, call_id: str | None = None, name: str | None = None, **fn: Any) -> Any:
-    function = {"name": name, **fn} if name else fn
-    return {"index": index, "id": call_id, "type": "function", "function": function}
+        return EventChunk(self, event, _NONE)
 
 
 def _finish(response: Any, calls: bool) -> Finish:

@@ -87,40 +87,21 @@ def _events(writer: ChatEvents, chunk: Any, first: bool) -> list[Any]:
     return [*opening, *writer.chunk(chunk)]
 
 
-def _keep(writer: ChatEvents, chunks: Any, conversation: Conversation, kept: Transcripts) -> None:
-    """Keep the finished response's transcript for the next turn."""
-    final = writer.final
-    if final is not None and chunks.target is not None:
-        conversation.answered(kept, chunks.target, final, writer.id, writer.vendor_id)
+class _Events:
+    """What the sync and async Responses streams share: the writer, the conversation,
+    and what the caller may ask of a stream."""
 
+    _chunks: ChatStream | AsyncChatStream
 
-def _failed(writer: ChatEvents, chunks: Any, broke: StreamInterrupted) -> list[Any]:
-    """The events that say a committed stream broke (a native target's own error event
-    was read as the failure, so it is written here too)."""
-    message = str(broke).split("\n")[0]
-    return writer.failed(
-        "stream_interrupted", message, chunks.target.model if chunks.target else ""
-    )
-
-
-class ResponseEvents:
-    """A blocking stream of openai's ``ResponseStreamEvent``; iterate it, close it when
-    done. It also feeds openai's ``ResponseStream`` helper (``client.responses.stream``)."""
-
-    def __init__(self, router: Router, call: Call, timeout: float | None, kept: Kept) -> None:
+    def __init__(self, call: Call, kept: Kept) -> None:
         self._conversation, self._transcripts = kept
         self._writer = ChatEvents(call.request, self._conversation.follows)
         self._conversation.prefer_maker(call)
-        self._chunks = _Chunks(router, call, timeout, self._conversation)
+
+    def _opened(self) -> None:
+        """The stream is open: its id names the target that answers."""
         assert self._chunks.target is not None
         self._writer.id = response_id(self._chunks.target.label)
-        self._gen = self._run()
-
-    @property
-    def response(self) -> ResponseEvents:
-        """What openai's helper closes when it is done (on an SDK stream, its HTTP
-        response): this stream."""
-        return self
 
     @property
     def attempts(self) -> tuple[Attempt, ...]:
@@ -132,6 +113,41 @@ class ResponseEvents:
         """The target whose events the caller receives."""
         return self._chunks.target
 
+    def _keep(self) -> None:
+        """Keep the finished response's transcript for the next turn."""
+        final, target = self._writer.final, self._chunks.target
+        if final is not None and target is not None:
+            writer = self._writer
+            self._conversation.answered(
+                self._transcripts, target, final, writer.id, writer.vendor_id
+            )
+
+    def _failed(self, broke: StreamInterrupted) -> list[Any]:
+        """The events that say a committed stream broke (a native target's own error
+        event was read as the failure, so it is written here too)."""
+        target = self._chunks.target
+        message = str(broke).split("\n")[0]
+        return self._writer.failed("stream_interrupted", message, target.model if target else "")
+
+
+class ResponseEvents(_Events):
+    """A blocking stream of openai's ``ResponseStreamEvent``; iterate it, close it when
+    done. It also feeds openai's ``ResponseStream`` helper (``client.responses.stream``)."""
+
+    _chunks: _Chunks
+
+    def __init__(self, router: Router, call: Call, timeout: float | None, kept: Kept) -> None:
+        super().__init__(call, kept)
+        self._chunks = _Chunks(router, call, timeout, self._conversation)
+        self._opened()
+        self._gen = self._run()
+
+    @property
+    def response(self) -> ResponseEvents:
+        """What openai's helper closes when it is done (on an SDK stream, its HTTP
+        response): this stream."""
+        return self
+
     def _run(self) -> Generator[Any, None, None]:
         first = True
         native = False
@@ -141,11 +157,11 @@ class ResponseEvents:
                 yield from _events(self._writer, chunk, first)
                 first = False
         except StreamInterrupted as broke:
-            yield from _failed(self._writer, self._chunks, broke)
+            yield from self._failed(broke)
             raise
         if not native:  # a native stream's own response.completed has passed through
             yield from self._writer.completed()
-        _keep(self._writer, self._chunks, self._conversation, self._transcripts)
+        self._keep()
 
     def __iter__(self) -> Iterator[Any]:
         return self._gen
@@ -165,36 +181,27 @@ class ResponseEvents:
         self.close()
 
 
-class AsyncResponseEvents:
+class AsyncResponseEvents(_Events):
     """The asyncio twin of :class:`ResponseEvents` (an async iterator class, for the
     reason ``async_stream.py`` gives)."""
 
+    _chunks: _AsyncChunks
+
     def __init__(self, router: Router, call: Call, timeout: float | None, kept: Kept) -> None:
-        self._conversation, self._transcripts = kept
-        self._writer = ChatEvents(call.request, self._conversation.follows)
-        self._conversation.prefer_maker(call)
+        super().__init__(call, kept)
         self._chunks = _AsyncChunks(router, call, timeout, self._conversation)
         self._pending: deque[Any] = deque()
         self._first, self._native, self._ended = True, False, False
 
     async def _start(self) -> AsyncResponseEvents:
         await self._chunks._start()
-        assert self._chunks.target is not None
-        self._writer.id = response_id(self._chunks.target.label)
+        self._opened()
         return self
 
     @property
     def response(self) -> AsyncResponseEvents:
         """What openai's helper closes when it is done: this stream."""
         return self
-
-    @property
-    def attempts(self) -> tuple[Attempt, ...]:
-        return self._chunks.attempts
-
-    @property
-    def target(self) -> Target | None:
-        return self._chunks.target
 
     def __aiter__(self) -> AsyncResponseEvents:
         return self
@@ -216,11 +223,11 @@ class AsyncResponseEvents:
             self._ended = True
             if not self._native:
                 self._pending.extend(self._writer.completed())
-            _keep(self._writer, self._chunks, self._conversation, self._transcripts)
+            self._keep()
             return
         except StreamInterrupted as broke:
             self._ended = True
-            self._pending.extend(_failed(self._writer, self._chunks, broke))
+            self._pending.extend(self._failed(broke))
             self._pending.append(broke)  # raised once the events before it are read
             return
         self._native = self._native or isinstance(chunk, EventChunk)

@@ -25,6 +25,19 @@ from .from_chat import call_item, finish, message_item, new_id, response_shell, 
 __all__ = ["ChatEvents"]
 
 
+# The events whose ``response`` is the whole response (its id is the stream's).
+_CARRY_RESPONSE = frozenset(
+    {
+        "response.created",
+        "response.in_progress",
+        "response.queued",
+        "response.completed",
+        "response.incomplete",
+        "response.failed",
+    }
+)
+
+
 @functools.cache
 def _event_type() -> Any:
     from openai.types.responses import ResponseStreamEvent
@@ -61,10 +74,13 @@ class ChatEvents:
         """A native target's event, numbered in this stream and carrying its id."""
         event.sequence_number = self._seq
         self._seq += 1
-        response = getattr(event, "response", None)
-        if event.type in ("response.completed", "response.incomplete"):
+        kind = event.type
+        if kind not in _CARRY_RESPONSE:
+            return event  # most events: a getattr that misses costs a pydantic exception
+        response = event.response
+        if kind in ("response.completed", "response.incomplete"):
             self.final = response
-        if response is not None and hasattr(response, "output"):
+        if response is not None:
             self.vendor_id = self.vendor_id or response.id
             response.id, response.previous_response_id = self.id, self.follows
             if self._shell is None:  # what a failure's response.failed will carry
