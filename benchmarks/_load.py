@@ -110,25 +110,37 @@ def _has_content(chunk: Any) -> bool:
     return bool(choices and choices[0].delta.content)
 
 
+def is_text_delta(event: Any) -> bool:
+    """A Responses stream event (openai's, failover's or LiteLLM's) that carries text."""
+    return bool(getattr(event, "type", None) == "response.output_text.delta")
+
+
 Streamed = tuple[list[float], float]  # time to first content per stream, CPU seconds
 
 
-def stream_sequential(open_stream: Callable[[], Any], n: int) -> Streamed:
+def stream_sequential(
+    open_stream: Callable[[], Any], n: int, content: Callable[[Any], bool] = _has_content
+) -> Streamed:
     """``n`` streams read to the end one after another: each one's time to first
-    content (from the call that opens it), and this process's CPU seconds for all."""
+    content (from the call that opens it; ``content`` says which chunk or event carries
+    it), and this process's CPU seconds for all."""
     ttft = []
     cpu = time.process_time()
     for _ in range(n):
         start = time.perf_counter()
         first = 0.0
         for chunk in open_stream():
-            if not first and _has_content(chunk):
+            if not first and content(chunk):
                 first = time.perf_counter() - start
         ttft.append(first)
     return ttft, time.process_time() - cpu
 
 
-async def stream_async(open_stream: Callable[[], Awaitable[Any]], n: int) -> Streamed:
+async def stream_async(
+    open_stream: Callable[[], Awaitable[Any]],
+    n: int,
+    content: Callable[[Any], bool] = _has_content,
+) -> Streamed:
     """:func:`stream_sequential` for async streams (one at a time on the loop)."""
     ttft = []
     cpu = time.process_time()
@@ -136,7 +148,7 @@ async def stream_async(open_stream: Callable[[], Awaitable[Any]], n: int) -> Str
         start = time.perf_counter()
         first = 0.0
         async for chunk in await open_stream():
-            if not first and _has_content(chunk):
+            if not first and content(chunk):
                 first = time.perf_counter() - start
         ttft.append(first)
     return ttft, time.process_time() - cpu

@@ -20,16 +20,19 @@ VENV = BENCH / ".venv-litellm"
 PYTHON = VENV / "bin" / "python"
 
 
-# redis-py for LiteLLM's shared cooldowns (redis_host/redis_port) in the fleet benchmark.
-PEER_PACKAGES = (f"litellm=={LITELLM_VERSION}", "redis")
+# redis-py for LiteLLM's shared cooldowns (redis_host/redis_port) in the fleet benchmark;
+# mcp because LiteLLM's responses() imports its MCP gateway on every call (it fails
+# with "No module named 'mcp'" without it), for the Responses benchmark.
+PEER_PACKAGES = (f"litellm=={LITELLM_VERSION}", "redis", "mcp")
 
 
 def installed_version() -> str | None:
     """LiteLLM's version in the venv, read from its metadata (no slow import); None if
-    it or redis-py is missing."""
+    it, redis-py or mcp is missing."""
     if not PYTHON.exists():
         return None
-    probe = "import importlib.metadata as m; m.version('redis'); print(m.version('litellm'))"
+    probe = "import importlib.metadata as m; m.version('redis'); m.version('mcp'); "
+    probe += "print(m.version('litellm'))"
     done = subprocess.run([PYTHON, "-c", probe], capture_output=True, text=True, timeout=60)
     return done.stdout.strip() if done.returncode == 0 else None
 
@@ -79,6 +82,12 @@ class LiteLLMPeer:
         """``n`` streams from model group ``model``, ``mode`` "sync" or "async"."""
         reply = self._pipe.call("stream", 300.0, model=model, mode=mode, n=n)
         return list(reply["ttft"]), float(reply["cpu"])
+
+    def responses(self, model: str, mode: str, n: int) -> tuple[list[float], float, float]:
+        """``n`` Responses calls to model group ``model``, ``mode`` "plain", "sync" or
+        "async" (streams): latencies or times to first text, CPU and wall seconds."""
+        reply = self._pipe.call("responses", 300.0, model=model, mode=mode, n=n)
+        return list(reply["firsts"]), float(reply["cpu"]), float(reply["wall"])
 
     def drill(self, t0: float, duration: float, rate: float, urls: list[str]) -> list[list[Any]]:
         wait = duration + 120.0

@@ -8,7 +8,8 @@ litellm it uses only benchmarks._load (stdlib). It speaks JSON lines with the pa
 
 Ops: ``setup`` (build a Router), ``setup_group`` (one model group of deployments),
 ``seq`` and ``conc`` (overhead latencies), ``stream``
-(streams read to the end, from a model group given by name), ``drill`` (steady load
+(streams read to the end, from a model group given by name), ``responses`` (the
+Router's ``responses()``/``aresponses()``, plain or streamed), ``drill`` (steady load
 through an outage timeline), ``quit``.
 """
 
@@ -20,6 +21,7 @@ import json
 import logging
 import os
 import sys
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,6 +31,7 @@ import litellm  # type: ignore[import-not-found, unused-ignore]
 from benchmarks import _load
 
 MESSAGES = [{"role": "user", "content": "Say hello."}]
+INPUT = "Say hello."  # the Responses API's input (benchmarks/responses.py)
 
 
 def make_router(deployments: dict[str, str], timeout: float | None) -> Any:
@@ -89,12 +92,31 @@ def handle(request: dict[str, Any], state: dict[str, Any], loop: asyncio.Abstrac
             opener = lambda: router.acompletion(model=model, messages=MESSAGES, stream=True)  # noqa: E731
             ttft, cpu = loop.run_until_complete(_load.stream_async(opener, n))
         return {"ttft": ttft, "cpu": cpu}
+    if op == "responses":
+        return _responses(router, request["model"], request["mode"], request["n"], loop)
     if op == "drill":
         ports = [urlsplit(u).port or 0 for u in request["urls"]]
         with _load.count_sends(httpx.AsyncClient):
             job = _load.drill(acall, request["t0"], request["duration"], request["rate"], ports)
             return {"records": loop.run_until_complete(job)}
     return {"error": f"unknown op {op!r}"}
+
+
+def _responses(
+    router: Any, model: str, mode: str, n: int, loop: asyncio.AbstractEventLoop
+) -> dict[str, Any]:
+    """``n`` Responses calls: "plain" (latencies), or streams read to the end, "sync" or
+    "async" (times to the first text delta); with CPU and wall seconds for all ``n``."""
+    started = time.perf_counter()
+    if mode == "plain":
+        firsts, cpu = _load.sequential(lambda: router.responses(model=model, input=INPUT), n)
+    elif mode == "sync":
+        opener = lambda: router.responses(model=model, input=INPUT, stream=True)  # noqa: E731
+        firsts, cpu = _load.stream_sequential(opener, n, _load.is_text_delta)
+    else:
+        aopener = lambda: router.aresponses(model=model, input=INPUT, stream=True)  # noqa: E731
+        firsts, cpu = loop.run_until_complete(_load.stream_async(aopener, n, _load.is_text_delta))
+    return {"firsts": firsts, "cpu": cpu, "wall": time.perf_counter() - started}
 
 
 def main() -> int:

@@ -1,10 +1,11 @@
 """The one command: ``python benchmarks/run.py [--quick] [--only NAME ...]``.
 
 Creates LiteLLM's venv if missing, starts the fake providers in their own process,
-runs the start-up, overhead, outage, bound/first-request, streams, fleet, OpenTelemetry,
-local-model, instruction-count and groups benchmarks (the fleet and instruction ones need Redis:
-``FAILOVER_REDIS_URL``, default the local one), writes ``results/*.json`` and renders
-``results/summary.md`` from them (``--quick``: ``results/quick/``).
+runs the start-up, overhead, outage, bound/first-request, streams, Responses API, fleet,
+OpenTelemetry, local-model, instruction-count and groups benchmarks (the fleet and
+instruction ones need Redis: ``FAILOVER_REDIS_URL``, default the local one), writes
+``results/*.json`` and renders ``results/summary.md`` from them (``--quick``:
+``results/quick/``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from benchmarks import (
     outage,
     overhead,
     partial,
+    responses,
     startup,
     streams,
     summary,
@@ -48,6 +50,7 @@ STAGES = (
     "outage",
     "bound",
     "streams",
+    "responses",
     "fleet",
     "telemetry",
     "partial",
@@ -55,6 +58,8 @@ STAGES = (
     "instructions",
     "groups",
 )
+# The stages that share one fake-provider process and one LiteLLM driver.
+ON_FAKES = {"overhead", "outage", "bound", "streams", "responses", "fleet", "telemetry", "partial"}
 REDIS_URL = os.environ.get("FAILOVER_REDIS_URL") or "redis://127.0.0.1:6379/0"
 
 
@@ -113,9 +118,7 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 fakes.close()
             write_json(folder / "instructions.json", {"meta": info, **data})
-        if {"overhead", "outage", "bound", "streams", "fleet", "telemetry", "partial"} & set(
-            args.only
-        ):
+        if ON_FAKES & set(args.only):
             fakes, peer = FakeServers(log), LiteLLMPeer(log)
             try:
                 if "overhead" in args.only:
@@ -141,6 +144,11 @@ def main(argv: list[str] | None = None) -> int:
                     batches = {10: profile.stream_batch, 200: max(5, profile.stream_batch // 5)}
                     data = streams.run(profile.stream_rounds, batches, fakes, peer)
                     write_json(folder / "streams.json", {"meta": info, **data})
+                if "responses" in args.only:
+                    print("the Responses API ...", flush=True)
+                    fakes.reset()
+                    data = responses.run(profile, fakes, peer)
+                    write_json(folder / "responses.json", {"meta": info, **data})
                 if "fleet" in args.only:
                     print(f"fleets (Redis at {REDIS_URL}) ...", flush=True)
                     fakes.reset()

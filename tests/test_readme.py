@@ -36,6 +36,7 @@ def test_benchmark_tables_match_the_results() -> None:
         "bound",
         "soak",
         "streams",
+        "responses",
         "fleet",
         "telemetry",
         "partial",
