@@ -259,6 +259,8 @@ def test_model_and_a_missing_input_are_refused_before_any_request(
             client.responses.create(model="gpt-5.4", input="Hi")
         with pytest.raises(UnsupportedParameter, match="'input'"):
             client.responses.create(instructions="Hi")
+        with pytest.raises(UnsupportedParameter, match="attempts"):
+            client.responses.with_report.create(input="Hi", stream=True)
     assert not openai_native.requests
 
 

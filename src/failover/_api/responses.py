@@ -48,6 +48,11 @@ def _prepare(params: dict[str, Any]) -> dict[str, Any]:
         )
     if "input" not in params:
         raise UnsupportedParameter("parameter 'input' is required")
+    if params.get("stream"):  # only create() streams: the stream has its own log
+        raise UnsupportedParameter(
+            "with_report and parse do not stream: create(stream=True) returns a stream "
+            "whose .attempts and .target say the same"
+        )
     return params
 
 
