@@ -90,11 +90,18 @@ class Conversation:
         """``answer`` under an id of failover's own (``rid``, else a new one), kept for
         the next turn; ``vendor_id`` is the vendor's own id, if not ``answer.id``."""
         rid = rid or new_response_id(target.label)
-        if self._store:
-            vendor = (vendor_id or answer.id) if target.native_responses else None
-            items = [*as_items(self.request.get("input")), *output_items(answer)]
-            transcripts.keep(rid, Turn(target.label, vendor, items))
+        self.keep(transcripts, target, answer, rid, vendor_id or answer.id)
         return answer.model_copy(update={"id": rid, "previous_response_id": self._follows})
+
+    def keep(
+        self, transcripts: Transcripts, target: Target, answer: Response, rid: str, vendor: str
+    ) -> None:
+        """Keep ``answer``'s transcript under ``rid`` (nothing with ``store=False``);
+        ``vendor`` is the vendor's own id for it."""
+        if self._store:
+            items = [*as_items(self.request.get("input")), *output_items(answer)]
+            vendor_id = vendor if target.native_responses else None
+            transcripts.keep(rid, Turn(target.label, vendor_id, items))
 
 
 def _found(rid: str, turn: Turn | None) -> Turn:

@@ -80,9 +80,7 @@ class _AsyncChunks(AsyncChatStream):
 
 
 def _events(writer: ChatEvents, chunk: Any, first: bool) -> list[Any]:
-    """The caller's events for one chunk (``first``: the stream's first chunk)."""
-    if isinstance(chunk, EventChunk):
-        return [writer.restamp(chunk.event)]
+    """The caller's events for a converted target's chunk (``first``: its first)."""
     opening = writer.started(chunk.model, chunk.created) if first else []
     return [*opening, *writer.chunk(chunk)]
 
@@ -115,12 +113,10 @@ class _Events:
 
     def _keep(self) -> None:
         """Keep the finished response's transcript for the next turn."""
-        final, target = self._writer.final, self._chunks.target
-        if final is not None and target is not None:
-            writer = self._writer
-            self._conversation.answered(
-                self._transcripts, target, final, writer.id, writer.vendor_id
-            )
+        writer, target = self._writer, self._chunks.target
+        if writer.final is not None and target is not None:  # its id is the stream's already
+            vendor = writer.vendor_id or writer.id
+            self._conversation.keep(self._transcripts, target, writer.final, writer.id, vendor)
 
     def _failed(self, broke: StreamInterrupted) -> list[Any]:
         """The events that say a committed stream broke (a native target's own error
@@ -152,8 +148,12 @@ class ResponseEvents(_Events):
         first = True
         native = False
         try:
+            chunk: Any  # a ChatCompletionChunk, or an EventChunk read like one
             for chunk in self._chunks:
-                native = native or isinstance(chunk, EventChunk)
+                if type(chunk) is EventChunk:  # the common case first: one event
+                    native = True
+                    yield self._writer.restamp(chunk.event)
+                    continue
                 yield from _events(self._writer, chunk, first)
                 first = False
         except StreamInterrupted as broke:
@@ -210,29 +210,35 @@ class AsyncResponseEvents(_Events):
         while not self._pending:
             if self._ended:
                 raise StopAsyncIteration
-            await self._read()
+            event = await self._read()
+            if event is not None:
+                return event
         item = self._pending.popleft()
         if isinstance(item, StreamInterrupted):
             raise item
         return item
 
-    async def _read(self) -> None:
+    async def _read(self) -> Any:
+        """A native event to hand on at once, or None (events queued, or the end)."""
         try:
-            chunk = await self._chunks.__anext__()
+            chunk: Any = await self._chunks.__anext__()
         except StopAsyncIteration:
             self._ended = True
             if not self._native:
                 self._pending.extend(self._writer.completed())
             self._keep()
-            return
+            return None
         except StreamInterrupted as broke:
             self._ended = True
             self._pending.extend(self._failed(broke))
             self._pending.append(broke)  # raised once the events before it are read
-            return
-        self._native = self._native or isinstance(chunk, EventChunk)
+            return None
+        if type(chunk) is EventChunk:  # the common case first: one event, no queue
+            self._native = True
+            return self._writer.restamp(chunk.event)
         self._pending.extend(_events(self._writer, chunk, self._first))
         self._first = False
+        return None
 
     async def aclose(self) -> None:
         """Stop reading and release the connection."""
