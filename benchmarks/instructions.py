@@ -27,7 +27,18 @@ from typing import Any
 RAW = "openai SDK (max_retries=0)"
 LOCAL = "failover, in-process health"
 SHARED = "failover, health in Redis"
-_KINDS = {RAW: "raw", LOCAL: "local", SHARED: "redis"}
+RAW_STREAM = "openai SDK, Responses stream"
+STREAM = "failover, Responses stream"
+_KINDS = {
+    RAW: "raw",
+    LOCAL: "local",
+    SHARED: "redis",
+    RAW_STREAM: "raw-responses",
+    STREAM: "local-responses",
+}
+# Each contender's baseline: a chat call's is the SDK's chat call, a Responses stream's
+# (read to its end, natively on the same fake) the SDK's Responses stream.
+BASE = {RAW: RAW, LOCAL: RAW, SHARED: RAW, RAW_STREAM: RAW_STREAM, STREAM: RAW_STREAM}
 
 _WORKER = """
 import sys, openai, failover
@@ -36,6 +47,14 @@ messages = [{"role": "user", "content": "Say hello."}]
 if kind == "raw":
     client = openai.OpenAI(base_url=url, api_key="x", max_retries=0)
     call = lambda: client.chat.completions.create(model="fake-model", messages=messages)
+elif kind == "raw-responses":
+    client = openai.OpenAI(base_url=url, api_key="x", max_retries=0)
+    call = lambda: list(client.responses.create(model="fake-model", input="Hi.", stream=True))
+elif kind == "local-responses":
+    # An "openai" target takes the Responses API natively: the same route as the SDK's.
+    target = failover.Target("openai", "fake-model", base_url=url, api_key="x")
+    routed = failover.Failover([target], health=failover.LocalHealth())
+    call = lambda: list(routed.responses.create(input="Hi.", stream=True))
 else:
     health = (failover.LocalHealth() if kind == "local"
               else failover.RedisHealth(redis_url, prefix="failover-bench-instructions"))
@@ -93,11 +112,13 @@ def run(url: str, redis_url: str, few: int = 20, many: int = 120) -> dict[str, A
             caller = (high[0] - low[0]) // (many - few)
             others = (sum(high[1:]) - sum(low[1:])) // (many - few)
             per_call[name] = {"calling_thread": caller, "other_threads": others}
-    raw = per_call[RAW]["calling_thread"]
     return {
         "setup": {"few": few, "many": many},
         "per_call": per_call,
-        "vs_raw": {n: round(v["calling_thread"] / raw, 4) for n, v in per_call.items()},
+        "vs_raw": {
+            n: round(v["calling_thread"] / per_call[BASE[n]]["calling_thread"], 4)
+            for n, v in per_call.items()
+        },
     }
 
 
