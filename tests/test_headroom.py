@@ -198,3 +198,19 @@ def test_when_every_target_is_short_of_tokens_the_weights_still_decide() -> None
     request = {"messages": [{"role": "user", "content": "x" * 400}]}
     firsts = [balancer.order(request)[0] for _ in range(50)]
     assert firsts.count(heavy) >= 45  # not the declared order: the first is the light one
+
+
+async def test_a_burst_sends_a_deployment_no_more_than_it_said_is_left() -> None:
+    """Its headers said 2 requests are left: of a burst of 10 concurrent calls it gets 2
+    and its sibling the rest, with no 429 (the count was read before the burst, so the
+    calls already on their way are counted against it)."""
+    with FakeProvider("openai", name="a") as a, FakeProvider("openai", name="b") as b:
+        a.set_quota(3, per=5.0)
+        group = Group(target(a, "a"), target(b, "b"), weights=[1000, 1])  # a, whenever it can
+        async with AsyncFailover([group], policy=ONE_TRY) as client:
+            await client.chat.completions.create(messages=MESSAGES)  # a: "2 left"
+            a_before = len(a.requests)
+            calls = [client.chat.completions.create(messages=MESSAGES) for _ in range(10)]
+            await asyncio.gather(*calls)
+    assert [r.fault for r in a.requests] == [None] * len(a.requests)  # no 429 at all
+    assert a_before == 1 and len(a.requests) == 3 and len(b.requests) == 8

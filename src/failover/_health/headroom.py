@@ -10,7 +10,10 @@ before one: calls skip it (the attempt log says until when), the health view sho
 and with shared health the whole fleet skips it. One with fewer tokens left than a
 request is likely to use is passed over for that request (:meth:`Headroom.short_of`):
 all tokens against the whole estimate, input tokens against the prompt's, output
-tokens against the answer's. A value that cannot be read, a negative count, and a count
+tokens against the answer's. One whose requests left are all spoken for by the calls
+already on their way to it (:meth:`Headroom.spent`) is passed over too: the count was
+read before those calls arrived, and under a burst they would otherwise all be sent
+and the last ones refused. A value that cannot be read, a negative count, and a count
 without a usable reset are ignored: Azure has sent ``-1``, and ``0`` with no reset.
 """
 
@@ -40,6 +43,7 @@ _KIND = {
     "anthropic-ratelimit-input-tokens-remaining": "input",
     "anthropic-ratelimit-output-tokens-remaining": "output",
 }
+_REQUESTS = ("x-ratelimit-remaining-requests", "anthropic-ratelimit-requests-remaining")
 # What each count is called in the health view.
 _SAID = {remaining: remaining.removeprefix("x-ratelimit-remaining-") for remaining, _ in _PAIRS}
 _SAID |= {f"anthropic-ratelimit-{w}-remaining": w.replace("-", " ") for w in _WORDS}
@@ -53,11 +57,12 @@ class Headroom:
     nothing is left, and keeps the tokens they say are left per kind (all tokens, input,
     output) until their reset, for :meth:`short_of`."""
 
-    __slots__ = ("_health", "left", "tokens")
+    __slots__ = ("_health", "left", "requests", "tokens")
 
     def __init__(self, health: Health) -> None:
         self._health = health
         self.tokens: dict[str, tuple[int, float]] = {}  # kind -> (left, until)
+        self.requests: tuple[int, float] | None = None  # requests (left, until)
         self.left: dict[str, tuple[int, float]] = {}  # every count said, for the view
 
     def seen(self, headers: Mapping[str, str]) -> None:
@@ -79,6 +84,8 @@ class Headroom:
             kind = _KIND.get(remaining_name)
             if kind is not None:
                 self.tokens[kind] = (left, now + reset)
+            elif remaining_name in _REQUESTS:
+                self.requests = (left, now + reset)
             self.left[_SAID[remaining_name]] = (left, now + reset)
             if left == 0:
                 longest = max(longest, reset)
@@ -86,6 +93,12 @@ class Headroom:
         # Redis): a request sent in it gets a 429 whose own cool-down covers it.
         if longest >= _SHORTEST:
             self._health.cool_down(longest)
+
+    def spent(self, in_flight: int, now: float) -> bool:
+        """Whether the calls on their way to this deployment (``in_flight``) use up the
+        requests its latest answer said are left before their reset."""
+        found = self.requests
+        return found is not None and now < found[1] and found[0] <= in_flight
 
     def short_of(self, prompt: int, answer: int, now: float) -> bool:
         """Whether the latest answer said fewer tokens are left, before their reset, than

@@ -86,6 +86,9 @@ class Balancer:
                 resting.append(t)
                 continue
             room = self._headroom[t.key]
+            if room.requests is not None and room.spent(self.in_flight[t.key], now):
+                short.append(t)  # the calls on their way use up what it said is left
+                continue
             if room.tokens:  # its headers said how many tokens are left
                 if not need:
                     need.extend(estimate(request))
