@@ -23,25 +23,8 @@ from typing import Any
 
 from .._core.errors import UnsupportedParameter
 
-__all__ = ["BUILT_IN_TOOLS", "to_chat"]
+__all__ = ["to_chat"]
 
-# Tools that run at the vendor: only a target that serves the Responses API has them.
-BUILT_IN_TOOLS = frozenset(
-    {
-        "web_search",
-        "web_search_preview",
-        "file_search",
-        "code_interpreter",
-        "mcp",
-        "computer_use_preview",
-        "computer",
-        "image_generation",
-        "local_shell",
-        "shell",
-        "apply_patch",
-        "custom",
-    }
-)
 _SAME = ("temperature", "top_p", "parallel_tool_calls", "service_tier")
 _NOT_SENT = ("store", "include", "metadata", "truncation", "prompt_cache_key", "stream_options")
 # Neutral values of what is otherwise refused: they ask for nothing.
@@ -194,7 +177,7 @@ def _text_only(content: Any, where: str) -> str:
 
 def _tool(tool: Any) -> dict[str, Any]:
     kind = tool.get("type") if isinstance(tool, Mapping) else None
-    if kind != "function":
+    if kind != "function":  # web_search, file_search, mcp...: they run at the vendor
         raise _unsupported(f"the built-in tool {kind!r}")
     function = {"name": tool["name"]}
     for key in ("description", "parameters", "strict"):
