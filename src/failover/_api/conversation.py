@@ -9,12 +9,14 @@ from typing import TYPE_CHECKING, Any
 from .._core.errors import ConversationExpired
 from .._responses.state import KEEP_SECONDS, Transcripts, Turn, as_items, maker_of, output_items
 from .._responses.state import response_id as new_response_id
+from .._routing.call import Call
 
 if TYPE_CHECKING:
     from openai.types.responses import Response
 
     from .._config.policy import Target
-    from .._routing.call import Call
+    from .._routing.privacy import Guard
+    from .._routing.router import Router
 
 __all__ = ["Conversation"]
 
@@ -49,15 +51,26 @@ class Conversation:
         rid = cls._ours(params)
         return cls(params, rid, _found(rid, await transcripts.afind(rid)) if rid else None)
 
-    def prefer_maker(self, call: Call) -> None:
-        """Put the target that made the previous response first: while it is healthy,
-        the follow-up goes to it natively."""
+    def call(
+        self,
+        router: Router,
+        guard: Guard,
+        timeout: float | None,
+        request: dict[str, Any] | None = None,
+        *,
+        stream: bool = False,
+    ) -> Call:
+        """The call that sends ``request`` (default :attr:`request`), with the target
+        that made the previous response first: while it is healthy, the follow-up goes
+        to it natively. A stream's verdict waits for the stream's end."""
+        request = self.request if request is None else request
+        call = Call(router, timeout, request=request, guard=guard, defer_verdict=stream)
         turn = self._turn
-        if turn is None:
-            return
-        chain = list(call.chain)
-        maker = [t for t in chain if t.label == turn.target]
-        call.chain = tuple(maker + [t for t in chain if t.label != turn.target])
+        if turn is not None:
+            chain = list(call.chain)
+            maker = [t for t in chain if t.label == turn.target]
+            call.chain = tuple(maker + [t for t in chain if t.label != turn.target])
+        return call
 
     def for_target(self, target: Target, sent: dict[str, Any]) -> dict[str, Any]:
         """What ``target`` is sent: the new input after the vendor's own id, if it made

@@ -15,7 +15,6 @@ from .._core.attempts import Report, WithReport
 from .._core.errors import UnsupportedParameter
 from .._responses.from_chat import response_from_chat
 from .._responses.to_chat import to_chat
-from .._routing.call import Call
 from .._routing.drive import run_async, run_sync
 from .._routing.privacy import Guard
 from .._telemetry import otel as telemetry
@@ -54,14 +53,6 @@ def _prepare(params: dict[str, Any]) -> dict[str, Any]:
             "whose .attempts and .target say the same"
         )
     return params
-
-
-def _stream_call(
-    router: Router, guard: Guard, conversation: Conversation, timeout: float | None
-) -> Call:
-    """A stream's call: its verdict waits for the stream's end."""
-    request = conversation.request
-    return Call(router, timeout, request=request, guard=guard, defer_verdict=True)
 
 
 def _helper_options(params: dict[str, Any], text_format: Any) -> dict[str, Any]:
@@ -129,7 +120,7 @@ class Responses:
         ``ResponseStreamEvent`` (``responses_stream.py``)."""
         if stream:
             conversation = Conversation.open(self._transcripts, _prepare(params))
-            call = _stream_call(self._router, self._guard, conversation, timeout)
+            call = conversation.call(self._router, self._guard, timeout, stream=True)
             return ResponseEvents(self._router, call, timeout, (conversation, self._transcripts))
         return self._report(timeout=timeout, **params).response
 
@@ -173,8 +164,7 @@ class Responses:
     ) -> Report[Response]:
         conversation = Conversation.open(self._transcripts, _prepare(params))
         request, finish = _shaped(conversation.request, shape)
-        call = Call(self._router, timeout, request=request, guard=self._guard)
-        conversation.prefer_maker(call)
+        call = conversation.call(self._router, self._guard, timeout, request)
 
         def attempt(t: Target, adapter: Adapter, sent: dict[str, Any]) -> Response:
             timeout = call.http_timeout(call.attempt_seconds())
@@ -211,7 +201,7 @@ class AsyncResponses:
         """Like ``openai``'s async ``responses.create`` without ``model``."""
         if stream:
             conversation = await Conversation.aopen(self._transcripts, _prepare(params))
-            call = _stream_call(self._router, self._guard, conversation, timeout)
+            call = conversation.call(self._router, self._guard, timeout, stream=True)
             kept = (conversation, self._transcripts)
             return await AsyncResponseEvents(self._router, call, timeout, kept)._start()
         return (await self._report(timeout=timeout, **params)).response
@@ -252,8 +242,7 @@ class AsyncResponses:
     ) -> Report[Response]:
         conversation = await Conversation.aopen(self._transcripts, _prepare(params))
         request, finish = _shaped(conversation.request, shape)
-        call = Call(self._router, timeout, request=request, guard=self._guard)
-        conversation.prefer_maker(call)
+        call = conversation.call(self._router, self._guard, timeout, request)
 
         async def attempt(t: Target, adapter: Adapter, sent: dict[str, Any]) -> Response:
             timeout = call.http_timeout(call.attempt_seconds())

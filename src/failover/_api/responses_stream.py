@@ -94,7 +94,6 @@ class _Events:
     def __init__(self, call: Call, kept: Kept) -> None:
         self._conversation, self._transcripts = kept
         self._writer = ChatEvents(call.request, self._conversation.follows)
-        self._conversation.prefer_maker(call)
 
     def _opened(self) -> None:
         """The stream is open: its id names the target that answers."""
