@@ -6,12 +6,16 @@ import contextlib
 import json
 import math
 import queue
+import random
+import statistics
 import subprocess
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
+
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "benchmarks"
@@ -117,6 +121,40 @@ def latency_stats(seconds: Sequence[float]) -> dict[str, float]:
         "p99_ms": round(percentile(seconds, 99) * 1000, 3),
         "mean_ms": round(sum(seconds) / n * 1000, 3) if n else math.nan,
     }
+
+
+def min_median_max(values: Sequence[float], digits: int = 3) -> dict[str, float]:
+    """The spread of per-round figures, as every interleaved benchmark reports it."""
+    return {
+        "min": round(min(values), digits),
+        "median": round(statistics.median(values), digits),
+        "max": round(max(values), digits),
+    }
+
+
+def interleaved_cases(
+    cases: Mapping[str, Mapping[str, Callable[[int], T]]],
+    rounds: int,
+    batch: Callable[[str], int],
+    seed: int,
+) -> dict[str, list[dict[str, T]]]:
+    """Per case, each round's ``{contender: runner(batch(case))}``.
+
+    Every runner is warmed up first (connections, lazy imports, caches). Then each round
+    runs every case once, the cases and, within each, the contenders in a freshly
+    shuffled order, so that drift in the machine's speed hits all of them alike.
+    """
+    rng = random.Random(seed)
+    for runners in cases.values():
+        for run in runners.values():
+            run(10)
+    per_round: dict[str, list[dict[str, T]]] = {case: [] for case in cases}
+    for _ in range(rounds):
+        for case in rng.sample(list(cases), len(cases)):
+            runners, n = cases[case], batch(case)
+            row = {name: runners[name](n) for name in rng.sample(list(runners), len(runners))}
+            per_round[case].append(row)
+    return per_round
 
 
 def write_json(path: Path, data: Mapping[str, Any]) -> None:

@@ -28,7 +28,7 @@ from typing import Any
 import openai
 
 import failover
-from benchmarks._common import MESSAGES, MODEL, ROOT
+from benchmarks._common import MESSAGES, MODEL, ROOT, min_median_max
 from benchmarks._load import sequential
 
 RAW = "openai SDK (max_retries=0)"
@@ -80,14 +80,6 @@ def interleaved(
     ]
 
 
-def _spread(values: list[float]) -> dict[str, float]:
-    return {
-        "min": round(min(values), 3),
-        "median": round(statistics.median(values), 3),
-        "max": round(max(values), 3),
-    }
-
-
 def bound(url: str, rounds: int, batch: int) -> dict[str, Any]:
     raw = openai.OpenAI(base_url=url, api_key="x", max_retries=0)
     bounded = failover.Failover([failover.Target("fake", MODEL, base_url=url, api_key="x")])
@@ -109,15 +101,15 @@ def bound(url: str, rounds: int, batch: int) -> dict[str, Any]:
 
     return {
         "setup": {"rounds": rounds, "calls_per_round": batch},
-        "p50_ms": {n: _spread([r[n][0] * 1000 for r in per_round]) for n in calls},
-        "cpu_us_per_call": {n: _spread([r[n][1] * 1e6 for r in per_round]) for n in calls},
+        "p50_ms": {n: min_median_max([r[n][0] * 1000 for r in per_round]) for n in calls},
+        "cpu_us_per_call": {n: min_median_max([r[n][1] * 1e6 for r in per_round]) for n in calls},
         "bounded_vs_unbounded": {
-            "p50": _spread(ratio(BOUNDED, UNBOUNDED, 0)),
-            "cpu": _spread(ratio(BOUNDED, UNBOUNDED, 1)),
+            "p50": min_median_max(ratio(BOUNDED, UNBOUNDED, 0)),
+            "cpu": min_median_max(ratio(BOUNDED, UNBOUNDED, 1)),
         },
         "bounded_vs_raw": {
-            "p50": _spread(ratio(BOUNDED, RAW, 0)),
-            "cpu": _spread(ratio(BOUNDED, RAW, 1)),
+            "p50": min_median_max(ratio(BOUNDED, RAW, 0)),
+            "cpu": min_median_max(ratio(BOUNDED, RAW, 1)),
         },
     }
 
@@ -163,9 +155,9 @@ def first_request(runs: int) -> dict[str, Any]:
         "setup": {"runs": runs, "warm_calls": 20},
         "cases": {
             names[kind]: {
-                "first_ms": _spread([s["first_ms"] for s in runs_]),
-                "warm_ms": _spread([s["warm_ms"] for s in runs_]),
-                "excess_ms": _spread([s["first_ms"] - s["warm_ms"] for s in runs_]),
+                "first_ms": min_median_max([s["first_ms"] for s in runs_]),
+                "warm_ms": min_median_max([s["warm_ms"] for s in runs_]),
+                "excess_ms": min_median_max([s["first_ms"] - s["warm_ms"] for s in runs_]),
             }
             for kind, runs_ in samples.items()
         },

@@ -24,9 +24,9 @@ from typing import Any
 import openai
 
 import failover
-from benchmarks._common import MESSAGES, MODEL
+from benchmarks._common import MESSAGES, MODEL, min_median_max
 from benchmarks._peer import PYTHON, peer_env
-from benchmarks.bound_cost import _spread, interleaved
+from benchmarks.bound_cost import interleaved
 from failover.drill._fleet import dead_primary_run, fleet_policy
 
 SIZES = (1, 4, 8)
@@ -64,7 +64,7 @@ def outage(redis_url: str, rounds: int) -> dict[str, Any]:
     return {
         str(n): {
             c: {
-                "dead_calls": _spread([float(r["dead_primary_calls"]) for r in runs]),
+                "dead_calls": min_median_max([float(r["dead_primary_calls"]) for r in runs]),
                 "answered": sum(r["answered"] for r in runs),
                 "failed": sum(r["failed"] for r in runs),
             }
@@ -94,12 +94,12 @@ def healthy_cost(url: str, redis_url: str, rounds: int, batch: int) -> dict[str,
         store.close()
 
     def ratios(a: str, b: str) -> dict[str, float]:
-        return _spread([r[a][1] / r[b][1] for r in per_round])
+        return min_median_max([r[a][1] / r[b][1] for r in per_round])
 
     return {
         "setup": {"rounds": rounds, "calls_per_round": batch},
-        "cpu_us_per_call": {n: _spread([r[n][1] * 1e6 for r in per_round]) for n in calls},
-        "p50_ms": {n: _spread([r[n][0] * 1000 for r in per_round]) for n in calls},
+        "cpu_us_per_call": {n: min_median_max([r[n][1] * 1e6 for r in per_round]) for n in calls},
+        "p50_ms": {n: min_median_max([r[n][0] * 1000 for r in per_round]) for n in calls},
         "cpu_redis_vs_local": ratios(SHARED, LOCAL),
         "cpu_redis_vs_raw": ratios(SHARED, RAW),
     }
@@ -131,7 +131,10 @@ def propagation(redis_url: str, trips: int = 50) -> dict[str, float]:
     finally:
         a.close()
         b.close()
-    return {**_spread(delays), "p99": round(sorted(delays)[int(0.99 * (len(delays) - 1))], 3)}
+    return {
+        **min_median_max(delays),
+        "p99": round(sorted(delays)[int(0.99 * (len(delays) - 1))], 3),
+    }
 
 
 def run(url: str, redis_url: str, rounds: int, cost_rounds: int, batch: int) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import failover
-from benchmarks.bound_cost import _spread
+from benchmarks._common import min_median_max
 from failover.drill._fleet import dead_primary_run, fleet_policy
 from tests.own_redis_replicated import own_cluster, own_sentinel
 
@@ -114,16 +114,16 @@ def run(rounds: int) -> dict[str, Any]:
     return {
         "setup": {"run_s": RUN_S, "dead_s": DEAD_S, "kill_at_s": KILL_AT, "rounds": rounds},
         "cluster_8": {
-            "dead_calls": _spread([r["dead_primary_calls"] for r in cluster]),
+            "dead_calls": min_median_max([r["dead_primary_calls"] for r in cluster]),
             "answered": sum(r["answered"] for r in cluster),
             "failed": sum(r["failed"] for r in cluster),
         },
         "sentinel_kill": {
             "failed": sum(r["failed"] for r in sentinel),
             "answered": sum(r["answered"] for r in sentinel),
-            "slowest_s": _spread([r["slowest_s"] for r in sentinel]),
-            "promotion_s": _spread([r["promotion_s"] for r in sentinel if r["promotion_s"]]),
-            "shared_again_s": _spread(
+            "slowest_s": min_median_max([r["slowest_s"] for r in sentinel]),
+            "promotion_s": min_median_max([r["promotion_s"] for r in sentinel if r["promotion_s"]]),
+            "shared_again_s": min_median_max(
                 [r["shared_again_s"] for r in sentinel if r["shared_again_s"]]
             ),
         },

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from benchmarks.bound_cost import _spread
+from benchmarks._common import min_median_max
 
 RAW = "llama-cpp-python, direct"
 FAILOVER = "failover, local/smollm2"
@@ -56,7 +56,7 @@ def _loads(runs: int) -> dict[str, Any]:
         samples.append(json.loads(done.stdout.strip().splitlines()[-1]))
 
     def of(key: str, base: str | None = None) -> dict[str, float]:
-        return _spread([s[key] - (s[base] if base else 0.0) for s in samples])
+        return min_median_max([s[key] - (s[base] if base else 0.0) for s in samples])
 
     return {
         "runs": runs,
@@ -131,10 +131,10 @@ def run(rounds: int = 7, batch: int = 6, load_runs: int = 5, seed: int = 7) -> d
         per_round.append(this)
 
     def across(name: str, key: str) -> dict[str, float]:
-        return _spread([r[name][key] for r in per_round])
+        return min_median_max([r[name][key] for r in per_round])
 
     def ratio(key: str) -> dict[str, float]:
-        return _spread([r[FAILOVER][key] / r[RAW][key] for r in per_round])
+        return min_median_max([r[FAILOVER][key] / r[RAW][key] for r in per_round])
 
     keys = ("ttft_ms", "tokens_per_s", "cpu_ms_per_token")
     return {

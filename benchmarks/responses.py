@@ -16,7 +16,6 @@ in that round. Reported: the min / median / max over the rounds.
 from __future__ import annotations
 
 import asyncio
-import random
 import statistics
 import time
 from collections.abc import Callable
@@ -26,7 +25,7 @@ from typing import Any
 import openai
 
 import failover
-from benchmarks._common import MODEL, Profile
+from benchmarks._common import MODEL, Profile, interleaved_cases, min_median_max
 from benchmarks._fake import FakeServers
 from benchmarks._load import Streamed, is_text_delta, sequential, stream_async, stream_sequential
 from benchmarks._peer import LiteLLMPeer
@@ -109,14 +108,6 @@ def _runners(
     }
 
 
-def _spread(values: list[float], digits: int = 3) -> dict[str, float]:
-    return {
-        "min": round(min(values), digits),
-        "median": round(statistics.median(values), digits),
-        "max": round(max(values), digits),
-    }
-
-
 def _per_call(case: str, name: str, batch: Batch, n: int) -> dict[str, float]:
     """One batch's figures per call; a stream that never showed text is a broken run."""
     firsts, cpu, wall = batch
@@ -137,26 +128,21 @@ def _summarise(rows: list[dict[str, dict[str, float]]], case: str) -> dict[str, 
     for name in sorted(rows[0], key=contender_order):
         out[name] = {}
         for key, label, scale, digits in metrics:
-            out[name][label] = _spread([r[name][key] * scale for r in rows], digits)
-            out[name][f"{key}_ratio"] = _spread([r[name][key] / r[RAW][key] for r in rows])
+            out[name][label] = min_median_max([r[name][key] * scale for r in rows], digits)
+            out[name][f"{key}_ratio"] = min_median_max([r[name][key] / r[RAW][key] for r in rows])
     return out
 
 
 def measure(cases: dict[str, dict[str, Runner]], rounds: int, n: int) -> dict[str, Any]:
     """Interleaved rounds over every case and contender; spreads over the rounds."""
-    rng = random.Random(17)
-    per_round: dict[str, list[dict[str, dict[str, float]]]] = {c: [] for c in cases}
-    for runners in cases.values():  # warm-up: connections, lazy imports, caches
-        for run in runners.values():
-            run(10)
-    for _ in range(rounds):
-        for case in rng.sample(list(cases), len(cases)):
-            runners = cases[case]
-            row = {}
-            for name in rng.sample(list(runners), len(runners)):
-                row[name] = _per_call(case, name, runners[name](n), n)
-            per_round[case].append(row)
-    return {case: _summarise(rows, case) for case, rows in per_round.items()}
+    per_round = interleaved_cases(cases, rounds, lambda case: n, seed=17)
+    return {
+        case: _summarise(
+            [{name: _per_call(case, name, b, n) for name, b in row.items()} for row in rows],
+            case,
+        )
+        for case, rows in per_round.items()
+    }
 
 
 def run(profile: Profile, fakes: FakeServers, peer: LiteLLMPeer) -> dict[str, Any]:

@@ -12,7 +12,6 @@ min / median / max over the rounds.
 from __future__ import annotations
 
 import asyncio
-import random
 import statistics
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -21,7 +20,7 @@ from typing import Any
 import openai
 
 import failover
-from benchmarks._common import MESSAGES, MODEL
+from benchmarks._common import MESSAGES, MODEL, interleaved_cases, min_median_max
 from benchmarks._fake import STREAMS, FakeServers
 from benchmarks._load import Streamed, stream_async, stream_sequential
 from benchmarks._peer import LiteLLMPeer
@@ -88,39 +87,28 @@ def _async(
     }
 
 
-def _spread(values: list[float], digits: int = 3) -> dict[str, float]:
-    return {
-        "min": round(min(values), digits),
-        "median": round(statistics.median(values), digits),
-        "max": round(max(values), digits),
-    }
-
-
 def measure(
     cases: dict[str, dict[str, Runner]], rounds: int, batches: dict[int, int]
 ) -> dict[str, Any]:
     """Interleaved rounds over every case and contender; spreads over the rounds."""
-    rng = random.Random(11)
-    per_round: dict[str, list[dict[str, tuple[float, float]]]] = {c: [] for c in cases}
-    for runners in cases.values():  # warm-up: connections, lazy imports, caches
-        for run in runners.values():
-            run(10)
-    for _ in range(rounds):
-        for case in rng.sample(list(cases), len(cases)):
-            runners, n = cases[case], batches[int(case.split("-")[1])]
-            row = {}
-            for name in rng.sample(list(runners), len(runners)):
-                ttft, cpu = runners[name](n)
-                row[name] = (cpu / n, statistics.median(ttft))
-            per_round[case].append(row)
+
+    def batch(case: str) -> int:
+        return batches[int(case.split("-")[1])]
+
+    per_round = interleaved_cases(cases, rounds, batch, seed=11)
     out: dict[str, Any] = {}
-    for case, rows in per_round.items():
+    for case, batches_run in per_round.items():
+        n = batch(case)
+        rows = [
+            {name: (cpu / n, statistics.median(ttft)) for name, (ttft, cpu) in row.items()}
+            for row in batches_run
+        ]
         out[case] = {
             name: {
-                "cpu_us_per_stream": _spread([r[name][0] * 1e6 for r in rows], 1),
-                "ttft_ms": _spread([r[name][1] * 1000 for r in rows]),
-                "cpu_ratio": _spread([r[name][0] / r[RAW][0] for r in rows]),
-                "ttft_ratio": _spread([r[name][1] / r[RAW][1] for r in rows]),
+                "cpu_us_per_stream": min_median_max([r[name][0] * 1e6 for r in rows], 1),
+                "ttft_ms": min_median_max([r[name][1] * 1000 for r in rows]),
+                "cpu_ratio": min_median_max([r[name][0] / r[RAW][0] for r in rows]),
+                "ttft_ratio": min_median_max([r[name][1] / r[RAW][1] for r in rows]),
             }
             for name in rows[0]
         }

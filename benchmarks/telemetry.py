@@ -24,8 +24,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import failover
-from benchmarks._common import MESSAGES, MODEL
-from benchmarks.bound_cost import _spread, interleaved
+from benchmarks._common import MESSAGES, MODEL, min_median_max
+from benchmarks.bound_cost import interleaved
 
 RAW = "openai SDK (max_retries=0)"
 OFF = "failover, no OpenTelemetry SDK"
@@ -75,13 +75,13 @@ def run(url: str, rounds: int, batch: int) -> dict[str, Any]:
         client.close()
 
     def ratio(a: str, b: str) -> dict[str, float]:
-        return _spread([r[a][1] / r[b][1] for r in per_round])
+        return min_median_max([r[a][1] / r[b][1] for r in per_round])
 
     return {
         "setup": {"rounds": rounds, "calls_per_round": batch},
-        "p50_ms": {n: _spread([r[n][0] * 1000 for r in per_round]) for n in calls},
-        "cpu_us_per_call": {n: _spread([r[n][1] * 1e6 for r in per_round]) for n in calls},
+        "p50_ms": {n: min_median_max([r[n][0] * 1000 for r in per_round]) for n in calls},
+        "cpu_us_per_call": {n: min_median_max([r[n][1] * 1e6 for r in per_round]) for n in calls},
         "cpu_off_vs_raw": ratio(OFF, RAW),
         "cpu_on_vs_off": ratio(ON, OFF),
-        "extra_cpu_us_with_sdk": _spread([(r[ON][1] - r[OFF][1]) * 1e6 for r in per_round]),
+        "extra_cpu_us_with_sdk": min_median_max([(r[ON][1] - r[OFF][1]) * 1e6 for r in per_round]),
     }
