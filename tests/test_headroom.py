@@ -180,6 +180,32 @@ def test_a_deployment_with_too_few_tokens_left_gets_only_small_requests(
     assert [r.fault for r in a.requests] == [None, None]  # no 429: a never got the big one
 
 
+def test_within_a_window_the_fewest_said_left_stands() -> None:
+    """Answers to concurrent calls can be read out of the order the provider counted
+    them: an older "5 left" read after "3 left" must not raise the count again."""
+    room = Headroom(LocalHealth().for_target(Target("openai", "m"), FAST))
+
+    def say(left: int, reset: str) -> None:
+        room.seen(
+            {
+                "x-ratelimit-remaining-requests": str(left),
+                "x-ratelimit-reset-requests": reset,
+                "x-ratelimit-remaining-tokens": str(left * 100),
+                "x-ratelimit-reset-tokens": reset,
+            }
+        )
+
+    say(3, "20s")
+    say(5, "20s")  # read late: counted before the 3
+    assert room.requests is not None and room.requests[0] == 3
+    assert room.tokens["all"][0] == 300 and room.left["requests"][0] == 3
+    assert room.spent(3, time.time()) and not room.spent(2, time.time())
+    say(2, "19.5s")  # fewer, in the same window: taken
+    assert room.requests[0] == 2
+    say(50, "40s")  # a later window: taken whatever the count
+    assert room.requests[0] == 50 and room.tokens["all"][0] == 5000
+
+
 def test_a_requests_estimate_counts_its_messages_and_its_longest_answer() -> None:
     messages = [{"role": "user", "content": "x" * 400}]
     prompt, answer = estimate({"messages": messages})

@@ -13,8 +13,11 @@ all tokens against the whole estimate, input tokens against the prompt's, output
 tokens against the answer's. One whose requests left are all spoken for by the calls
 already on their way to it (:meth:`Headroom.spent`) is passed over too: the count was
 read before those calls arrived, and under a burst they would otherwise all be sent
-and the last ones refused. A value that cannot be read, a negative count, and a count
-without a usable reset are ignored: Azure has sent ``-1``, and ``0`` with no reset.
+and the last ones refused. Within one window the fewest said left stands: answers to
+concurrent calls can be read in another order than the provider counted them, and an
+older, larger count read last would send a call into a 429. A value that cannot be
+read, a negative count, and a count without a usable reset are ignored: Azure has sent
+``-1``, and ``0`` with no reset.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ _PAIRS = (
 )
 _LONGEST = 3600.0  # a reset further out than an hour is read as an hour, as Retry-After is
 _SHORTEST = 1.0  # seconds: a nearer reset makes no cool-down
+_SAME_WINDOW = 1.0  # seconds: resets this close are one window read at different times
 # The token counts, by what a request spends of them.
 _KIND = {
     "x-ratelimit-remaining-tokens": "all",
@@ -81,12 +85,13 @@ class Headroom:
             if left < 0 or reset is None or reset <= 0:
                 continue  # nonsense such as -1, or no reset to wait for
             reset = min(reset, _LONGEST)
+            reading = (left, now + reset)
             kind = _KIND.get(remaining_name)
             if kind is not None:
-                self.tokens[kind] = (left, now + reset)
+                self.tokens[kind] = reading = _fewest(self.tokens.get(kind), reading, now)
             elif remaining_name in _REQUESTS:
-                self.requests = (left, now + reset)
-            self.left[_SAID[remaining_name]] = (left, now + reset)
+                self.requests = reading = _fewest(self.requests, reading, now)
+            self.left[_SAID[remaining_name]] = reading
             if left == 0:
                 longest = max(longest, reset)
         # A reset within the second is not worth a skip (nor a log line, nor a write to
@@ -105,6 +110,14 @@ class Headroom:
         a request with this estimate of ``prompt`` and ``answer`` tokens would use."""
         need = {"all": prompt + answer, "input": prompt, "output": answer}
         return any(now < until and left < need[kind] for kind, (left, until) in self.tokens.items())
+
+
+def _fewest(old: tuple[int, float] | None, new: tuple[int, float], now: float) -> tuple[int, float]:
+    """The reading that stands: the old one while its window lasts, if it said fewer are
+    left and the new one's reset is not a later window's."""
+    if old is not None and now < old[1] and old[0] < new[0] and new[1] < old[1] + _SAME_WINDOW:
+        return old
+    return new
 
 
 def said(room: Headroom | None, now: float) -> dict[str, int] | None:
