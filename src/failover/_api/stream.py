@@ -9,6 +9,7 @@ caller the stream is committed: any later failure raises :class:`StreamInterrupt
 
 from __future__ import annotations
 
+import functools
 import itertools
 import time
 from collections.abc import AsyncGenerator, Generator
@@ -219,19 +220,25 @@ class ChatStream(StreamBase):
 
     def __init__(self, router: Router, call: Call, timeout: float | None = None) -> None:
         super().__init__(router, call, timeout)
+        # The losing opening's admission is the first call's: a loser may land after the
+        # stream has resumed under a new Call, so it is not looked up on self._call.
+        lost = functools.partial(self._lost, call)
         try:
-            opened, self.target = run_sync(call, self._opener(call, ""), on_lost_sync=self._lost)
+            opened, self.target = run_sync(call, self._opener(call, ""), on_lost_sync=lost)
         except BaseException as exc:
             self._observe(error=exc)
             raise
         self._gen = self._run(opened)
 
     def _lost(
-        self, opened: Opened[Generator[ChatCompletionChunk, None, None]], target: Target
+        self,
+        call: Call,
+        opened: Opened[Generator[ChatCompletionChunk, None, None]],
+        target: Target,
     ) -> None:
         """A hedged opening that answered too but lost: close it, give no verdict."""
         opened.rest.close()
-        admission = self._call.take_admission(target)
+        admission = call.take_admission(target)
         if admission is not None:
             self._router.health[target.key].release(admission)
 

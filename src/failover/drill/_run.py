@@ -32,9 +32,9 @@ _ANSWER = "All systems operational; the incident is resolved and traffic is flow
 # The fakes ignore it; it keeps the local model's answers to what the drill can wait for.
 _MAX_TOKENS = 8
 # One model on one machine answers one call at a time (8 tokens: some 0.25 s on 2 cores):
-# while only it answers, two workers keep calling, since more would queue for it past
-# the drill's 1 s attempts.
-_LOCAL_CALLERS = 2
+# while only it answers, one worker keeps calling. A second would queue behind it, and on
+# a busy machine the wait plus its own answer can pass the drill's 1 s attempts.
+_LOCAL_CALLERS = 1
 
 
 def drill_policy(seconds: float) -> Policy:
