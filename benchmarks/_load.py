@@ -1,9 +1,9 @@
 """Load generators shared by every contender (stdlib only: the LiteLLM venv imports it too).
 
 * :func:`sequential` and :func:`concurrent` time calls for the overhead benchmark;
-* :func:`drill` runs a steady open-loop load (a fixed arrival rate) through an outage
-  timeline and returns one record per call: ``[start, latency, ok, sends per port...,
-  error]``, ``start`` in seconds since the timeline's ``t0``.
+* :func:`drill` runs an open-loop load (evenly paced, or Poisson arrivals when given a
+  seed) through an outage timeline and returns one record per call: ``[start, latency,
+  ok, sends per port..., error]``, ``start`` in seconds since the timeline's ``t0``.
 
 :data:`SENDS` is the per-call counter that each process's patched HTTP ``send``
 increments (see :func:`count_sends`), so attempts are counted on the wire, the same
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import random
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
@@ -74,16 +75,33 @@ async def concurrent(call: Callable[[], Awaitable[object]], n: int, c: int) -> T
     return out, time.process_time() - cpu
 
 
+def arrivals(duration: float, rate: float, seed: int | None = None) -> list[float]:
+    """Start offsets of an open-loop load: evenly paced (``i / rate``), or with a seed a
+    Poisson process of the same mean rate, as independent users arrive. A seed gives
+    every contender, in either process, the very same bursts."""
+    if seed is None:
+        return [i / rate for i in range(min(int(duration * rate), MAX_CALLS))]
+    draw, out, at = random.Random(seed), [], 0.0
+    while len(out) < MAX_CALLS:
+        at += draw.expovariate(rate)
+        if at >= duration:
+            break
+        out.append(at)
+    return out
+
+
 async def drill(
     call: Callable[[], Awaitable[object]],
     t0: float,
     duration: float,
     rate: float,
     ports: list[int],
+    seed: int | None = None,
 ) -> list[list[Any]]:
-    """Open-loop load: call ``i`` starts at wall-clock ``t0 + i / rate``, whether or not
-    earlier calls have finished, so every contender gets the same calls in each phase
-    and slow calls cannot hide the worst moments (no coordinated omission)."""
+    """Open-loop load: each call starts at wall-clock ``t0`` plus its offset from
+    :func:`arrivals`, whether or not earlier calls have finished, so every contender gets
+    the same calls in each phase and slow calls cannot hide the worst moments (no
+    coordinated omission)."""
     records: list[list[Any]] = []
 
     async def one(began: float) -> None:
@@ -99,8 +117,7 @@ async def drill(
         latency = time.perf_counter() - start
         records.append([began, latency, ok, *(counter[p] for p in ports), error])
 
-    count = min(int(duration * rate), MAX_CALLS)
-    await asyncio.gather(*(one(i / rate) for i in range(count)))
+    await asyncio.gather(*(one(began) for began in arrivals(duration, rate, seed)))
     return records
 
 

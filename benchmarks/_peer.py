@@ -89,9 +89,14 @@ class LiteLLMPeer:
         reply = self._pipe.call("responses", 300.0, model=model, mode=mode, n=n)
         return list(reply["firsts"]), float(reply["cpu"]), float(reply["wall"])
 
-    def drill(self, t0: float, duration: float, rate: float, urls: list[str]) -> list[list[Any]]:
+    def drill(
+        self, t0: float, duration: float, rate: float, urls: list[str], seed: int | None = None
+    ) -> list[list[Any]]:
+        """The open-loop load of :func:`benchmarks._load.drill`, from LiteLLM's process."""
         wait = duration + 120.0
-        reply = self._pipe.call("drill", wait, t0=t0, duration=duration, rate=rate, urls=urls)
+        reply = self._pipe.call(
+            "drill", wait, t0=t0, duration=duration, rate=rate, urls=urls, seed=seed
+        )
         return list(reply["records"])
 
     def close(self) -> None:

@@ -5,8 +5,10 @@ enforced, as Azure does, over 10 s windows (100, 50 and 50 requests per window; 
 request past the quota gets 429 with the window's reset as Retry-After, and every answer
 says what is left in OpenAI's ``x-ratelimit-*`` headers). Open-loop load of 1,000
 requests per minute (83% of the capacity) for 2 minutes (``--quick``: 30 s), each
-contender from a fresh start of the quotas, on the same fakes. Two kinds of contender:
-*told* the quotas (failover's group weighted 2:1:1; LiteLLM's Router given each
+contender from a fresh start of the quotas, on the same fakes, in two shapes of the same
+mean load: *paced* (one call every 60 ms) and *bursty* (Poisson arrivals, as independent
+users make them, from one seed so that every contender gets the same bursts). Two kinds
+of contender: *told* the quotas (failover's group weighted 2:1:1; LiteLLM's Router given each
 deployment's rpm, with ``simple-shuffle``, which then picks by rpm, and with
 ``usage-based-routing-v2``), and *not told* them (equal weights; ``simple-shuffle``
 without rpm), as when the quotas are shared with other applications or unknown. Defaults
@@ -31,6 +33,8 @@ from failover.testing import FakeProvider
 QUOTAS = (100, 50, 50)  # requests per WINDOW, per deployment
 WINDOW = 10.0  # seconds
 RATE = 1000 / 60  # requests per second
+# shape -> seed of the arrivals (None: evenly paced)
+SHAPES: dict[str, int | None] = {"paced": None, "bursty": 20261203}
 # name -> (failover weights, or LiteLLM's routing strategy and whether it is told the rpm)
 CONTENDERS: dict[str, tuple[str, Any]] = {
     "failover, weights 2:1:1 (told)": ("failover", [2, 1, 1]),
@@ -42,7 +46,7 @@ CONTENDERS: dict[str, tuple[str, Any]] = {
 
 
 def _failover_run(
-    fakes: list[FakeProvider], weights: list[float], duration: float
+    fakes: list[FakeProvider], weights: list[float], duration: float, seed: int | None
 ) -> list[list[Any]]:
     targets = [
         Target("openai", MODEL, base_url=f.base_url, api_key="x", name=f.name) for f in fakes
@@ -55,7 +59,7 @@ def _failover_run(
             def call() -> Any:
                 return client.chat.completions.create(messages=[{"role": "user", "content": "Hi"}])
 
-            return await _load.drill(call, time.time() + 0.5, duration, RATE, [])
+            return await _load.drill(call, time.time() + 0.5, duration, RATE, [], seed)
 
     return asyncio.run(drive())
 
@@ -85,22 +89,25 @@ def run(profile: Profile, peer: LiteLLMPeer) -> dict[str, Any]:
             "window_s": WINDOW,
             "rate_per_min": round(RATE * 60),
             "duration_s": duration,
+            "bursty_seed": SHAPES["bursty"],
         }
     }
     with ExitStack() as stack:
         names = ("deployment-a", "deployment-b", "deployment-c")
         fakes = [stack.enter_context(FakeProvider("openai", name=n)) for n in names]
         rpm = [round(q * 60 / WINDOW) for q in QUOTAS]
-        for name, (kind, told) in CONTENDERS.items():
-            for fake, quota in zip(fakes, QUOTAS, strict=True):
-                fake.reset()
-                fake.set_quota(quota, per=WINDOW)
-            if kind == "failover":
-                records = _failover_run(fakes, told, duration)
-            else:
-                urls = [f.base_url for f in fakes]
-                peer.setup_group(urls, rpm if told else None, kind)
-                records = peer.drill(time.time() + 1.0, duration, RATE, urls)
-            out[name] = _measure(fakes, records)
-            print(f"  {name}: {out[name]['received_429']} 429s", flush=True)
+        for shape, seed in SHAPES.items():
+            rows = out.setdefault(shape, {})
+            for name, (kind, told) in CONTENDERS.items():
+                for fake, quota in zip(fakes, QUOTAS, strict=True):
+                    fake.reset()
+                    fake.set_quota(quota, per=WINDOW)
+                if kind == "failover":
+                    records = _failover_run(fakes, told, duration, seed)
+                else:
+                    urls = [f.base_url for f in fakes]
+                    peer.setup_group(urls, rpm if told else None, kind)
+                    records = peer.drill(time.time() + 1.0, duration, RATE, urls, seed)
+                rows[name] = _measure(fakes, records)
+                print(f"  {shape}, {name}: {rows[name]['received_429']} 429s", flush=True)
     return out

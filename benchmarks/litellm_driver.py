@@ -97,7 +97,14 @@ def handle(request: dict[str, Any], state: dict[str, Any], loop: asyncio.Abstrac
     if op == "drill":
         ports = [urlsplit(u).port or 0 for u in request["urls"]]
         with _load.count_sends(httpx.AsyncClient):
-            job = _load.drill(acall, request["t0"], request["duration"], request["rate"], ports)
+            job = _load.drill(
+                acall,
+                request["t0"],
+                request["duration"],
+                request["rate"],
+                ports,
+                request.get("seed"),
+            )
             return {"records": loop.run_until_complete(job)}
     return {"error": f"unknown op {op!r}"}
 
