@@ -55,7 +55,7 @@ POLICY = Policy(
     first_token_timeout=0.3,
     stream_idle_timeout=0.3,
 )
-SLACK = 0.5  # seconds past the deadline that count as outliving it
+SLACK = 0.5  # seconds past the deadline that count as outliving it (--slack)
 MESSAGES = [{"role": "user", "content": "Soak."}]
 WARM_UP = 0.2  # share of the calls before which samples are not used for slopes
 
@@ -78,7 +78,8 @@ def secret(name: str) -> str:
 class Tally:
     """Outcomes of all calls; shared by threads and the event loop."""
 
-    def __init__(self) -> None:
+    def __init__(self, slack: float = SLACK) -> None:
+        self.slack = slack
         self.lock = threading.Lock()
         self.in_flight: dict[int, float] = {}  # call number -> start (monotonic)
         self.started = time.monotonic()
@@ -96,7 +97,7 @@ class Tally:
         with self.lock:
             self.done += 1
             self.outcomes[outcome] += 1
-            if elapsed > POLICY.timeout + SLACK:
+            if elapsed > POLICY.timeout + self.slack:
                 self.overshoots.append(elapsed - POLICY.timeout)
                 self.overshot_at.append(round(time.monotonic() - self.started, 1))
             if exc is not None and outcome not in self.examples:
@@ -201,20 +202,28 @@ def _slope(samples: list[dict[str, float]], key: str) -> float:
     return round(cov / var * 100_000, 3) if var else 0.0
 
 
-def run(calls: int, seed: int, threads: int, tasks: int, sample_every: int) -> dict[str, Any]:
+def run(
+    calls: int, seed: int, threads: int, tasks: int, sample_every: int, slack: float = SLACK
+) -> dict[str, Any]:
     log_path = Path(os.environ.get("TMPDIR", "/tmp")) / "failover-soak-fakes.log"
     with log_path.open("w") as log:
         fakes = JsonPipe([sys.executable, "-m", "benchmarks._soak_fakes", str(seed)], log=log)
         try:
             urls = fakes.receive(timeout=60.0)["urls"]
-            return _drive(urls, calls, seed, threads, tasks, sample_every)
+            return _drive(urls, calls, seed, threads, tasks, sample_every, slack)
         finally:
             fakes.call("quit", 30.0)
             fakes.close()
 
 
 def _drive(
-    urls: dict[str, list[str]], calls: int, seed: int, threads: int, tasks: int, every: int
+    urls: dict[str, list[str]],
+    calls: int,
+    seed: int,
+    threads: int,
+    tasks: int,
+    every: int,
+    slack: float,
 ) -> dict[str, Any]:
     _NAMES[:] = list(urls)
     chain = [
@@ -225,7 +234,7 @@ def _drive(
     logging.getLogger().addHandler(watch)
     for name in ("failover", "httpx2", "openai", "anthropic"):
         logging.getLogger(name).setLevel(logging.DEBUG if name == "failover" else logging.INFO)
-    tally = Tally()
+    tally = Tally(slack)
     counter = itertools.count()
     streams = random.Random(seed)
     plan = [streams.random() < 0.5 for _ in range(calls)]  # which calls stream
@@ -300,7 +309,7 @@ def _drive(
     other = sum(n for k, n in tally.outcomes.items() if k.startswith("other:"))
     checks = {
         "neither answered nor raised FailoverError": neither,
-        f"outlived the deadline by > {SLACK} s": len(tally.overshoots),
+        f"outlived the deadline by > {tally.slack} s": len(tally.overshoots),
         "exceptions of other types": other,
         "keys in captured logs": watch.leaks,
         "keys in exceptions": tally.leaks_in_errors,
@@ -343,9 +352,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", type=int, default=12, help="async workers")
     parser.add_argument("--sample-every", type=int, default=10_000)
     parser.add_argument("--out", type=Path, help="JSON results (default: print only)")
+    parser.add_argument(
+        "--slack", type=float, default=SLACK, help="seconds past the deadline that count"
+    )
     args = parser.parse_args(argv)
     every = max(1, min(args.sample_every, args.calls // 10))
-    result = run(args.calls, args.seed, args.threads, args.tasks, every)
+    result = run(args.calls, args.seed, args.threads, args.tasks, every, args.slack)
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=2) + "\n")

@@ -7,10 +7,16 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 
+import anthropic  # noqa: F401  (imported once, here: see below)
+import openai  # noqa: F401
 import pytest
 
 from failover import Failover, Policy, Target
 from failover.testing import FakeProvider
+
+# The vendor SDKs are imported before any test runs: a client's construction imports its
+# SDK on first use, and anthropic's import alone takes over a second here, which a test
+# timing a fresh client would otherwise pay once, whichever test came first.
 
 # Millisecond backoff keeps the suite fast without patching sleep.
 FAST = Policy(

@@ -103,12 +103,16 @@ def test_a_hedge_goes_to_the_groups_second_choice(fakes: tuple[FakeProvider, ...
     assert len(a.requests) == 1 and len(b.requests) == 1 and not c.requests
 
 
+PATIENT = dataclasses.replace(ONE_TRY, attempt_timeout=10.0)  # for answers held back 2 s
+
+
 async def test_calls_go_where_fewer_requests_are_in_flight(
     fakes: tuple[FakeProvider, ...],
 ) -> None:
     a, b, _ = fakes
-    a.set_mode(Fault.slow_first_byte(0.5))
-    async with AsyncFailover([Group(target(a, "a"), target(b, "b"))], policy=ONE_TRY) as client:
+    # a's answers take 2 s, longer than the whole loop even on a slow machine.
+    a.set_mode(Fault.slow_first_byte(2.0))
+    async with AsyncFailover([Group(target(a, "a"), target(b, "b"))], policy=PATIENT) as client:
         calls = []
         for _ in range(30):  # a call every 20 ms: a's slow answers pile up, b's do not
             calls.append(asyncio.create_task(client.chat.completions.create(messages=MESSAGES)))
@@ -216,9 +220,9 @@ async def test_requests_in_flight_are_counted_and_even_out(
     fakes: tuple[FakeProvider, ...],
 ) -> None:
     a, b, _ = fakes
-    for fake in (a, b):
-        fake.set_mode(Fault.slow_first_byte(0.5))
-    async with AsyncFailover([Group(target(a, "a"), target(b, "b"))], policy=ONE_TRY) as client:
+    for fake in (a, b):  # none answers before the four are sent, even on a slow machine
+        fake.set_mode(Fault.slow_first_byte(2.0))
+    async with AsyncFailover([Group(target(a, "a"), target(b, "b"))], policy=PATIENT) as client:
         calls = []
         for _ in range(4):
             calls.append(asyncio.create_task(client.chat.completions.create(messages=MESSAGES)))

@@ -36,20 +36,22 @@ def test_each_transition_is_logged_once_and_shown_in_the_health_view(
     caplog.set_level(logging.INFO, logger="failover")
     primary.set_mode(Fault.status(503))
     chain = [target(primary, "primary"), target(secondary, "backup")]
-    with Failover(chain, policy=TRIPS) as client:
+    # Open for 2 s: a slow machine's skipped calls still find it open, with no extra probe.
+    trips = dataclasses.replace(TRIPS, breaker_reset=2.0)
+    with Failover(chain, policy=trips) as client:
         assert [s.state for s in client.health()] == ["closed", "closed"]
         for _ in range(6):  # two failures trip it; the other calls skip it
             client.chat.completions.create(messages=MESSAGES)
         status = client.health()[0]
         assert (status.target, status.state, status.shared) == (P, "open", False)
-        assert status.retry_at is not None and 0 < status.retry_at - time.time() <= 0.3
+        assert status.retry_at is not None and 0 < status.retry_at - time.time() <= 2.0
         assert status.last_error is not None and status.last_error.value == "server_error"
         assert status.last_error_at is not None and status.last_error_at <= time.time()
         opened = _lines(caplog, f"{P} breaker opened")
         assert len(opened) == 1 and opened[0].levelno == logging.WARNING
         assert len(_lines(caplog, "falling back: calls are answered by backup/model-x")) == 1
         primary.set_mode(None)
-        time.sleep(0.35)
+        time.sleep(status.retry_at - time.time() + 0.05)
         assert client.health()[0].state == "half-open"
         client.chat.completions.create(messages=MESSAGES)  # the probe succeeds
         assert client.health()[0].state == "closed"
@@ -62,14 +64,17 @@ def test_a_rate_limit_logs_one_cool_down_and_shows_it(
     primary: FakeProvider, secondary: FakeProvider, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="failover")
-    primary.set_mode(Fault.rate_limit(retry_after=5))
+    primary.set_mode(Fault.rate_limit(retry_after=30))
     chain = [target(primary, "primary"), target(secondary, "backup")]
+    started = time.time()
     with Failover(chain, policy=TRIPS) as client:
         for _ in range(3):
             client.chat.completions.create(messages=MESSAGES)
         status = client.health()[0]
     assert status.state == "cooling-down" and status.last_error is not None
-    assert status.retry_at is not None and 4 < status.retry_at - time.time() <= 5
+    # 30 s from the 429, which came after ``started``; a slow machine's delay cannot pass it.
+    assert status.retry_at is not None and started + 30 - 0.01 <= status.retry_at
+    assert status.retry_at <= time.time() + 30
     assert len(_lines(caplog, f"{P} cooling down")) == 1
     assert len(primary.requests) == 1
 
