@@ -110,12 +110,17 @@ def test_anthropic_inband_overloaded_with_status_200_is_retried(mode: str) -> No
 def test_first_token_timeout_fails_over(mode: str, pair: tuple[FakeProvider, FakeProvider]) -> None:
     first, second = pair
     first.set_mode(Fault.slow_first_byte(3.0))
-    policy = dataclasses.replace(FAST, max_retries=0, first_token_timeout=0.4)
+    # Only the first-token cap may cut the primary, which would otherwise answer at 3 s
+    # (its text, not the backup's): the attempt and the read timeout (the idle limit,
+    # which also bounds the wait for headers) are longer than that.
+    policy = dataclasses.replace(
+        FAST, max_retries=0, attempt_timeout=10, stream_idle_timeout=10, first_token_timeout=0.4
+    )
     started = time.monotonic()
     result = stream(mode, [target(first), target(second)], policy)
     assert result.text == "backup answer"
     assert result.attempts[0].error is ErrorKind.TIMEOUT
-    assert time.monotonic() - started < 2.5
+    assert time.monotonic() - started < 2.5  # normally 0.4 s and a bit; uncapped >= 3 s
 
 
 MID_STREAM = [
@@ -142,7 +147,7 @@ def test_stall_after_content_hits_the_idle_timeout(
     mode: str, pair: tuple[FakeProvider, FakeProvider]
 ) -> None:
     first, second = pair
-    first.set_mode(Fault.drip(1.5))
+    first.set_mode(Fault.drip(3.0))  # the gap outlasts the limit by far more than a stall
     policy = dataclasses.replace(FAST, first_token_timeout=3.0, stream_idle_timeout=0.5)
     with pytest.raises(StreamInterrupted) as info:
         stream(mode, [target(first), target(second)], policy)
@@ -152,12 +157,15 @@ def test_stall_after_content_hits_the_idle_timeout(
 def test_steady_chunks_outlast_the_idle_timeout_in_total_without_a_cut(
     mode: str, pair: tuple[FakeProvider, FakeProvider]
 ) -> None:
-    # The idle limit is per gap, not per stream: 6 gaps of 0.15 s against a 0.4 s limit.
+    # The idle limit is per gap, not per stream: gaps of 0.2 s against a 1.5 s limit
+    # (room for a 1 s stall), and 10 gaps between the 11 chunks alone make 2 s: a limit
+    # on the whole stream would cut it.
     first, second = pair
-    first.set_mode(Fault.drip(0.15))
-    policy = dataclasses.replace(FAST, stream_idle_timeout=0.4)
+    first.set_reply(Reply(TEXT * 2))
+    first.set_mode(Fault.drip(0.2))
+    policy = dataclasses.replace(FAST, stream_idle_timeout=1.5)
     result = stream(mode, [target(first), target(second)], policy)
-    assert result.text == TEXT and second.requests == []
+    assert result.text == TEXT * 2 and second.requests == []
 
 
 def test_mid_stream_failures_count_against_the_breaker(primary: FakeProvider) -> None:
@@ -319,9 +327,11 @@ def test_keepalives_do_not_stretch_the_first_token_window(
 ) -> None:
     first, second = pair
     first.set_mode(Fault.keepalive(5.0))  # beats every 0.1 s reset any HTTP read timeout
-    policy = dataclasses.replace(FAST, max_retries=0, first_token_timeout=0.5)
+    # The attempt may last 10 s: only the first-token window can cut the primary, which
+    # would otherwise answer at 5 s (its text, not the backup's).
+    policy = dataclasses.replace(FAST, max_retries=0, attempt_timeout=10, first_token_timeout=0.5)
     started = time.monotonic()
     result = stream(mode, [target(first), target(second)], policy)
     assert result.text == "backup answer"
     assert result.attempts[0].error is ErrorKind.TIMEOUT
-    assert time.monotonic() - started < 3.0
+    assert time.monotonic() - started < 3.0  # normally 0.5 s and a bit; stretched >= 5 s
