@@ -81,7 +81,8 @@ def arrivals(duration: float, rate: float, seed: int | None = None) -> list[floa
     every contender, in either process, the very same bursts."""
     if seed is None:
         return [i / rate for i in range(min(int(duration * rate), MAX_CALLS))]
-    draw, out, at = random.Random(seed), [], 0.0
+    draw, at = random.Random(seed), 0.0
+    out: list[float] = []
     while len(out) < MAX_CALLS:
         at += draw.expovariate(rate)
         if at >= duration:
