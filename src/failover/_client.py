@@ -229,7 +229,7 @@ def _env(env: Mapping[str, str] | None) -> Mapping[str, str]:
 def health_from_env(env: Mapping[str, str] | None = None) -> HealthStore:
     """``RedisHealth`` when ``FAILOVER_REDIS_URL`` (or ``FAILOVER_REDIS_SENTINELS``) is
     set, else ``LocalHealth``."""
-    from ._health.redis_where import RedisWhere
+    from ._health.redis_where import RedisWhere, timeout_from_env
 
     env = _env(env)
     where = RedisWhere.from_env(env)
@@ -240,7 +240,7 @@ def health_from_env(env: Mapping[str, str] | None = None) -> HealthStore:
     from ._health.redis import RedisHealth  # redis-py loads only for a fleet
 
     prefix = env.get(REDIS_PREFIX_ENV, "").strip() or "failover"
-    return RedisHealth.at(where, prefix=prefix)
+    return RedisHealth.at(where, prefix=prefix, timeout=timeout_from_env(env))
 
 
 class Failover(_ClientBase):

@@ -28,7 +28,7 @@ from .._config.env import (
 )
 from .._config.policy import ENV_NAMES, PRESETS, Policy, Target
 from .._core.errors import ConfigError
-from .._health.redis_where import RedisWhere
+from .._health.redis_where import RedisWhere, timeout_from_env
 from .._routing.privacy import Guard
 
 __all__ = ["ConfigCheck", "Entry", "Finding", "check_config", "mask"]
@@ -231,6 +231,7 @@ def _check_embedding_chain(env: Mapping[str, str], check: ConfigCheck) -> None:
 def _check_redis(env: Mapping[str, str], check: ConfigCheck) -> None:
     try:
         check.redis = RedisWhere.from_env(env)
+        timeout_from_env(env)
     except ConfigError as exc:
         check.error(exc, "FAILOVER_REDIS_URL")
 

@@ -29,7 +29,7 @@ from .._config.policy import Policy, Target
 from .._core.errors import ConfigError
 from . import redis_scripts as lua
 from .redis_link import RedisLink
-from .redis_where import RedisWhere, sentinels_of
+from .redis_where import DEFAULT_TIMEOUT, RedisWhere, sentinels_of
 from .shared import SharedHealth, ms
 from .store import Health
 
@@ -46,10 +46,11 @@ class RedisHealth:
     ``sentinels`` (``["host:port", ...]``) and ``sentinel_master``, the primary they
     watch (``url``, optional, then gives its password, database and TLS).
     ``FAILOVER_REDIS_URL``, ``FAILOVER_REDIS_CLUSTER``, ``FAILOVER_REDIS_SENTINELS``,
-    ``FAILOVER_REDIS_SENTINEL_MASTER`` and ``FAILOVER_REDIS_PREFIX`` do the same from the
-    environment (the client then owns the store and closes it). A store passed in may
-    serve several clients of the process; ``close()`` it when they are done.
-    Commands time out after ``timeout`` seconds and are never retried: if Redis is away,
+    ``FAILOVER_REDIS_SENTINEL_MASTER``, ``FAILOVER_REDIS_PREFIX`` and
+    ``FAILOVER_REDIS_TIMEOUT`` do the same from the environment (the client then owns
+    the store and closes it). A store passed in may serve several clients of the process;
+    ``close()`` it when they are done. Commands time out after ``timeout`` seconds (the
+    longest a frozen Redis holds a call) and are never retried: if Redis is away,
     each process uses its own in-process health and tries Redis again every second.
     """
 
@@ -58,7 +59,7 @@ class RedisHealth:
         url: str = "",
         *,
         prefix: str = "failover",
-        timeout: float = 0.05,
+        timeout: float = DEFAULT_TIMEOUT,
         cluster: bool = False,
         sentinels: Sequence[str] = (),
         sentinel_master: str = "",
@@ -97,12 +98,15 @@ class RedisHealth:
         self._link.start()
 
     @classmethod
-    def at(cls, where: RedisWhere, *, prefix: str = "failover") -> RedisHealth:
+    def at(
+        cls, where: RedisWhere, *, prefix: str = "failover", timeout: float = DEFAULT_TIMEOUT
+    ) -> RedisHealth:
         """The store for a Redis already described (``FAILOVER_REDIS_*``)."""
         sentinels = [f"{host}:{port}" for host, port in where.sentinels]
         return cls(
             where.url,
             prefix=prefix,
+            timeout=timeout,
             cluster=where.cluster,
             sentinels=sentinels,
             sentinel_master=where.master,

@@ -14,11 +14,16 @@ them: ``rediss://host:6380/0?ssl_ca_certs=/ca.pem&ssl_certfile=...&ssl_keyfile=.
   ``FAILOVER_REDIS_SENTINEL_MASTER``): the sentinels name the primary, on every new
   connection, so a promoted replica is found on the next reconnection. The URL, if
   set, gives the primary's password, database and TLS.
+
+Every command times out after ``FAILOVER_REDIS_TIMEOUT`` seconds (default 0.05, at most
+5): the longest a frozen Redis may hold a call before the process uses its own health.
+A Redis farther away than a few milliseconds needs more, or it is taken for gone.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +33,8 @@ from urllib.parse import urlsplit
 from .._core.errors import ConfigError
 
 __all__ = [
+    "DEFAULT_TIMEOUT",
+    "TIMEOUT_VAR",
     "URL_VAR",
     "Deferred",
     "RedisWhere",
@@ -35,13 +42,34 @@ __all__ = [
     "describe_redis_url",
     "errors",
     "sentinels_of",
+    "timeout_from_env",
 ]
 
 URL_VAR = "FAILOVER_REDIS_URL"
 CLUSTER_VAR = "FAILOVER_REDIS_CLUSTER"
 SENTINELS_VAR = "FAILOVER_REDIS_SENTINELS"
 MASTER_VAR = "FAILOVER_REDIS_SENTINEL_MASTER"
+TIMEOUT_VAR = "FAILOVER_REDIS_TIMEOUT"
+DEFAULT_TIMEOUT = 0.05  # seconds per command: a nearby Redis answers in well under 1 ms
+_LONGEST_TIMEOUT = 5.0
 _FORM = "redis://[:password@]host[:port][/db], rediss://... or unix:///path/to/socket"
+
+
+def timeout_from_env(env: Mapping[str, str]) -> float:
+    """Seconds each Redis command may take (``FAILOVER_REDIS_TIMEOUT``), checked."""
+    raw = env.get(TIMEOUT_VAR, "").strip()
+    if not raw:
+        return DEFAULT_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not 0 < value <= _LONGEST_TIMEOUT:  # also refuses nan
+        raise ConfigError(
+            f"{TIMEOUT_VAR} must be seconds above 0 and at most {_LONGEST_TIMEOUT:g}, got {raw!r}",
+            variable=TIMEOUT_VAR,
+        )
+    return value
 
 
 def check_redis_url(url: str) -> None:

@@ -22,7 +22,6 @@ from typing import Any, Literal
 from .._client import Failover, health_from_env
 from .._config.policy import Policy, Target
 from .._core.errors import FailoverError
-from .._health.store import HealthStore, LocalHealth
 from ..testing import Fault
 
 __all__ = ["FleetRun", "dead_primary_run", "fleet_policy", "run_fleet", "run_fleet_drill"]
@@ -69,7 +68,8 @@ def run_fleet(
     ``seconds`` from ``t0`` (``time.time()``), which ``on_start`` receives first.
     ``chain`` items are ``{"name", "api", "base_url"}``. ``command`` runs another worker
     that speaks the same protocol (the benchmarks' LiteLLM worker). ``redis_env``
-    (``FAILOVER_REDIS_*`` settings) names a Cluster or Sentinel instead of ``redis_url``."""
+    (``FAILOVER_REDIS_*`` settings) names a Cluster or Sentinel instead of ``redis_url``,
+    or a command timeout."""
     spec = {
         "chain": chain,
         "policy": asdict(policy or fleet_policy()),
@@ -121,13 +121,10 @@ def _work(spec: dict[str, Any]) -> FleetRun:
         Target(t["name"], "m", api=t["api"], base_url=t["base_url"], api_key="drill-not-a-key")
         for t in spec["chain"]
     ]
-    health: HealthStore = LocalHealth()
-    if spec.get("redis_env"):
-        health = health_from_env({**spec["redis_env"], "FAILOVER_REDIS_PREFIX": spec["prefix"]})
-    elif spec["redis_url"]:
-        from .._health.redis import RedisHealth
-
-        health = RedisHealth(spec["redis_url"], prefix=spec["prefix"])
+    # The URL, then the FAILOVER_REDIS_* settings over it (a Cluster, Sentinel, a timeout);
+    # neither: each process alone.
+    redis_env = {"FAILOVER_REDIS_URL": spec["redis_url"] or "", **spec["redis_env"]}
+    health = health_from_env({**redis_env, "FAILOVER_REDIS_PREFIX": spec["prefix"]})
     run = FleetRun()
     with Failover(chain, policy=Policy(**spec["policy"]), health=health) as client:
         print("ready", flush=True)
