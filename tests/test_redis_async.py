@@ -125,9 +125,24 @@ async def test_failures_while_redis_is_frozen_never_block_the_loop(
         done.set()
         assert await ticker < 1.5
         assert client.breaker_state("primary/model-x") == "open"  # the local breaker
-    # No writer task left behind: it ends once it has closed its connection, which its
-    # settle() does not wait for (the sleep after the writes used to cover that).
+    # No writer task left behind (below, a test that catches one closing).
     await _until(lambda: asyncio.all_tasks() == {asyncio.current_task()}, within=5.0)
+
+
+async def test_closing_the_client_leaves_no_redis_task_behind(
+    redis_url: str, redis_prefix: str, primary: FakeProvider, secondary: FakeProvider
+) -> None:
+    """aclose() waits for this loop's writes and for their connection to be closed: a
+    task still closing it would be cut off when the loop ends (asyncio.run)."""
+    store = RedisHealth(redis_url, prefix=redis_prefix, timeout=2.0)
+    primary.set_mode(Fault.status(503))
+    chain = [target(primary, "primary"), target(secondary, "backup")]
+    try:
+        async with AsyncFailover(chain, policy=SHARED, health=store) as client:
+            await client.chat.completions.create(messages=MESSAGES)  # a failure: a write
+        assert asyncio.all_tasks() == {asyncio.current_task()}
+    finally:
+        await asyncio.to_thread(store.close)
 
 
 async def test_a_probe_waits_at_most_the_timeout_and_a_late_lease_is_given_back(

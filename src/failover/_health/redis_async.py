@@ -121,10 +121,15 @@ class LoopWriter:
         finally:
             while self._queue:  # cancelled with the loop: nobody will read the rest
                 self._give(self._queue.popleft(), None)
-            self._task = None
-            self._idle.set()
-            with contextlib.suppress(*self._link.errors):
-                await self._link.close_async_client(client)
+            self._task = None  # a command queued from here on starts a new task
+            try:
+                with contextlib.suppress(*self._link.errors):
+                    await self._link.close_async_client(client)
+            finally:
+                # Idle once the connection is closed too, so that aclose() leaves no
+                # task behind still closing it; unless a new task has work meanwhile.
+                if self._task is None:
+                    self._idle.set()
 
     @staticmethod
     def _give(job: _Job, reply: Any) -> None:
