@@ -57,7 +57,9 @@ def test_construction_imports_only_the_chains_sdk_and_the_first_call_is_warm(
     assert api in seen["built"] and "tenacity" in seen["built"]
     if api == "openai":  # (answers are openai types, so an anthropic chain loads both)
         assert "anthropic" not in seen["after"]
+    assert seen["after"] == seen["built"]  # no SDK imported by a request
     first, *warm = seen["times"]
-    # The benchmark measures the real figure (benchmarks/startup.py); this only catches an
-    # SDK import or client build sneaking back into the first request (~0.5 s).
-    assert first < sorted(warm)[len(warm) // 2] + 0.25, seen["times"]
+    # The benchmark measures the real figure (benchmarks/startup.py); this only catches a
+    # client build or an import sneaking back into the first request (0.45 s for openai,
+    # 1.5 s for anthropic here), with room for a busy machine's stall.
+    assert first < sorted(warm)[len(warm) // 2] + 0.4, seen["times"]
