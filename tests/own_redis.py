@@ -16,6 +16,19 @@ def free_port() -> int:
         return port
 
 
+def asleep(port: int) -> bool:
+    """Whether the server leaves a PING unanswered for 0.1 s: it runs ``DEBUG SLEEP``.
+    (A false "asleep", a slow answer, is harmless once DEBUG SLEEP was sent.)"""
+    with socket.create_connection(("127.0.0.1", port), timeout=5.0) as ping:
+        ping.sendall(b"PING\r\n")
+        ping.settimeout(0.1)
+        try:
+            ping.recv(16)
+        except TimeoutError:
+            return True
+        return False
+
+
 @contextlib.contextmanager
 def own_redis(port: int, *options: str) -> Iterator[subprocess.Popen[bytes]]:
     """A Redis of this test's own, ended by its pid (never the machine's)."""

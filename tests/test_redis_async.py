@@ -21,7 +21,7 @@ from failover._health.shared import SharedHealth
 from failover.testing import FakeProvider, Fault
 
 from .conftest import MESSAGES, eventually, target
-from .own_redis import free_port, own_redis
+from .own_redis import asleep, free_port, own_redis
 from .test_redis_health import SHARED, B
 
 
@@ -50,20 +50,9 @@ class Frozen:
         self.sleepers.append(sleeper)  # its +OK is never read: closed after the kill
         sleeper.sendall(f"DEBUG SLEEP {seconds}\r\n".encode())
         deadline = time.monotonic() + 10.0
-        while not self._asleep():
+        while not asleep(self.port):
             assert time.monotonic() < deadline, "redis-server did not fall asleep"
             time.sleep(0.005)
-
-    def _asleep(self) -> bool:
-        # A false "asleep" (a slow answer) is harmless: DEBUG SLEEP was sent before.
-        with socket.create_connection(("127.0.0.1", self.port), timeout=5.0) as ping:
-            ping.sendall(b"PING\r\n")
-            ping.settimeout(0.1)
-            try:
-                ping.recv(16)
-            except TimeoutError:
-                return True
-            return False
 
     def version(self, key: str) -> int:
         """The shared state's version in Redis (waits for the server to wake)."""

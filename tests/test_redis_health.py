@@ -23,7 +23,7 @@ from failover._health.breaker import ADMITTED
 from failover.testing import FakeProvider, Fault, closed_port_url
 
 from .conftest import FAST, MESSAGES, SECRET, eventually, target
-from .own_redis import free_port, own_redis
+from .own_redis import asleep, free_port, own_redis
 
 P, B = "primary/model-x", "backup/model-x"  # the targets' labels
 SHARED = dataclasses.replace(FAST, max_retries=0, breaker_fail_max=3, breaker_reset=30.0)
@@ -240,7 +240,7 @@ def test_the_redis_timeout_is_how_long_a_frozen_redis_may_hold_a_write() -> None
         try:
             sleeper = socket.create_connection(("127.0.0.1", port))
             sleeper.sendall(b"DEBUG SLEEP 1.5\r\n")
-            eventually(lambda: _asleep(port), within=5.0)
+            eventually(lambda: asleep(port), within=5.0)
             seen = []
             for store in (quick, patient):  # the patient one last: it waits out the freeze
                 health = store.for_target(Target("openai", "m"), SHARED)
@@ -251,18 +251,6 @@ def test_the_redis_timeout_is_how_long_a_frozen_redis_may_hold_a_write() -> None
         finally:
             quick.close()
             patient.close()
-
-
-def _asleep(port: int) -> bool:
-    """Whether the server leaves a PING unanswered for 0.1 s (it sleeps)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=5.0) as ping:
-        ping.sendall(b"PING\r\n")
-        ping.settimeout(0.1)
-        try:
-            ping.recv(16)
-        except TimeoutError:
-            return True
-        return False
 
 
 def test_the_environment_turns_it_on(
