@@ -22,14 +22,13 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from typing import Any
 
-import openai
-
 import failover
 from benchmarks._common import MODEL, Profile, interleaved_cases, min_median_max
 from benchmarks._fake import FakeServers
 from benchmarks._load import Streamed, is_text_delta, sequential, stream_async, stream_sequential
 from benchmarks._peer import LiteLLMPeer
 from benchmarks._tables import contender_order
+from benchmarks.streams import clients
 
 RAW = "openai SDK (max_retries=0)"
 ONE = "failover, 1 target"
@@ -60,12 +59,7 @@ def _runners(
     target = failover.Target("openai", MODEL, base_url=url, api_key="x")
     if not target.native_responses:  # else failover would convert to chat: not comparable
         raise RuntimeError(f"{target} does not take the Responses API natively")
-    raw = stack.enter_context(openai.OpenAI(base_url=url, api_key="x", max_retries=0))
-    one = stack.enter_context(failover.Failover([target]))
-    araw = openai.AsyncOpenAI(base_url=url, api_key="x", max_retries=0)
-    aone = failover.AsyncFailover([target])
-    for closer in (araw.close, aone.aclose):
-        stack.callback(loop.run_until_complete, closer())
+    raw, one, araw, aone = clients(url, target, loop, stack)
 
     def raw_stream() -> Any:
         return raw.responses.create(model=MODEL, input=INPUT, stream=True)

@@ -32,6 +32,23 @@ MODES = ("sync", "async")
 Runner = Callable[[int], Streamed]
 
 
+Clients = tuple[openai.OpenAI, failover.Failover, openai.AsyncOpenAI, failover.AsyncFailover]
+
+
+def clients(
+    url: str, target: failover.Target, loop: asyncio.AbstractEventLoop, stack: ExitStack
+) -> Clients:
+    """The raw SDK's and failover's sync and async clients for one fake at ``url``,
+    closed by ``stack`` (the async ones on ``loop``)."""
+    raw = stack.enter_context(openai.OpenAI(base_url=url, api_key="x", max_retries=0))
+    one = stack.enter_context(failover.Failover([target]))
+    araw = openai.AsyncOpenAI(base_url=url, api_key="x", max_retries=0)
+    aone = failover.AsyncFailover([target])
+    for closer in (araw.close, aone.aclose):
+        stack.callback(loop.run_until_complete, closer())
+    return raw, one, araw, aone
+
+
 def _runners(
     urls: dict[str, str], peer: LiteLLMPeer, loop: asyncio.AbstractEventLoop, stack: ExitStack
 ) -> dict[str, dict[str, Runner]]:
@@ -40,12 +57,7 @@ def _runners(
     for name, chunks in STREAMS.items():
         url = urls[name]
         target = failover.Target("fake", MODEL, base_url=url, api_key="x")
-        raw = stack.enter_context(openai.OpenAI(base_url=url, api_key="x", max_retries=0))
-        one = stack.enter_context(failover.Failover([target]))
-        araw = openai.AsyncOpenAI(base_url=url, api_key="x", max_retries=0)
-        aone = failover.AsyncFailover([target])
-        for closer in (araw.close, aone.aclose):
-            stack.callback(loop.run_until_complete, closer())
+        raw, one, araw, aone = clients(url, target, loop, stack)
         cases[f"sync-{chunks}"] = _sync(raw, one, peer, f"s{chunks}")
         cases[f"async-{chunks}"] = _async(araw, aone, peer, f"s{chunks}", loop)
     return cases
