@@ -2,26 +2,26 @@
 
 :func:`config_from_env` builds the chain and the policy from ``FAILOVER_*`` and the
 vendors' standard variables, and raises :class:`ConfigError` naming the variable for
-anything it cannot use, before any request is sent. (Where breakers live,
+anything it cannot use, before any request is sent; the policy's knobs are read by
+``env_policy.py``, the clouds' settings by ``env_clouds.py``. (Where breakers live,
 ``FAILOVER_REDIS_URL``, is the client's choice: ``_client.py``'s ``health_from_env``.)
 """
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import fields, replace
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 from .._core.errors import ConfigError
 from .chains import Chain, Group, Groups, checked_chain, checked_embedding_chain, flat, grouped
 from .env_clouds import cloud_place
+from .env_policy import parse_number, policy_from_env
 from .local_models import LOCAL_MODEL_PATH_ENV, model_file
 from .policy import (
     ENV_NAMES,
     PRESETS,
-    SAMPLING_PARAMS,
     STATIC_MESSAGE_ENV,
     Api,
     Policy,
@@ -48,16 +48,6 @@ REDIS_URL_ENV = "FAILOVER_REDIS_URL"
 REDIS_PREFIX_ENV = "FAILOVER_REDIS_PREFIX"
 REQUIRE_ENV = "FAILOVER_REQUIRE"
 EMBEDDING_CHAIN_ENV = "FAILOVER_EMBEDDING_CHAIN"
-_INT_FIELDS = frozenset(
-    {
-        "max_retries",
-        "breaker_fail_max",
-        "breaker_min_calls",
-        "default_max_tokens",
-        "hedge_max",
-        "balance_seed",
-    }
-)
 # Every variable the client reads, so that ``failover doctor`` can flag a misspelt one
 # (the client itself ignores unknown names). A new setting is added here too.
 GLOBAL_VARIABLES = frozenset(
@@ -86,71 +76,6 @@ PROVIDER_SETTINGS = (
     "PROJECT",
     "RESPONSES",
 )  # FAILOVER_PROVIDER_<NAME>_<SETTING>
-
-
-# The accepted form, for the settings that are not whole numbers or seconds.
-_FORMS = {
-    "breaker_failure_ratio": "a ratio from 0 (off) to 1",
-    "retry_budget": "a share of first attempts >= 0 (0.2: at most 20% more load), or off",
-    "hedge_after": "a number of seconds > 0, or off",
-}
-
-
-def _parse_number(var: str, raw: str, integer: bool, form: str | None = None) -> float | int:
-    form = form or ("a whole number >= 0" if integer else "a number of seconds >= 0")
-    try:
-        value: float | int = int(raw) if integer else float(raw)
-    except ValueError:
-        raise ConfigError(f"{var} must be {form}, got {raw!r}", variable=var) from None
-    if not math.isfinite(value) or value < 0:
-        raise ConfigError(f"{var} must be {form}, got {raw!r}", variable=var)
-    return value
-
-
-def _drop_params(var: str, raw: str) -> frozenset[str]:
-    """``sampling`` (the default), ``none``, or names of sampling-only parameters."""
-    words = {w.strip() for w in raw.split(",") if w.strip()}
-    if words == {"sampling"}:
-        return SAMPLING_PARAMS
-    if words == {"none"}:
-        return frozenset()
-    if not words <= SAMPLING_PARAMS:
-        unknown = ", ".join(sorted(words - SAMPLING_PARAMS))
-        raise ConfigError(
-            f"{var} must be sampling, none, or names among {', '.join(sorted(SAMPLING_PARAMS))} "
-            f"(parameters that change an answer's meaning are never dropped); got {unknown}",
-            variable=var,
-        )
-    return frozenset(words)
-
-
-def _parse_bool(var: str, raw: str) -> bool:
-    lowered = raw.strip().lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off", ""):
-        return False
-    raise ConfigError(f"{var} must be 1/0, true/false, yes/no or on/off, got {raw!r}", variable=var)
-
-
-def policy_from_env(env: Mapping[str, str], base: Policy | None = None) -> Policy:
-    """A :class:`Policy` with every ``FAILOVER_*`` knob that is set in ``env``."""
-    values: dict[str, object] = {}
-    for name, var in ENV_NAMES.items():
-        raw = env.get(var)
-        if raw is None or raw.strip() == "":
-            continue
-        if name == "stream_resume":
-            values[name] = _parse_bool(var, raw)
-        elif name in ("retry_budget", "hedge_after") and raw.strip().lower() == "off":
-            values[name] = None
-        elif name == "drop_params":
-            values[name] = _drop_params(var, raw)
-        else:
-            values[name] = _parse_number(var, raw.strip(), name in _INT_FIELDS, _FORMS.get(name))
-    start = base or Policy()
-    merged = {f.name: values.get(f.name, getattr(start, f.name)) for f in fields(Policy)}
-    return Policy(**merged)  # type: ignore[arg-type]
 
 
 def provider_prefix(provider: str) -> str:
@@ -317,7 +242,7 @@ def _with_settings(made: Target, env: Mapping[str, str], prefix: str) -> Target:
     raw = env.get(prefix + "WEIGHT", "").strip()
     if not raw:
         return made
-    weight = _parse_number(prefix + "WEIGHT", raw, False, "a number > 0")
+    weight = parse_number(prefix + "WEIGHT", raw, False, "a number > 0")
     if weight == 0:
         raise ConfigError(
             f"{prefix}WEIGHT must be a number > 0, got {raw!r}", variable=prefix + "WEIGHT"
